@@ -1,0 +1,251 @@
+"""Zero-shot cross-lingual POS tagging: train UPOS on English, tag German with no German labels.
+
+    python recipes/pos_en_de.py --config recipes/configs/pos_en_de.yaml
+    accelerate launch recipes/pos_en_de.py --config recipes/configs/pos_en_de.yaml epochs=1
+    ACCELERATE_USE_CPU=1 torchrun --nproc_per_node 2 recipes/pos_en_de.py --config ...   # 2 CPU processes
+
+The same loop runs on one CPU, one GPU or many processes: `accelerate` owns devices, mixed
+precision, gradient sync and accumulation; this file owns the order of things.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import torch
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+from transformers import get_linear_schedule_with_warmup
+
+from xdomain_nlp.data import load_corpus
+from xdomain_nlp.encoders import load_tokenizer
+from xdomain_nlp.tagging import UPOS, TokenTagger, WordPieceCache, collate_windows, encode_corpus, predict_windows
+from xdomain_nlp.training import (
+    LengthGroupedBatchSampler,
+    load_config,
+    run_record,
+    save_confusion_png,
+    tagging_report,
+    transfer_param_groups,
+    write_json,
+)
+
+DEFAULTS = {
+    "model": "embedded:multilingual-e5-small",  # embedded name, local path or Hub id
+    "train": "ud:en_ewt:train",  # corpus split or CoNLL-U path
+    "train_limit": 0,  # use only the first N training sentences (0 = all); for smoke runs
+    "eval": ["ud:de_gsd:dev", "ud:de_gsd:test", "ud:en_ewt:test"],  # scored after training
+    "eval_limit": 0,  # score only the first N sentences of each eval set (0 = all)
+    "eval_each_epoch": [],  # also score these after every epoch (progress only; never used to pick a model)
+    "label_column": "upos",
+    "output_dir": "runs/pos_en_de",
+    "seed": 42,
+    "epochs": 2,
+    "batch_size": 32,  # sentences per optimizer step per process (before accumulation)
+    "gradient_accumulation_steps": 1,
+    "lr": 5.0e-5,  # top encoder layer; lower layers get lr * layer_decay**depth
+    "head_lr": 1.0e-3,  # the fresh classifier learns faster than the pretrained layers
+    "layer_decay": 0.9,
+    "weight_decay": 0.01,
+    "warmup_ratio": 0.1,
+    "max_grad_norm": 1.0,
+    "freeze_embeddings": True,  # keeps German pieces where pretraining put them
+    "freeze_layers": 0,  # also freeze the lowest N encoder layers (faster, sometimes better transfer)
+    "max_length": 256,  # subwords per window; longer sentences are split into overlapping windows
+    "window_overlap": 64,
+    "mixed_precision": "auto",  # auto = bf16 on a GPU, fp32 on CPU; or no / bf16 / fp16
+    "checkpoint_every": 0,  # optimizer steps between save_state checkpoints (0 = end of epoch only)
+    "stop_after_steps": 0,  # stop (as if interrupted) after N optimizer steps; for resume tests
+    "eval_max_tokens": 16384,  # padded tokens per inference batch
+}
+
+
+class POSTransferRecipe:
+    """Read the config, build everything in `setup`, run the loop in `train`, then `evaluate`."""
+
+    def __init__(self, cfg: dict) -> None:
+        self.cfg = cfg
+        self.out = Path(cfg["output_dir"])
+        precision = cfg["mixed_precision"]
+        if precision == "auto":
+            precision = "bf16" if torch.cuda.is_available() else "no"
+        self.accelerator = Accelerator(
+            mixed_precision=precision,
+            gradient_accumulation_steps=cfg["gradient_accumulation_steps"],
+            project_dir=str(self.out),
+        )
+
+    def setup(self) -> None:
+        cfg, acc = self.cfg, self.accelerator
+        # 1. Seed before the head is built, so every process starts from the same weights.
+        set_seed(cfg["seed"])
+        self.tokenizer = load_tokenizer(cfg["model"])
+        self.labels = list(UPOS)
+        self.label2id = {t: i for i, t in enumerate(self.labels)}
+        self.model = TokenTagger.from_encoder(cfg["model"], self.labels)
+
+        # 2. Data: corpora are read and encoded once per process (cheap next to training).
+        self.pieces = WordPieceCache(self.tokenizer)
+        with acc.main_process_first():
+            train = load_corpus(cfg["train"])
+        if cfg["train_limit"]:
+            train = train.select(range(min(cfg["train_limit"], len(train))))
+        self.train_windows = encode_corpus(
+            train, self.tokenizer, label_column=cfg["label_column"], label2id=self.label2id,
+            max_length=cfg["max_length"], overlap=cfg["window_overlap"], cache=self.pieces, source=cfg["train"],
+        )
+        self.sampler = LengthGroupedBatchSampler(
+            [len(w.input_ids) for w in self.train_windows], cfg["batch_size"], seed=cfg["seed"]
+        )
+        loader = DataLoader(
+            self.train_windows,
+            batch_sampler=self.sampler,
+            collate_fn=lambda b: collate_windows(b, self.tokenizer.pad_token_id),
+        )
+
+        # 3. Optimizer over the trainable groups only, linear warmup then decay.
+        groups = transfer_param_groups(
+            self.model, lr=cfg["lr"], head_lr=cfg["head_lr"], layer_decay=cfg["layer_decay"],
+            weight_decay=cfg["weight_decay"], freeze_embeddings=cfg["freeze_embeddings"],
+            freeze_layers=cfg["freeze_layers"],
+        )
+        optimizer = torch.optim.AdamW(groups, lr=cfg["lr"])
+        steps = math.ceil(len(self.sampler) / cfg["gradient_accumulation_steps"]) * cfg["epochs"]
+        scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg["warmup_ratio"] * steps), steps)
+
+        # 4. One prepare call: devices, DDP wrapping, sharded batches, mixed precision.
+        self.model, self.optimizer, self.loader, self.scheduler = acc.prepare(self.model, optimizer, loader, scheduler)
+        self.total_steps = steps
+        self.state = {"epoch": 0, "batches_done": 0, "step": 0}
+        self.resume_if_possible()
+
+    def resume_if_possible(self) -> None:
+        """Continue from the newest complete checkpoint in ``output_dir/checkpoints``."""
+        ckpts = sorted((self.out / "checkpoints").glob("step_*"), key=lambda p: int(p.name.split("_")[1]))
+        ckpts = [c for c in ckpts if (c / "progress.json").is_file()]
+        if not ckpts:
+            return
+        self.accelerator.load_state(str(ckpts[-1]))
+        self.state = json.loads((ckpts[-1] / "progress.json").read_text())
+        self.accelerator.print(f"resumed from {ckpts[-1]} at {self.state}")
+
+    def save_checkpoint(self) -> None:
+        path = self.out / "checkpoints" / f"step_{self.state['step']}"
+        self.accelerator.save_state(str(path))
+        if self.accelerator.is_main_process:
+            (path / "progress.json").write_text(json.dumps(self.state))
+        self.accelerator.wait_for_everyone()
+
+    def train(self) -> bool:
+        """The loop. Returns False when stopped early by ``stop_after_steps``."""
+        cfg, acc = self.cfg, self.accelerator
+        self.model.train()
+        started, words_seen = time.perf_counter(), 0
+        bar = tqdm(total=self.total_steps, initial=self.state["step"], disable=not acc.is_local_main_process, desc="train")
+        for epoch in range(self.state["epoch"], cfg["epochs"]):
+            self.sampler.set_epoch(epoch)  # the batch order is a function of (seed, epoch)
+            loader = self.loader
+            if self.state["batches_done"]:
+                loader = acc.skip_first_batches(self.loader, self.state["batches_done"])
+            for batch in loader:
+                with acc.accumulate(self.model):
+                    logits = self.model(batch["input_ids"], batch["attention_mask"], batch["word_index"])
+                    loss = torch.nn.functional.cross_entropy(logits.float(), batch["labels"])
+                    acc.backward(loss)
+                    if acc.sync_gradients:
+                        acc.clip_grad_norm_(self.model.parameters(), cfg["max_grad_norm"])
+                    self.optimizer.step()
+                    self.scheduler.step()
+                    self.optimizer.zero_grad()
+                self.state["batches_done"] += 1
+                words_seen += int(batch["labels"].numel())
+                if acc.sync_gradients:
+                    self.state["step"] += 1
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{loss.item():.3f}")
+                    if cfg["checkpoint_every"] and self.state["step"] % cfg["checkpoint_every"] == 0:
+                        self.save_checkpoint()
+                    if cfg["stop_after_steps"] and self.state["step"] >= cfg["stop_after_steps"]:
+                        self.save_checkpoint()
+                        bar.close()
+                        return False
+            self.state.update(epoch=epoch + 1, batches_done=0)
+            if cfg["eval_each_epoch"]:
+                scores = self.evaluate(cfg["eval_each_epoch"], write=False)
+                self.state.setdefault("history", []).append(
+                    {"epoch": epoch + 1, **{k: round(r["accuracy"], 2) for k, r in scores.items()}})
+                self.model.train()
+            self.save_checkpoint()
+        bar.close()
+        self.train_seconds = time.perf_counter() - started
+        self.train_words_per_s = words_seen * acc.num_processes / max(self.train_seconds, 1e-9)
+        return True
+
+    def evaluate(self, specs: list[str] | None = None, write: bool = True) -> dict:
+        """Score eval corpora on the main process; write confusion PNGs."""
+        cfg, acc = self.cfg, self.accelerator
+        results = {}
+        if acc.is_main_process:
+            model = acc.unwrap_model(self.model)
+            dtype = torch.bfloat16 if acc.mixed_precision == "bf16" else None
+            for spec in cfg["eval"] if specs is None else specs:
+                corpus = load_corpus(spec)
+                if cfg["eval_limit"]:
+                    corpus = corpus.select(range(min(cfg["eval_limit"], len(corpus))))
+                windows = encode_corpus(
+                    corpus, self.tokenizer, label_column=cfg["label_column"], label2id=self.label2id,
+                    max_length=cfg["max_length"], overlap=cfg["window_overlap"], cache=self.pieces, source=spec,
+                )
+                start = time.perf_counter()
+                pred, _ = predict_windows(
+                    model, windows, len(corpus), pad_id=self.tokenizer.pad_token_id,
+                    max_tokens=cfg["eval_max_tokens"], device=acc.device, autocast_dtype=dtype,
+                )
+                seconds = time.perf_counter() - start
+                gold = [[self.label2id[t] for t in tags] for tags in corpus[cfg["label_column"]]]
+                report = tagging_report(gold, pred, self.labels)
+                report["words_per_s"] = report["words"] / seconds
+                if write:
+                    name = spec.replace(":", "_")
+                    save_confusion_png(report, self.out / f"confusion_{name}.png", f"{spec}: UPOS {report['accuracy']:.2f}")
+                results[spec] = report
+                acc.print(f"{spec}: UPOS accuracy {report['accuracy']:.2f} on {report['words']} words")
+        acc.wait_for_everyone()
+        return results
+
+    def save(self, results: dict) -> None:
+        acc = self.accelerator
+        if acc.is_main_process:
+            summary = {spec: round(r["accuracy"], 2) for spec, r in results.items()}
+            extra = {"tag_set": "upos", "train": self.cfg["train"], "config": self.cfg, "metrics": summary}
+            acc.unwrap_model(self.model).save(self.out / "model", self.tokenizer, extra)
+            write_json({"config": self.cfg, "results": results, "run": run_record(),
+                        "history": self.state.get("history", []),
+                        "train_words_per_s": getattr(self, "train_words_per_s", None)}, self.out / "metrics.json")
+        acc.wait_for_everyone()
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--config", help="YAML config (see recipes/configs/)")
+    parser.add_argument("overrides", nargs="*", help="key=value settings on top of the config")
+    args = parser.parse_args(argv)
+    recipe = POSTransferRecipe(load_config(args.config, args.overrides, DEFAULTS))
+    recipe.setup()
+    if not recipe.train():
+        recipe.accelerator.print(f"stopped after {recipe.state['step']} steps; run again to resume")
+        return {}
+    results = recipe.evaluate()
+    recipe.save(results)
+    recipe.accelerator.end_training()
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""Shared fixtures: the real corpora from the data directory, the converted embedded encoder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Tests read the real corpora; CI and developers keep them in ../shared/data.
+os.environ.setdefault("XDOMAIN_NLP_DATA", str(REPO.parent / "shared" / "data"))
+os.environ.setdefault("XDOMAIN_NLP_CACHE", str(REPO / ".cache" / "xdomain_nlp"))
+os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    path = Path(os.environ["XDOMAIN_NLP_DATA"])
+    if not (path / "ud").is_dir():
+        pytest.fail(f"XDOMAIN_NLP_DATA={path} holds no ud/ folder; point it at shared/data")
+    return path
+
+
+@pytest.fixture(scope="session")
+def e5_dir() -> Path:
+    """The embedded encoder converted into a transformers directory (once per cache)."""
+    from xdomain_nlp.encoders import resolve_model
+
+    return Path(resolve_model("embedded:multilingual-e5-small"))
+
+
+@pytest.fixture(scope="session")
+def tokenizer(e5_dir):
+    from xdomain_nlp.encoders import load_tokenizer
+
+    return load_tokenizer(str(e5_dir))

@@ -1,0 +1,56 @@
+"""Windows over long sentences: every word owned once, nothing cut, budgets kept."""
+
+import random
+
+import pytest
+
+from xdomain_nlp.tagging import encode_sentence, plan_windows, token_budget_batches
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_every_word_is_owned_by_exactly_one_window(seed):
+    rng = random.Random(seed)
+    lengths = [rng.randint(1, 6) for _ in range(rng.randint(1, 300))]
+    max_pieces, overlap = rng.randint(8, 60), rng.randint(0, 7)
+    windows = plan_windows(lengths, max_pieces, overlap)
+    owned = [w for win in windows for w in range(win.own_start, win.own_end)]
+    assert owned == list(range(len(lengths)))
+    for win in windows:
+        assert win.start <= win.own_start <= win.own_end <= win.end
+        assert sum(lengths[win.start : win.end]) <= max_pieces or win.end - win.start == 1
+    for a, b in zip(windows, windows[1:]):
+        assert b.start > a.start and b.start <= a.end  # progress, and no gap
+
+
+def test_overlap_gives_context_on_both_sides():
+    windows = plan_windows([1] * 100, 40, 10)
+    assert [(w.start, w.end) for w in windows] == [(0, 40), (30, 70), (60, 100)]
+    first, second = windows[0], windows[1]
+    assert second.start == first.end - 10
+    assert first.own_end == second.own_start == first.end - 5
+
+
+def test_a_single_overlong_word_still_gets_its_label():
+    pieces = [[5], list(range(100, 400)), [6]]
+    windows = encode_sentence(0, pieces, [1, 2, 3], bos=0, eos=2, max_length=32, overlap=8)
+    owned = sorted((i, lab) for w in windows for i, lab in zip(w.word_indices, w.labels))
+    assert owned == [(0, 1), (1, 2), (2, 3)]
+    assert all(len(w.input_ids) <= 32 for w in windows)
+    for w in windows:
+        for pos, i in zip(w.word_positions, w.word_indices):
+            assert w.input_ids[pos] == pieces[i][0]
+
+
+def test_short_sentence_is_one_window_with_specials():
+    windows = encode_sentence(3, [[10, 11], [12]], [0, 1], bos=0, eos=2, max_length=512, overlap=64)
+    assert len(windows) == 1
+    w = windows[0]
+    assert (w.sentence, w.input_ids, w.word_positions, w.labels) == (3, [0, 10, 11, 12, 2], [1, 3], [0, 1])
+
+
+def test_token_budget_batches_cover_everything_within_budget():
+    rng = random.Random(0)
+    lengths = [rng.randint(3, 200) for _ in range(500)]
+    batches = token_budget_batches(lengths, 1024)
+    assert sorted(i for b in batches for i in b) == list(range(500))
+    assert all(max(lengths[i] for i in b) * len(b) <= 1024 for b in batches)

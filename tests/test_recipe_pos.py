@@ -1,0 +1,70 @@
+"""End-to-end runs of recipes/pos_en_de.py on a small slice of the real corpora."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "recipes"))
+from pos_en_de import main  # noqa: E402
+
+TINY = ["train_limit=32", "batch_size=8", "max_length=64", "lr=1.0e-3"]
+
+pytestmark = pytest.mark.slow
+
+
+def run(out: Path, *overrides: str) -> dict:
+    return main(["--config", str(REPO / "recipes/configs/pos_en_de.yaml"), f"output_dir={out}", *TINY, *overrides])
+
+
+def test_train_evaluate_save_and_load_back(tmp_path, e5_dir):
+    from transformers import AutoModelForTokenClassification
+
+    from xdomain_nlp.tagging import load_tagger
+
+    results = run(tmp_path, "epochs=1", "eval=[ud:de_gsd:test]", "eval_limit=25")
+    report = results["ud:de_gsd:test"]
+    assert report["words"] == sum(len(w) for w in __import__("xdomain_nlp").data.load_corpus("ud:de_gsd:test")["words"][:25])
+    assert 0.0 <= report["accuracy"] <= 100.0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["results"]["ud:de_gsd:test"]["per_tag"]["NOUN"]["support"] > 0
+    assert metrics["run"]["git_commit"]
+    assert (tmp_path / "confusion_ud_de_gsd_test.png").stat().st_size > 1000
+    tagger, tokenizer, meta = load_tagger(tmp_path / "model")
+    assert tagger.labels[:3] == ["ADJ", "ADP", "ADV"] and meta["tag_set"] == "upos"
+    hf = AutoModelForTokenClassification.from_pretrained(tmp_path / "model")
+    assert hf.config.id2label[7] == "NOUN"
+
+
+def test_resume_after_interruption_matches_uninterrupted(tmp_path, e5_dir):
+    run(tmp_path / "full", "epochs=2", "eval=[]")
+    assert run(tmp_path / "cut", "epochs=2", "eval=[]", "stop_after_steps=3") == {}
+    assert (tmp_path / "cut/checkpoints/step_3/progress.json").is_file()
+    run(tmp_path / "cut", "epochs=2", "eval=[]")
+    full = load_file(tmp_path / "full/model/model.safetensors")
+    cut = load_file(tmp_path / "cut/model/model.safetensors")
+    initial = load_file(e5_dir / "model.safetensors")
+    assert not torch.equal(full["classifier.weight"], torch.zeros_like(full["classifier.weight"]))
+    key = "bert.encoder.layer.11.output.dense.weight"
+    assert not torch.allclose(full[key], initial["encoder.layer.11.output.dense.weight"])
+    for name in full:
+        torch.testing.assert_close(cut[name], full[name], rtol=1e-5, atol=1e-6, msg=name)
+
+
+def test_two_cpu_processes_keep_gradients_in_sync(tmp_path, e5_dir):
+    env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1"}
+    torchrun = Path(sys.executable).with_name("torchrun")
+    subprocess.run([str(torchrun), "--nproc_per_node", "2", "--master_port", "29531", str(REPO / "tests/ddp_worker.py"),
+                    str(tmp_path)], check=True, env=env, cwd=REPO, timeout=900)
+    report = json.loads((tmp_path / "ddp.json").read_text())
+    assert report["world_size"] == 2 and "MULTI_CPU" in report["distributed_type"]
+    (sum0, sq0, moved0, tokens0), (sum1, sq1, moved1, tokens1) = report["per_rank"]
+    assert moved0 > 0  # training changed the weights...
+    assert sum0 == pytest.approx(sum1, rel=1e-6, abs=1e-4) and sq0 == pytest.approx(sq1, rel=1e-6)  # ...identically
+    assert tokens0 > 0 and tokens1 > 0 and tokens0 + tokens1 == report["dataset_tokens"]  # each saw its own half

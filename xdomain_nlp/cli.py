@@ -1,0 +1,120 @@
+"""``xdomain-nlp``: thin command-line wrappers over the package."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from xdomain_nlp.encoders import DEFAULT_MODEL
+
+
+def _corpora(args: argparse.Namespace) -> int:
+    from xdomain_nlp.data import CORPORA, corpus_path
+
+    for name, corpus in CORPORA.items():
+        if args.fetch and name not in args.fetch:
+            continue
+        print(f"{name}: {corpus.description} [{corpus.license}]")
+        for split in corpus.splits:
+            try:
+                where = corpus_path(name, split, allow_download=bool(args.fetch))
+            except (FileNotFoundError, ConnectionError) as err:
+                where = f"not available ({err})" if args.fetch else "not local"
+            print(f"  {split}: {where}")
+    return 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from xdomain_nlp.encoders import resolve_model
+    from xdomain_nlp.encoders.embedded import convert_e5s1
+
+    if args.src:
+        print(convert_e5s1(args.src, args.dest))
+    else:
+        print(resolve_model(args.model))
+    return 0
+
+
+def _trim(args: argparse.Namespace) -> int:
+    from xdomain_nlp.data import load_corpus
+    from xdomain_nlp.encoders import trim_vocabulary
+
+    words = [w for spec in args.corpora for sent in load_corpus(spec)["words"] for w in sent]
+    dest = trim_vocabulary(args.model, words, args.dest)
+    kept = json.loads((dest / "trim.json").read_text())["kept_pieces"]
+    print(f"{dest}: kept {kept} pieces for {len(set(words))} distinct words")
+    return 0
+
+
+def _tag_or_evaluate(args: argparse.Namespace) -> int:
+    import torch
+
+    from xdomain_nlp.data import load_corpus
+    from xdomain_nlp.tagging import encode_corpus, load_tagger, predict_windows
+    from xdomain_nlp.training import tagging_report
+
+    model, tokenizer, meta = load_tagger(args.model_dir)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model.to(device)
+    corpus = load_corpus(args.corpus)
+    label2id = {t: i for i, t in enumerate(model.labels)}
+    column = meta.get("config", {}).get("label_column", "upos")
+    windows = encode_corpus(corpus, tokenizer, label_column=column if args.command == "evaluate" else None,
+                            label2id=label2id, source=args.corpus)
+    pred, prob = predict_windows(model, windows, len(corpus), pad_id=tokenizer.pad_token_id, device=device)
+    if args.command == "evaluate":
+        gold = [[label2id[t] for t in tags] for tags in corpus[column]]
+        report = tagging_report(gold, pred, model.labels)
+        print(json.dumps({"corpus": args.corpus, "accuracy": round(report["accuracy"], 2), "words": report["words"]}))
+        return 0
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    for row, tags, probs in zip(corpus, pred, prob):
+        out.write(f"# sent_id = {row['sent_id']}\n")
+        for i, (word, tag, p) in enumerate(zip(row["words"], tags, probs), start=1):
+            out.write(f"{i}\t{word}\t_\t{model.labels[tag]}\t_\t_\t_\t_\t_\tProb={p:.3f}\n")
+        out.write("\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xdomain-nlp", description="Transfer learning across languages and domains.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("corpora", help="list named corpora and where their files are")
+    p.add_argument("--fetch", nargs="*", help="download these corpora (all splits) if not local")
+    p.set_defaults(func=_corpora)
+
+    p = sub.add_parser("convert", help="convert the embedded encoder (or an E5S1 file) to a transformers directory")
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.add_argument("--src", help="an E5S1 file to convert instead of the embedded one")
+    p.add_argument("--dest", help="output directory (with --src)")
+    p.set_defaults(func=_convert)
+
+    p = sub.add_parser("trim", help="keep only the vocabulary pieces some corpora use")
+    p.add_argument("dest")
+    p.add_argument("corpora", nargs="+", help="corpus splits (ud:en_ewt:train) or CoNLL-U files")
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.set_defaults(func=_trim)
+
+    for name, text in (("tag", "tag a corpus with a saved tagger (CoNLL-U out)"),
+                       ("evaluate", "score a saved tagger on a labelled corpus")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("model_dir")
+        p.add_argument("corpus", help="corpus split (ud:de_gsd:test) or CoNLL-U file")
+        if name == "tag":
+            p.add_argument("-o", "--output", help="write here instead of stdout")
+        p.set_defaults(func=_tag_or_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "convert" and args.src and not args.dest:
+        build_parser().error("convert --src needs --dest")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""Tagging: word/subword alignment, windows, the token tagger, and prediction."""
+
+from xdomain_nlp.tagging.alignment import EncodedWindow, WordPieceCache, encode_sentence, plan_windows
+from xdomain_nlp.tagging.data import UPOS, UnknownLabelError, collate_windows, encode_corpus
+from xdomain_nlp.tagging.model import TokenTagger, load_tagger
+from xdomain_nlp.tagging.predict import predict_windows, token_budget_batches
+
+__all__ = [
+    "UPOS",
+    "EncodedWindow",
+    "TokenTagger",
+    "UnknownLabelError",
+    "WordPieceCache",
+    "collate_windows",
+    "encode_corpus",
+    "encode_sentence",
+    "load_tagger",
+    "plan_windows",
+    "predict_windows",
+    "token_budget_batches",
+]

@@ -1,0 +1,83 @@
+"""From a corpus of words and tags to padded encoder batches."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import datasets
+import torch
+from transformers import PreTrainedTokenizerBase
+
+from xdomain_nlp.tagging.alignment import EncodedWindow, WordPieceCache, encode_sentence
+
+UPOS = [
+    "ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM",
+    "PART", "PRON", "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X",
+]  # fmt: skip
+
+
+class UnknownLabelError(ValueError):
+    """A tag in the data is not in the model's label set."""
+
+
+def encode_corpus(
+    corpus: datasets.Dataset,
+    tokenizer: PreTrainedTokenizerBase,
+    *,
+    label_column: str | None,
+    label2id: dict[str, int] | None,
+    max_length: int = 512,
+    overlap: int = 64,
+    cache: WordPieceCache | None = None,
+    source: str = "corpus",
+) -> list[EncodedWindow]:
+    """Encode every sentence into windows; labels are checked against ``label2id``."""
+    cache = cache or WordPieceCache(tokenizer)
+    all_words = corpus["words"]
+    cache.add([w for words in all_words for w in words])
+    tags = corpus[label_column] if label_column else None
+    sent_ids = corpus["sent_id"] if "sent_id" in corpus.column_names else None
+    out: list[EncodedWindow] = []
+    for i, words in enumerate(all_words):
+        labels = None
+        if tags is not None:
+            labels = []
+            for j, tag in enumerate(tags[i]):
+                if tag not in label2id:
+                    where = sent_ids[i] if sent_ids else f"sentence {i}"
+                    raise UnknownLabelError(
+                        f"{source}: {where}, word {j + 1} ({words[j]!r}): {label_column} tag {tag!r} "
+                        f"is not in the label set {sorted(label2id)}"
+                    )
+                labels.append(label2id[tag])
+        out.extend(
+            encode_sentence(
+                i,
+                cache(words),
+                labels,
+                bos=tokenizer.cls_token_id if tokenizer.cls_token_id is not None else tokenizer.bos_token_id,
+                eos=tokenizer.sep_token_id if tokenizer.sep_token_id is not None else tokenizer.eos_token_id,
+                max_length=max_length,
+                overlap=overlap,
+            )
+        )
+    return out
+
+
+def collate_windows(windows: Sequence[EncodedWindow], pad_id: int) -> dict[str, torch.Tensor]:
+    """Pad to the longest window of the batch; flatten word positions for `TokenTagger`."""
+    length = max(len(w.input_ids) for w in windows)
+    input_ids = torch.full((len(windows), length), pad_id, dtype=torch.long)
+    attention_mask = torch.zeros((len(windows), length), dtype=torch.long)
+    word_index, labels = [], []
+    for b, w in enumerate(windows):
+        input_ids[b, : len(w.input_ids)] = torch.tensor(w.input_ids)
+        attention_mask[b, : len(w.input_ids)] = 1
+        word_index.extend(b * length + p for p in w.word_positions)
+        labels.extend(w.labels)
+    return {
+        "input_ids": input_ids,
+        "attention_mask": attention_mask,
+        "word_index": torch.tensor(word_index, dtype=torch.long),
+        "labels": torch.tensor(labels, dtype=torch.long),
+    }

@@ -1,0 +1,75 @@
+"""Tagging metrics: accuracy overall and per tag, confusion matrix (JSON and PNG)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+def tagging_report(gold: Sequence[Sequence[int]], pred: Sequence[Sequence[int]], labels: Sequence[str]) -> dict:
+    """Accuracy, per-tag precision/recall/F1/support and the confusion matrix (rows = gold)."""
+    if len(gold) != len(pred):
+        raise ValueError(f"{len(gold)} gold sentences but {len(pred)} predicted")
+    k = len(labels)
+    confusion = np.zeros((k, k), dtype=np.int64)
+    for i, (g, p) in enumerate(zip(gold, pred)):
+        if len(g) != len(p):
+            raise ValueError(f"sentence {i}: {len(g)} gold tags but {len(p)} predicted")
+        np.add.at(confusion, (np.asarray(g, dtype=np.int64), np.asarray(p, dtype=np.int64)), 1)
+    total = int(confusion.sum())
+    correct = int(np.trace(confusion))
+    per_tag = {}
+    for j, tag in enumerate(labels):
+        tp = int(confusion[j, j])
+        support, predicted = int(confusion[j].sum()), int(confusion[:, j].sum())
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / support if support else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_tag[tag] = {"precision": precision, "recall": recall, "f1": f1, "support": support}
+    return {
+        "accuracy": 100.0 * correct / total if total else 0.0,
+        "words": total,
+        "per_tag": per_tag,
+        "labels": list(labels),
+        "confusion": confusion.tolist(),
+    }
+
+
+def save_confusion_png(report: dict, path: str | Path, title: str = "") -> Path:
+    """Row-normalised confusion matrix as a PNG (gold tags down, predicted across)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    confusion = np.asarray(report["confusion"], dtype=float)
+    labels = report["labels"]
+    rows = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(0.45 * len(labels) + 2, 0.45 * len(labels) + 1.5))
+    ax.imshow(rows, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(labels)), labels, rotation=90)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("gold")
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            if confusion[i, j]:
+                ax.text(j, i, int(confusion[i, j]), ha="center", va="center", fontsize=6,
+                        color="white" if rows[i, j] > 0.5 else "black")
+    ax.set_title(title or f"accuracy {report['accuracy']:.2f}")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def write_json(data: dict, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    return path
