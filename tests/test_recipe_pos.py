@@ -30,7 +30,9 @@ def test_train_evaluate_save_and_load_back(tmp_path, e5_dir):
 
     results = run(tmp_path, "epochs=1", "eval=[ud:de_gsd:test]", "eval_limit=25")
     report = results["ud:de_gsd:test"]
-    assert report["words"] == sum(len(w) for w in __import__("xdomain_nlp").data.load_corpus("ud:de_gsd:test")["words"][:25])
+    assert report["words"] == sum(
+        len(w) for w in __import__("xdomain_nlp").data.load_corpus("ud:de_gsd:test")["words"][:25]
+    )
     assert 0.0 <= report["accuracy"] <= 100.0
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["results"]["ud:de_gsd:test"]["per_tag"]["NOUN"]["support"] > 0
@@ -60,11 +62,59 @@ def test_resume_after_interruption_matches_uninterrupted(tmp_path, e5_dir):
 def test_two_cpu_processes_keep_gradients_in_sync(tmp_path, e5_dir):
     env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1"}
     torchrun = Path(sys.executable).with_name("torchrun")
-    subprocess.run([str(torchrun), "--nproc_per_node", "2", "--master_port", "29531", str(REPO / "tests/ddp_worker.py"),
-                    str(tmp_path)], check=True, env=env, cwd=REPO, timeout=900)
+    subprocess.run(
+        [
+            str(torchrun),
+            "--nproc_per_node",
+            "2",
+            "--master_port",
+            "29531",
+            str(REPO / "tests/ddp_worker.py"),
+            str(tmp_path),
+        ],
+        check=True,
+        env=env,
+        cwd=REPO,
+        timeout=900,
+    )
     report = json.loads((tmp_path / "ddp.json").read_text())
     assert report["world_size"] == 2 and "MULTI_CPU" in report["distributed_type"]
     (sum0, sq0, moved0, tokens0), (sum1, sq1, moved1, tokens1) = report["per_rank"]
     assert moved0 > 0  # training changed the weights...
     assert sum0 == pytest.approx(sum1, rel=1e-6, abs=1e-4) and sq0 == pytest.approx(sq1, rel=1e-6)  # ...identically
     assert tokens0 > 0 and tokens1 > 0 and tokens0 + tokens1 == report["dataset_tokens"]  # each saw its own half
+
+
+def test_runs_unchanged_under_accelerate_launch(tmp_path, e5_dir):
+    launcher = Path(sys.executable).with_name("accelerate")
+    subprocess.run(
+        [
+            str(launcher),
+            "launch",
+            "--cpu",
+            "--num_processes",
+            "1",
+            "--num_machines",
+            "1",
+            "--mixed_precision",
+            "no",
+            "--dynamo_backend",
+            "no",
+            str(REPO / "recipes/pos_en_de.py"),
+            "--config",
+            str(REPO / "recipes/configs/pos_en_de.yaml"),
+            f"output_dir={tmp_path}",
+            "train_limit=16",
+            "batch_size=8",
+            "max_length=64",
+            "epochs=1",
+            "eval=[ud:en_pud:test]",
+            "eval_limit=5",
+        ],
+        check=True,
+        cwd=REPO,
+        timeout=600,
+    )
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["results"]["ud:en_pud:test"]["words"] > 0
+    assert (tmp_path / "model/model.safetensors").is_file()

@@ -23,15 +23,17 @@ def test_length_grouped_batches_are_deterministic_and_complete():
 
 
 def tiny_bert():
-    config = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=4, num_attention_heads=2,
-                        intermediate_size=32, num_labels=3)
+    config = BertConfig(
+        vocab_size=50, hidden_size=16, num_hidden_layers=4, num_attention_heads=2, intermediate_size=32, num_labels=3
+    )
     return BertForTokenClassification(config)
 
 
 def test_param_groups_freeze_and_decay():
     model = tiny_bert()
-    groups = transfer_param_groups(model, lr=1.0, head_lr=10.0, layer_decay=0.5, freeze_embeddings=True,
-                                   freeze_layers=1)
+    groups = transfer_param_groups(
+        model, lr=1.0, head_lr=10.0, layer_decay=0.5, freeze_embeddings=True, freeze_layers=1
+    )
     trainable = {id(p) for g in groups for p in g["params"]}
     for name, p in model.named_parameters():
         frozen = "embeddings" in name or ".layer.0." in name

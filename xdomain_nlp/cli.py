@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from xdomain_nlp.encoders import DEFAULT_MODEL
 
@@ -61,8 +60,13 @@ def _tag_or_evaluate(args: argparse.Namespace) -> int:
     corpus = load_corpus(args.corpus)
     label2id = {t: i for i, t in enumerate(model.labels)}
     column = meta.get("config", {}).get("label_column", "upos")
-    windows = encode_corpus(corpus, tokenizer, label_column=column if args.command == "evaluate" else None,
-                            label2id=label2id, source=args.corpus)
+    windows = encode_corpus(
+        corpus,
+        tokenizer,
+        label_column=column if args.command == "evaluate" else None,
+        label2id=label2id,
+        source=args.corpus,
+    )
     pred, prob = predict_windows(model, windows, len(corpus), pad_id=tokenizer.pad_token_id, device=device)
     if args.command == "evaluate":
         gold = [[label2id[t] for t in tags] for tags in corpus[column]]
@@ -98,8 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=DEFAULT_MODEL)
     p.set_defaults(func=_trim)
 
-    for name, text in (("tag", "tag a corpus with a saved tagger (CoNLL-U out)"),
-                       ("evaluate", "score a saved tagger on a labelled corpus")):
+    for name, text in (
+        ("tag", "tag a corpus with a saved tagger (CoNLL-U out)"),
+        ("evaluate", "score a saved tagger on a labelled corpus"),
+    ):
         p = sub.add_parser(name, help=text)
         p.add_argument("model_dir")
         p.add_argument("corpus", help="corpus split (ud:de_gsd:test) or CoNLL-U file")

@@ -210,8 +210,7 @@ def corpus_path(name: str, split: str, *, allow_download: bool = True) -> Path:
             return path
     if not allow_download or not entry.url_path:
         raise FileNotFoundError(
-            f"{name} {split}: no file at {' or '.join(map(str, candidates))}; set {DATA_ENV} "
-            "to a folder holding it"
+            f"{name} {split}: no file at {' or '.join(map(str, candidates))}; set {DATA_ENV} to a folder holding it"
         )
     base = os.environ.get(UD_BASE_URL_ENV, UD_BASE_URL).rstrip("/")
     return download(f"{base}/{entry.url_path}", cache_dir() / "data" / entry.relpath, entry.checksum)

@@ -49,7 +49,9 @@ def trim_vocabulary(model: str, words: Iterable[str], dest: str | Path) -> Path:
 
     encoder = load_encoder(src)
     old_embeddings = encoder.get_input_embeddings().weight.data
-    new_embeddings = torch.nn.Embedding(len(keep), old_embeddings.shape[1], padding_idx=remap.get(tokenizer.pad_token_id))
+    new_embeddings = torch.nn.Embedding(
+        len(keep), old_embeddings.shape[1], padding_idx=remap.get(tokenizer.pad_token_id)
+    )
     new_embeddings.weight.data = old_embeddings[keep].clone()
     encoder.set_input_embeddings(new_embeddings)
     encoder.config.vocab_size = len(keep)

@@ -57,8 +57,15 @@ def save_confusion_png(report: dict, path: str | Path, title: str = "") -> Path:
     for i in range(len(labels)):
         for j in range(len(labels)):
             if confusion[i, j]:
-                ax.text(j, i, int(confusion[i, j]), ha="center", va="center", fontsize=6,
-                        color="white" if rows[i, j] > 0.5 else "black")
+                ax.text(
+                    j,
+                    i,
+                    int(confusion[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="white" if rows[i, j] > 0.5 else "black",
+                )
     ax.set_title(title or f"accuracy {report['accuracy']:.2f}")
     fig.tight_layout()
     path = Path(path)

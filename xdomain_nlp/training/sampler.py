@@ -16,7 +16,9 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
     function of ``(seed, epoch)`` only, which is what makes a resumed run repeat the original.
     """
 
-    def __init__(self, lengths: Sequence[int], batch_size: int, *, seed: int = 0, group_size: int = 64, shuffle: bool = True) -> None:
+    def __init__(
+        self, lengths: Sequence[int], batch_size: int, *, seed: int = 0, group_size: int = 64, shuffle: bool = True
+    ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         self.lengths = list(lengths)

@@ -1,0 +1,54 @@
+"""Regenerate the README's results table from benchmarks/results/*.json (never typed by hand).
+
+python benchmarks/readme_table.py          # rewrites the block between the RESULTS markers
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+START, END = "<!-- RESULTS:START -->", "<!-- RESULTS:END -->"
+
+ROWS = {
+    "pos_en_de.json": [
+        ("Zero-shot UPOS, German GSD test (no German labels)", "de_gsd_test_upos", "{:.2f}", ">= 90.0"),
+        ("Zero-shot UPOS, German GSD dev", "de_gsd_dev_upos", "{:.2f}", ""),
+        ("UPOS, English EWT test (in-domain)", "en_ewt_test_upos", "{:.2f}", ">= 96.0"),
+        ("UPOS, English PUD test (news/wiki)", "en_pud_test_upos", "{:.2f}", ""),
+        ("Training tokens/s vs plain transformers loop", "train_tokens_per_s_ratio_vs_plain", "{:.2f}x", ">= 1.5x"),
+        ("Inference words/s vs plain transformers loop", "infer_words_per_s_ratio_vs_plain", "{:.2f}x", ">= 2x"),
+    ],
+}
+
+
+def table() -> str:
+    lines = ["| result | value | target | measured by |", "|---|---|---|---|"]
+    for name, rows in ROWS.items():
+        path = REPO / "benchmarks/results" / name
+        if not path.is_file():
+            continue
+        data = json.loads(path.read_text())
+        where = f"`{data.get('command', name)}` @ {data.get('git_commit', '?')[:10]}"
+        for label, key, fmt, target in rows:
+            if key in data:
+                lines.append(f"| {label} | {fmt.format(data[key])} | {target} | {where} |")
+        machine = data.get("machine", {})
+        lines.append(
+            f"| machine for `{name}` | {machine.get('cpu', '?')}, {machine.get('cpu_cores', '?')} cores, "
+            f"{machine.get('device', '?')} | | |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    readme = REPO / "README.md"
+    text = readme.read_text()
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    readme.write_text(f"{head}{START}\n{table()}\n{END}{tail}")
+
+
+if __name__ == "__main__":
+    main()

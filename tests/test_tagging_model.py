@@ -1,0 +1,58 @@
+"""The tagger on real text: windows over long sentences, CLI tagging and evaluation."""
+
+import json
+
+import pytest
+
+from xdomain_nlp.cli import main as cli
+from xdomain_nlp.data import load_corpus
+from xdomain_nlp.tagging import UPOS, UnknownLabelError, encode_corpus, load_tagger, predict_windows
+
+
+def test_long_sentence_is_tagged_word_for_word(tiny_tagger):
+    import datasets
+
+    model, tokenizer, _ = load_tagger(tiny_tagger)
+    ewt = load_corpus("ud:en_ewt:test")
+    words = [w for sent in ewt["words"][:40] for w in sent]  # one 'sentence' of several hundred words
+    corpus = datasets.Dataset.from_dict({"words": [words, ewt["words"][0]]})
+    short = encode_corpus(corpus, tokenizer, label_column=None, label2id=None, max_length=64, overlap=16)
+    assert sum(w.sentence == 0 for w in short) > 5  # really split
+    pred, prob = predict_windows(model, short, 2, pad_id=tokenizer.pad_token_id)
+    assert [len(p) for p in pred] == [len(words), len(ewt["words"][0])]
+    assert all(0.0 < p <= 1.0 for p in prob[0])
+    whole = encode_corpus(corpus, tokenizer, label_column=None, label2id=None, max_length=512, overlap=64)
+    pred_whole, _ = predict_windows(model, whole, 2, pad_id=tokenizer.pad_token_id)
+    assert pred[1] == pred_whole[1]  # a short sentence does not depend on the window size
+
+
+def test_unknown_tag_names_sentence_and_word(tiny_tagger, tmp_path):
+    _, tokenizer, _ = load_tagger(tiny_tagger)
+    corpus = load_corpus("ud:en_pud:test").select(range(3))
+    tags = corpus["upos"]
+    tags[2][4] = "NOUNISH"
+    corpus = corpus.remove_columns("upos").add_column("upos", tags)
+    with pytest.raises(UnknownLabelError, match=r"ud:en_pud:test: n01001\d+, word 5 .*'NOUNISH'"):
+        encode_corpus(
+            corpus, tokenizer, label_column="upos", label2id={t: i for i, t in enumerate(UPOS)}, source="ud:en_pud:test"
+        )
+
+
+def test_cli_evaluate_and_tag(tiny_tagger, tmp_path, capsys, data_dir):
+    path = data_dir / "ud/UD_English-PUD/en_pud-ud-test.conllu"
+    small = tmp_path / "small.conllu"
+    small.write_text("\n\n".join(path.read_text().split("\n\n")[:5]) + "\n\n")
+    assert cli(["evaluate", str(tiny_tagger), str(small)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["words"] == sum(len(w) for w in load_corpus(str(small))["words"])
+    out = tmp_path / "tagged.conllu"
+    assert cli(["tag", str(tiny_tagger), str(small), "-o", str(out)]) == 0
+    tagged = load_corpus(str(out))
+    assert tagged["words"] == load_corpus(str(small))["words"]
+    assert all(t in UPOS for sent in tagged["upos"] for t in sent)
+
+
+def test_cli_lists_corpora(capsys):
+    assert cli(["corpora"]) == 0
+    out = capsys.readouterr().out
+    assert "ud:de_gsd" in out and "de_gsd-ud-test.conllu" in out
