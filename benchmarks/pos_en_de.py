@@ -35,7 +35,13 @@ from xdomain_nlp.tagging import (  # noqa: E402
     encode_corpus,
     predict_windows,  # noqa: E402
 )
-from xdomain_nlp.training import LengthGroupedBatchSampler, load_config, run_record, transfer_param_groups  # noqa: E402
+from xdomain_nlp.training import (  # noqa: E402
+    LengthGroupedBatchSampler,
+    inference_dtype,
+    load_config,
+    run_record,
+    transfer_param_groups,
+)
 
 LABEL2ID = {t: i for i, t in enumerate(UPOS)}
 
@@ -143,8 +149,14 @@ def time_package_inference(model_dir, tokenizer, corpus, cfg) -> dict:
         overlap=cfg["window_overlap"],
         cache=WordPieceCache(tokenizer),
     )
+    dtype = inference_dtype("cpu", cfg["infer_precision"])
     pred, _ = predict_windows(
-        model, windows, len(corpus), pad_id=tokenizer.pad_token_id, max_tokens=cfg["eval_max_tokens"]
+        model,
+        windows,
+        len(corpus),
+        pad_id=tokenizer.pad_token_id,
+        max_tokens=cfg["eval_max_tokens"],
+        autocast_dtype=dtype,
     )
     seconds = time.perf_counter() - start
     gold = [LABEL2ID[t] for tags in corpus["upos"] for t in tags]
@@ -176,6 +188,7 @@ def main() -> None:
     if not (run_dir / "metrics.json").is_file():
         run_recipe(["--config", args.config, *args.overrides, f"output_dir={run_dir}"])
     metrics = json.loads((run_dir / "metrics.json").read_text())
+    cfg = {**cfg, **metrics["config"]}  # a reused run is described by the config it actually ran with
     accuracy = {spec: r["accuracy"] for spec, r in metrics["results"].items()}
 
     model_name = resolve_model(cfg["model"])
@@ -208,6 +221,7 @@ def main() -> None:
             "package": round(ours_infer["accuracy"], 2),
             "plain": round(plain_infer["accuracy"], 2),
         },
+        "package_infer_dtype": str(inference_dtype("cpu", cfg["infer_precision"]) or torch.float32),
         "speed_setup": {
             "train_sentences": args.speed_sentences,
             "batch_size": cfg["batch_size"],

@@ -28,6 +28,8 @@ from xdomain_nlp.encoders import load_tokenizer
 from xdomain_nlp.tagging import UPOS, TokenTagger, WordPieceCache, collate_windows, encode_corpus, predict_windows
 from xdomain_nlp.training import (
     LengthGroupedBatchSampler,
+    WeightAverager,
+    inference_dtype,
     load_config,
     run_record,
     save_confusion_png,
@@ -59,10 +61,14 @@ DEFAULTS = {
     "freeze_layers": 0,  # also freeze the lowest N encoder layers (faster, sometimes better transfer)
     "max_length": 256,  # subwords per window; longer sentences are split into overlapping windows
     "window_overlap": 64,
+    "average_weights": True,  # evaluate/save the average of late checkpoints (steadier transfer)
+    "average_from": 0.5,  # ...of the snapshots after this fraction of the training steps
+    "average_every": 10,  # ...taken every N optimizer steps
     "mixed_precision": "auto",  # auto = bf16 on a GPU, fp32 on CPU; or no / bf16 / fp16
     "checkpoint_every": 0,  # optimizer steps between save_state checkpoints (0 = end of epoch only)
     "stop_after_steps": 0,  # stop (as if interrupted) after N optimizer steps; for resume tests
     "eval_max_tokens": 16384,  # padded tokens per inference batch
+    "infer_precision": "auto",  # auto = bf16 where the CPU/GPU runs it natively (same accuracy, faster)
 }
 
 
@@ -93,19 +99,7 @@ class POSTransferRecipe:
         # 2. Data: corpora are read and encoded once per process (cheap next to training).
         self.pieces = WordPieceCache(self.tokenizer)
         with acc.main_process_first():
-            train = load_corpus(cfg["train"])
-        if cfg["train_limit"]:
-            train = train.select(range(min(cfg["train_limit"], len(train))))
-        self.train_windows = encode_corpus(
-            train,
-            self.tokenizer,
-            label_column=cfg["label_column"],
-            label2id=self.label2id,
-            max_length=cfg["max_length"],
-            overlap=cfg["window_overlap"],
-            cache=self.pieces,
-            source=cfg["train"],
-        )
+            _, self.train_windows = self.load_and_encode(cfg["train"], cfg["train_limit"])
         self.sampler = LengthGroupedBatchSampler(
             [len(w.input_ids) for w in self.train_windows], cfg["batch_size"], seed=cfg["seed"]
         )
@@ -133,7 +127,29 @@ class POSTransferRecipe:
         self.model, self.optimizer, self.loader, self.scheduler = acc.prepare(self.model, optimizer, loader, scheduler)
         self.total_steps = steps
         self.state = {"epoch": 0, "batches_done": 0, "step": 0}
+        self.averager = None
+        if cfg["average_weights"]:
+            start = max(1, int(cfg["average_from"] * steps))
+            self.averager = WeightAverager(acc.unwrap_model(self.model), start_step=start, every=cfg["average_every"])
+            acc.register_for_checkpointing(self.averager)  # saved and restored with the run
         self.resume_if_possible()
+
+    def load_and_encode(self, spec: str, limit: int = 0):
+        """A corpus (its first ``limit`` sentences when set) and its encoder windows."""
+        corpus = load_corpus(spec)
+        if limit:
+            corpus = corpus.select(range(min(limit, len(corpus))))
+        windows = encode_corpus(
+            corpus,
+            self.tokenizer,
+            label_column=self.cfg["label_column"],
+            label2id=self.label2id,
+            max_length=self.cfg["max_length"],
+            overlap=self.cfg["window_overlap"],
+            cache=self.pieces,
+            source=spec,
+        )
+        return corpus, windows
 
     def resume_if_possible(self) -> None:
         """Continue from the newest complete checkpoint in ``output_dir/checkpoints``."""
@@ -179,6 +195,8 @@ class POSTransferRecipe:
                 words_seen += int(batch["labels"].numel())
                 if acc.sync_gradients:
                     self.state["step"] += 1
+                    if self.averager is not None:
+                        self.averager.update(acc.unwrap_model(self.model), self.state["step"])
                     bar.update(1)
                     bar.set_postfix(loss=f"{loss.item():.3f}")
                     if cfg["checkpoint_every"] and self.state["step"] % cfg["checkpoint_every"] == 0:
@@ -196,6 +214,9 @@ class POSTransferRecipe:
                 self.model.train()
             self.save_checkpoint()
         bar.close()
+        if self.averager is not None:
+            self.averager.copy_to(acc.unwrap_model(self.model))
+            acc.print(f"weights: average of {self.averager.count} snapshots from step {self.averager.start_step}")
         self.train_seconds = time.perf_counter() - started
         self.train_words_per_s = words_seen * acc.num_processes / max(self.train_seconds, 1e-9)
         return True
@@ -206,21 +227,9 @@ class POSTransferRecipe:
         results = {}
         if acc.is_main_process:
             model = acc.unwrap_model(self.model)
-            dtype = torch.bfloat16 if acc.mixed_precision == "bf16" else None
+            dtype = inference_dtype(acc.device, cfg["infer_precision"])
             for spec in cfg["eval"] if specs is None else specs:
-                corpus = load_corpus(spec)
-                if cfg["eval_limit"]:
-                    corpus = corpus.select(range(min(cfg["eval_limit"], len(corpus))))
-                windows = encode_corpus(
-                    corpus,
-                    self.tokenizer,
-                    label_column=cfg["label_column"],
-                    label2id=self.label2id,
-                    max_length=cfg["max_length"],
-                    overlap=cfg["window_overlap"],
-                    cache=self.pieces,
-                    source=spec,
-                )
+                corpus, windows = self.load_and_encode(spec, cfg["eval_limit"])
                 start = time.perf_counter()
                 pred, _ = predict_windows(
                     model,

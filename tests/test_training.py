@@ -64,3 +64,26 @@ def test_tagging_report_counts():
     assert report["per_tag"]["C"]["recall"] == pytest.approx(2 / 3)
     with pytest.raises(ValueError, match="sentence 1"):
         tagging_report([[0], [1, 1]], [[0], [1]], ["A", "B"])
+
+
+def test_weight_averager_is_the_mean_of_due_snapshots():
+    import torch
+
+    from xdomain_nlp.training import WeightAverager
+
+    model = torch.nn.Linear(2, 1)
+    model.bias.requires_grad_(False)
+    averager = WeightAverager(model, start_step=3, every=2)
+    seen = []
+    for step in range(1, 9):
+        with torch.no_grad():
+            model.weight.fill_(float(step))
+        averager.update(model, step)
+        if step >= 3 and (step - 3) % 2 == 0:
+            seen.append(step)
+    assert seen == [3, 5, 7] and averager.count == 3
+    restored = WeightAverager(model, start_step=0)
+    restored.load_state_dict(averager.state_dict())
+    restored.copy_to(model)
+    assert model.weight.tolist() == [[5.0, 5.0]]
+    assert restored.names == ["weight"]  # frozen parameters are left alone

@@ -52,7 +52,7 @@ def _tag_or_evaluate(args: argparse.Namespace) -> int:
 
     from xdomain_nlp.data import load_corpus
     from xdomain_nlp.tagging import encode_corpus, load_tagger, predict_windows
-    from xdomain_nlp.training import tagging_report
+    from xdomain_nlp.training import inference_dtype, tagging_report
 
     model, tokenizer, meta = load_tagger(args.model_dir)
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -67,7 +67,14 @@ def _tag_or_evaluate(args: argparse.Namespace) -> int:
         label2id=label2id,
         source=args.corpus,
     )
-    pred, prob = predict_windows(model, windows, len(corpus), pad_id=tokenizer.pad_token_id, device=device)
+    pred, prob = predict_windows(
+        model,
+        windows,
+        len(corpus),
+        pad_id=tokenizer.pad_token_id,
+        device=device,
+        autocast_dtype=inference_dtype(device, args.precision),
+    )
     if args.command == "evaluate":
         gold = [[label2id[t] for t in tags] for tags in corpus[column]]
         report = tagging_report(gold, pred, model.labels)
@@ -109,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         p.add_argument("model_dir")
         p.add_argument("corpus", help="corpus split (ud:de_gsd:test) or CoNLL-U file")
+        p.add_argument(
+            "--precision",
+            default="auto",
+            choices=["auto", "bf16", "fp32"],
+            help="inference precision; auto = bf16 where the hardware runs it natively",
+        )
         if name == "tag":
             p.add_argument("-o", "--output", help="write here instead of stdout")
         p.set_defaults(func=_tag_or_evaluate)

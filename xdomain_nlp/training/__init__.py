@@ -3,15 +3,19 @@
 The loop itself lives in each recipe, in the open, as in accelerate's examples.
 """
 
+from xdomain_nlp.training.averaging import WeightAverager
 from xdomain_nlp.training.config import ConfigError, load_config
 from xdomain_nlp.training.metrics import save_confusion_png, tagging_report, write_json
 from xdomain_nlp.training.optim import layer_of, transfer_param_groups
+from xdomain_nlp.training.precision import inference_dtype
 from xdomain_nlp.training.record import run_record
 from xdomain_nlp.training.sampler import LengthGroupedBatchSampler
 
 __all__ = [
     "ConfigError",
     "LengthGroupedBatchSampler",
+    "WeightAverager",
+    "inference_dtype",
     "layer_of",
     "load_config",
     "run_record",
