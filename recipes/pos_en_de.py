@@ -125,11 +125,12 @@ class POSTransferRecipe:
 
         # 4. One prepare call: devices, DDP wrapping, sharded batches, mixed precision.
         self.model, self.optimizer, self.loader, self.scheduler = acc.prepare(self.model, optimizer, loader, scheduler)
-        self.total_steps = steps
+        # Steps this process will take (the scheduler above counts all processes' batches).
+        self.total_steps = math.ceil(len(self.loader) / cfg["gradient_accumulation_steps"]) * cfg["epochs"]
         self.state = {"epoch": 0, "batches_done": 0, "step": 0}
         self.averager = None
         if cfg["average_weights"]:
-            start = max(1, int(cfg["average_from"] * steps))
+            start = max(1, int(cfg["average_from"] * self.total_steps))
             self.averager = WeightAverager(acc.unwrap_model(self.model), start_step=start, every=cfg["average_every"])
             acc.register_for_checkpointing(self.averager)  # saved and restored with the run
         self.resume_if_possible()

@@ -1,0 +1,30 @@
+"""Label spaces: tag sets (UPOS, PTB, STTS, user files, BIO spans), mapping priors, mapping heads."""
+
+from xdomain_nlp.labelspace.heads import MappingHead, train_head
+from xdomain_nlp.labelspace.mapping import MappingPrior, cooccurrence, declared_matrix
+from xdomain_nlp.labelspace.tagsets import (
+    BUILTIN,
+    PTB_TAGS,
+    STTS_TAGS,
+    UPOS_TAGS,
+    TagSet,
+    TagSetError,
+    UnknownTagError,
+    load_tagset,
+)
+
+__all__ = [
+    "BUILTIN",
+    "PTB_TAGS",
+    "STTS_TAGS",
+    "UPOS_TAGS",
+    "MappingHead",
+    "MappingPrior",
+    "TagSet",
+    "TagSetError",
+    "UnknownTagError",
+    "cooccurrence",
+    "declared_matrix",
+    "load_tagset",
+    "train_head",
+]

@@ -1,0 +1,68 @@
+"""Mapping heads: a target tag set on top of a tagger trained on a source tag set.
+
+The head scores target tag ``t`` for a word with encoder state ``h`` as
+
+    log( sum_s p(s | h) * P(t | s) )  +  W h + b
+
+where ``p(s | h)`` is the frozen source tagger's distribution and ``P(t | s)`` starts at the
+mapping prior (and is learned, as logits per source row). ``W`` and ``b`` start at zero, so with
+no target example the head predicts exactly what the prior allows from the source prediction;
+target examples then teach it what the prior cannot know (NN vs NE for a German NOUN/PROPN
+confusion, unreachable tags). The encoder stays frozen: with tens of sentences a tuned encoder
+overfits, and a frozen one lets the states be computed once, so training takes seconds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+
+class MappingHead(nn.Module):
+    def __init__(self, hidden_size: int, prior: np.ndarray, *, floor: float = 1e-4) -> None:
+        super().__init__()
+        prior = torch.as_tensor(prior, dtype=torch.float32)
+        self.n_source, self.n_target = prior.shape
+        # Rows of P(t | s) as learnable logits; the floor keeps every target tag reachable by learning.
+        self.prior_logits = nn.Parameter((prior + floor).log())
+        self.residual = nn.Linear(hidden_size, self.n_target)
+        nn.init.zeros_(self.residual.weight)
+        nn.init.zeros_(self.residual.bias)
+
+    def forward(self, hidden: torch.Tensor, source_logits: torch.Tensor) -> torch.Tensor:
+        """Target logits for word states ``hidden`` (N, H) given the source head's logits (N, S)."""
+        log_ps = source_logits.float().log_softmax(-1)  # (N, S)
+        log_pt_given_s = self.prior_logits.log_softmax(-1)  # (S, T)
+        mixed = torch.logsumexp(log_ps.unsqueeze(-1) + log_pt_given_s.unsqueeze(0), dim=1)  # (N, T)
+        return mixed + self.residual(hidden.float())
+
+
+def train_head(
+    head: nn.Module,
+    inputs: tuple[torch.Tensor, ...],
+    labels: torch.Tensor,
+    *,
+    epochs: int = 60,
+    lr: float = 5e-3,
+    weight_decay: float = 1e-2,
+    batch_size: int = 256,
+    seed: int = 0,
+) -> nn.Module:
+    """Fit a head on precomputed word features (full-batch friendly, deterministic per seed)."""
+    if labels.numel() == 0:
+        return head
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=weight_decay)
+    head.train()
+    n = labels.numel()
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=generator)
+        for start in range(0, n, batch_size):
+            idx = order[start : start + batch_size]
+            loss = nn.functional.cross_entropy(head(*(x[idx] for x in inputs)), labels[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    head.eval()
+    return head
