@@ -101,3 +101,33 @@ def test_mapping_head_starts_at_the_prior_and_learns():
     labels = torch.tensor([1, 1, 1, 2, 2, 2])  # the target says: source tag 0 is really target 1 here
     train_head(head, (hidden, source), labels, epochs=200, lr=0.05)
     assert head(hidden, source).argmax(-1).tolist() == [1, 1, 1, 2, 2, 2]
+
+
+def test_mapping_head_saves_loads_and_serves_its_tag_set(tiny_tagger, tmp_path):
+    from xdomain_nlp.labelspace.features import word_features
+    from xdomain_nlp.tagging import encode_corpus, load_tagger, predict_windows
+
+    model, tokenizer, _ = load_tagger(tiny_tagger)
+    upos, stts = load_tagset("upos"), load_tagset("stts")
+    gsd = load_corpus("ud:de_gsd:dev").select(range(12))
+    feats = word_features(model, tokenizer, gsd, layers=(4, 12))
+    target = torch.tensor([stts.index[t] for sent in gsd["xpos"] for t in sent])
+    head = MappingHead(
+        model.hf.config.hidden_size, MappingPrior.estimate(upos, stts).conditional(), feature_layers=(4, 12)
+    )
+    train_head(head, (feats.states, feats.source_logits), target, epochs=5)
+    model.add_mapping_head(stts, head)
+    windows = encode_corpus(gsd, tokenizer, label_column=None, label2id=None)
+    before, _ = predict_windows(model, windows, len(gsd), pad_id=tokenizer.pad_token_id, tag_set="stts")
+    with torch.no_grad():
+        direct = head(feats.states, feats.source_logits).argmax(-1).tolist()
+    assert [t for sent in before for t in sent] == direct  # the served path is the trained path
+    model.save(tmp_path / "m", tokenizer)
+    loaded, _, meta = load_tagger(tmp_path / "m")
+    assert loaded.available_tag_sets == ["upos", "stts"] and loaded.labels_for("stts") == stts.tags
+    after, _ = predict_windows(loaded, windows, len(gsd), pad_id=tokenizer.pad_token_id, tag_set="stts")
+    assert after == before
+    upos_pred, _ = predict_windows(loaded, windows, len(gsd), pad_id=tokenizer.pad_token_id)
+    assert max(max(s) for s in upos_pred) < 17
+    with pytest.raises(KeyError, match="no mapping head for tag set 'ptb'"):
+        predict_windows(loaded, windows, len(gsd), pad_id=tokenizer.pad_token_id, tag_set="ptb")

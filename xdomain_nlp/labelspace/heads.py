@@ -20,8 +20,11 @@ from torch import nn
 
 
 class MappingHead(nn.Module):
-    def __init__(self, hidden_size: int, prior: np.ndarray, *, floor: float = 1e-4) -> None:
+    def __init__(
+        self, hidden_size: int, prior: np.ndarray, *, floor: float = 1e-4, feature_layers: tuple[int, int] = (4, 12)
+    ) -> None:
         super().__init__()
+        self.feature_layers = tuple(feature_layers)  # which encoder layers' mean the residual reads
         prior = torch.as_tensor(prior, dtype=torch.float32)
         self.n_source, self.n_target = prior.shape
         # Rows of P(t | s) as learnable logits; the floor keeps every target tag reachable by learning.

@@ -18,17 +18,22 @@ from transformers import AutoModelForTokenClassification, AutoTokenizer, PreTrai
 from xdomain_nlp.encoders import resolve_model
 
 XDOMAIN_FILE = "xdomain.json"
+MAPPING_HEADS_FILE = "mapping_heads.safetensors"
 
 
 class TokenTagger(nn.Module):
     """Encoder + linear head over first subwords; ``labels`` names the tag of each output."""
 
-    def __init__(self, hf_model: nn.Module, labels: list[str]) -> None:
+    def __init__(self, hf_model: nn.Module, labels: list[str], source_tag_set: str = "upos") -> None:
         super().__init__()
         if hf_model.config.num_labels != len(labels):
             raise ValueError(f"model has {hf_model.config.num_labels} outputs but {len(labels)} labels were given")
         self.hf = hf_model
         self.labels = list(labels)
+        self.source_tag_set = source_tag_set
+        # Extra label spaces served from the same encoder (see xdomain_nlp.labelspace.heads).
+        self.mapping_heads = nn.ModuleDict()
+        self.tag_sets: dict[str, Any] = {}
 
     @classmethod
     def from_encoder(cls, model: str, labels: list[str]) -> TokenTagger:
@@ -45,18 +50,75 @@ class TokenTagger(nn.Module):
     def encoder(self) -> nn.Module:
         return self.hf.base_model
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, word_index: torch.Tensor) -> torch.Tensor:
-        """Logits for the words at ``word_index`` (flat positions into the batch x length grid)."""
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        words = hidden.flatten(0, 1).index_select(0, word_index)
-        return self.hf.classifier(self.hf.dropout(words))
+    def word_states(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        word_index: torch.Tensor,
+        layers: tuple[int, int] | None = None,
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Encoder states of the first subword of each word at ``word_index`` (flat batch x length).
+
+        With ``layers=(a, b)`` also the mean of hidden layers a..b (1 = first encoder layer): the
+        middle layers keep the morphology a fine-grained tag set needs, which the top layer of a
+        tagger tuned on a coarse tag set has partly given up.
+        """
+        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=layers is not None)
+        top = out.last_hidden_state.flatten(0, 1).index_select(0, word_index)
+        if layers is None:
+            return top
+        mixed = torch.stack(out.hidden_states[layers[0] : layers[1] + 1]).mean(0)
+        return top, mixed.flatten(0, 1).index_select(0, word_index)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        word_index: torch.Tensor,
+        tag_set: str | None = None,
+    ) -> torch.Tensor:
+        """Logits for the words at ``word_index``: source labels, or ``tag_set``'s via its mapping head."""
+        if tag_set is None or tag_set == self.source_tag_set:
+            return self.hf.classifier(self.hf.dropout(self.word_states(input_ids, attention_mask, word_index)))
+        if tag_set not in self.mapping_heads:
+            raise KeyError(f"no mapping head for tag set {tag_set!r}; this model has {self.available_tag_sets}")
+        head = self.mapping_heads[tag_set]
+        top, mixed = self.word_states(input_ids, attention_mask, word_index, layers=head.feature_layers)
+        return head(mixed, self.hf.classifier(top))
+
+    @property
+    def available_tag_sets(self) -> list[str]:
+        return [self.source_tag_set, *self.mapping_heads]
+
+    def labels_for(self, tag_set: str | None = None) -> list[str]:
+        if tag_set is None or tag_set == self.source_tag_set:
+            return self.labels
+        return self.tag_sets[tag_set].tags
+
+    def add_mapping_head(self, tag_set, head: nn.Module) -> None:
+        """Serve ``tag_set`` (a `TagSet`) through ``head`` (a `MappingHead`)."""
+        self.tag_sets[tag_set.name] = tag_set
+        self.mapping_heads[tag_set.name] = head
 
     def save(self, path: str | Path, tokenizer: PreTrainedTokenizerBase, extra: dict[str, Any] | None = None) -> Path:
         """Write the model directory: HF weights + config, tokenizer, and ``xdomain.json``."""
         path = Path(path)
         self.hf.save_pretrained(path)
         tokenizer.save_pretrained(path)
-        meta = {"task": "tagging", "labels": self.labels, **(extra or {})}
+        meta = {"task": "tagging", "labels": self.labels, "tag_set": self.source_tag_set, **(extra or {})}
+        if self.mapping_heads:
+            from safetensors.torch import save_file
+
+            tensors = {
+                f"{name}.{k}": v.detach().contiguous()
+                for name, head in self.mapping_heads.items()
+                for k, v in head.state_dict().items()
+            }
+            save_file(tensors, str(path / MAPPING_HEADS_FILE))
+            meta["mapping_heads"] = {
+                name: {**ts.to_dict(), "feature_layers": list(self.mapping_heads[name].feature_layers)}
+                for name, ts in self.tag_sets.items()
+            }
         (path / XDOMAIN_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False))
         return path
 
@@ -71,4 +133,17 @@ def load_tagger(path: str | Path) -> tuple[TokenTagger, PreTrainedTokenizerBase,
     if meta.get("task") != "tagging":
         raise ValueError(f"{meta_file}: task is {meta.get('task')!r}, expected 'tagging'")
     hf = AutoModelForTokenClassification.from_pretrained(path)
-    return TokenTagger(hf, meta["labels"]), AutoTokenizer.from_pretrained(path), meta
+    tagger = TokenTagger(hf, meta["labels"], meta.get("tag_set", "upos"))
+    if meta.get("mapping_heads"):
+        from safetensors.torch import load_file
+
+        from xdomain_nlp.labelspace import MappingHead, TagSet
+
+        tensors = load_file(str(path / MAPPING_HEADS_FILE))
+        for name, spec in meta["mapping_heads"].items():
+            state = {k[len(name) + 1 :]: v for k, v in tensors.items() if k.startswith(name + ".")}
+            layers = tuple(spec.pop("feature_layers"))
+            head = MappingHead(hf.config.hidden_size, state["prior_logits"].exp(), feature_layers=layers)
+            head.load_state_dict(state)
+            tagger.add_mapping_head(TagSet.from_dict(spec), head)
+    return tagger, AutoTokenizer.from_pretrained(path), meta

@@ -38,6 +38,7 @@ def predict_windows(
     max_tokens: int = 8192,
     device: torch.device | str = "cpu",
     autocast_dtype: torch.dtype | None = None,
+    tag_set: str | None = None,
 ) -> tuple[list[list[int]], list[list[float]]]:
     """Best label id and its probability for every word of every sentence.
 
@@ -61,6 +62,7 @@ def predict_windows(
                 tensors["input_ids"].to(device),
                 tensors["attention_mask"].to(device),
                 tensors["word_index"].to(device),
+                tag_set=tag_set,
             )
         best_p, best = logits.float().softmax(-1).max(-1)
         best, best_p = best.tolist(), best_p.tolist()

@@ -1,0 +1,64 @@
+"""Word features from a frozen tagger: encoder states and source-tag logits, computed once.
+
+Mapping heads and fresh heads on a frozen encoder only ever see these two tensors, so a corpus
+is encoded a single time and any number of heads (k-shot samples, seeds) train on slices of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import datasets
+import torch
+
+from xdomain_nlp.tagging import TokenTagger, collate_windows, encode_corpus, token_budget_batches
+
+
+@dataclass
+class WordFeatures:
+    states: torch.Tensor  # (words, hidden): mean of the chosen encoder layers
+    source_logits: torch.Tensor  # (words, source tags)
+    offsets: list[int]  # sentence i owns rows offsets[i]:offsets[i + 1]
+
+    def rows(self, sentences: list[int]) -> torch.Tensor:
+        """Row indices of the words of ``sentences``, in sentence order."""
+        return (
+            torch.cat([torch.arange(self.offsets[i], self.offsets[i + 1]) for i in sentences])
+            if sentences
+            else (torch.zeros(0, dtype=torch.long))
+        )
+
+
+@torch.inference_mode()
+def word_features(
+    model: TokenTagger,
+    tokenizer,
+    corpus: datasets.Dataset,
+    *,
+    max_tokens: int = 16384,
+    autocast_dtype: torch.dtype | None = None,
+    layers: tuple[int, int] = (4, 12),
+) -> WordFeatures:
+    """Encode every word of ``corpus`` with the frozen tagger (windows for long sentences)."""
+    model.eval()
+    windows = encode_corpus(corpus, tokenizer, label_column=None, label2id=None)
+    lengths = [len(w) for w in corpus["words"]]
+    offsets = [0]
+    for n in lengths:
+        offsets.append(offsets[-1] + n)
+    hidden = model.hf.config.hidden_size
+    states = torch.zeros(offsets[-1], hidden)
+    logits = torch.zeros(offsets[-1], len(model.labels))
+    amp = torch.autocast("cpu", dtype=autocast_dtype) if autocast_dtype else torch.autocast("cpu", enabled=False)
+    for batch_ids in token_budget_batches([len(w.input_ids) for w in windows], max_tokens):
+        batch = [windows[i] for i in batch_ids]
+        tensors = collate_windows(batch, tokenizer.pad_token_id)
+        with amp:
+            top, words = model.word_states(
+                tensors["input_ids"], tensors["attention_mask"], tensors["word_index"], layers=layers
+            )
+            source = model.hf.classifier(top)
+        rows = torch.tensor([offsets[w.sentence] + i for w in batch for i in w.word_indices])
+        states[rows] = words.float()
+        logits[rows] = source.float()
+    return WordFeatures(states, logits, offsets)
