@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shutil
 import time
 from pathlib import Path
 
@@ -65,6 +66,7 @@ DEFAULTS = {
     "average_from": 0.5,  # ...of the snapshots after this fraction of the training steps
     "average_every": 10,  # ...taken every N optimizer steps
     "mixed_precision": "auto",  # auto = bf16 on a GPU, fp32 on CPU; or no / bf16 / fp16
+    "keep_checkpoints": 1,  # how many of the newest checkpoints stay on disk
     "checkpoint_every": 0,  # optimizer steps between save_state checkpoints (0 = end of epoch only)
     "stop_after_steps": 0,  # stop (as if interrupted) after N optimizer steps; for resume tests
     "eval_max_tokens": 16384,  # padded tokens per inference batch
@@ -107,6 +109,9 @@ class POSTransferRecipe:
             self.train_windows,
             batch_sampler=self.sampler,
             collate_fn=lambda b: collate_windows(b, self.tokenizer.pad_token_id),
+            # The loader's own generator: starting an epoch (or a resumed one) must not draw from the
+            # global RNG that dropout uses, or a resumed run would see different dropout masks.
+            generator=torch.Generator().manual_seed(cfg["seed"]),
         )
 
         # 3. Optimizer over the trainable groups only, linear warmup then decay.
@@ -167,6 +172,10 @@ class POSTransferRecipe:
         self.accelerator.save_state(str(path))
         if self.accelerator.is_main_process:
             (path / "progress.json").write_text(json.dumps(self.state))
+            # A checkpoint holds the whole model and optimizer state: keep only the newest few.
+            done = sorted(path.parent.glob("step_*"), key=lambda p: int(p.name.split("_")[1]))
+            for old in done[: -self.cfg["keep_checkpoints"]]:
+                shutil.rmtree(old)
         self.accelerator.wait_for_everyone()
 
     def train(self) -> bool:
@@ -178,10 +187,13 @@ class POSTransferRecipe:
             total=self.total_steps, initial=self.state["step"], disable=not acc.is_local_main_process, desc="train"
         )
         for epoch in range(self.state["epoch"], cfg["epochs"]):
-            self.sampler.set_epoch(epoch)  # the batch order is a function of (seed, epoch)
             loader = self.loader
             if self.state["batches_done"]:
                 loader = acc.skip_first_batches(self.loader, self.state["batches_done"])
+            # The batch order is a function of (seed, epoch). accelerate hands its own epoch count to
+            # the sampler when iteration starts, so set both: a resumed run must count like the original.
+            self.sampler.set_epoch(epoch)
+            loader.set_epoch(epoch)
             for batch in loader:
                 with acc.accumulate(self.model):
                     logits = self.model(batch["input_ids"], batch["attention_mask"], batch["word_index"])
