@@ -1,0 +1,139 @@
+"""Benchmark label-space mapping: STTS (German) and PTB (English) from a UPOS tagger, k target sentences.
+
+    python benchmarks/label_mapping.py --source-model runs/benchmark_pos_en_de/model
+
+For each k and seed the same k sentences (drawn from GSD dev / EWT dev) train (a) the mapping head
+and (b) a fresh linear head on the same frozen features; scores are on GSD test / EWT test.
+Writes benchmarks/results/label_mapping.json and a learning-curve PNG.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "recipes"))
+from custom_tagset import sample_sentences, soft_cooccurrence  # noqa: E402
+
+from xdomain_nlp.data import load_corpus  # noqa: E402
+from xdomain_nlp.labelspace import MappingHead, MappingPrior, load_tagset, train_head  # noqa: E402
+from xdomain_nlp.labelspace.features import word_features  # noqa: E402
+from xdomain_nlp.tagging import load_tagger  # noqa: E402
+from xdomain_nlp.training import inference_dtype, run_record  # noqa: E402
+
+LAYERS = (4, 12)
+
+
+def accuracy(logits: torch.Tensor, gold: torch.Tensor) -> float:
+    return 100.0 * float((logits.argmax(-1) == gold).float().mean())
+
+
+def curve(model, tokenizer, target_name, column, pool_spec, test_spec, ks, seeds, dtype) -> dict:
+    source, target = load_tagset("upos"), load_tagset(target_name)
+    pool, test = load_corpus(pool_spec), load_corpus(test_spec)
+    pool_feats = word_features(model, tokenizer, pool, autocast_dtype=dtype, layers=LAYERS)
+    test_feats = word_features(model, tokenizer, test, autocast_dtype=dtype, layers=LAYERS)
+    pool_gold = torch.tensor([target.id(t, pool_spec) for s in pool[column] for t in s])
+    test_gold = torch.tensor([target.id(t, test_spec) for s in test[column] for t in s])
+    declared = MappingPrior.estimate(source, target).counts
+    results: dict[str, dict] = {}
+    for k in ks:
+        runs = {"mapping_head": [], "fresh_head": []}
+        for seed in seeds:
+            rows = pool_feats.rows(sample_sentences(len(pool), k, seed))
+            x, src, y = pool_feats.states[rows], pool_feats.source_logits[rows], pool_gold[rows]
+            prior = MappingPrior(source, target, declared + soft_cooccurrence(src, y, len(target)))
+            torch.manual_seed(seed)
+            head = train_head(
+                MappingHead(x.shape[1], prior.conditional(), feature_layers=LAYERS), (x, src), y, seed=seed
+            )
+            with torch.no_grad():
+                runs["mapping_head"].append(accuracy(head(test_feats.states, test_feats.source_logits), test_gold))
+            if k > 0:
+                torch.manual_seed(seed)
+                fresh = train_head(torch.nn.Linear(x.shape[1], len(target)), (x,), y, seed=seed)
+                with torch.no_grad():
+                    runs["fresh_head"].append(accuracy(fresh(test_feats.states), test_gold))
+            print(
+                f"{target_name} k={k} seed={seed}: " + ", ".join(f"{m} {v[-1]:.2f}" for m, v in runs.items() if v),
+                flush=True,
+            )
+        results[str(k)] = {
+            m: {"mean": float(np.mean(v)), "std": float(np.std(v)), "runs": v} for m, v in runs.items() if v
+        }
+    return results
+
+
+def plot(stts: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for method in ("mapping_head", "fresh_head"):
+        ks = [int(k) for k, r in stts.items() if method in r]
+        if not ks:
+            continue
+        means = np.array([stts[str(k)][method]["mean"] for k in ks])
+        stds = np.array([stts[str(k)][method]["std"] for k in ks])
+        xs = [max(k, 1) for k in ks]
+        ax.errorbar(xs, means, yerr=stds, marker="o", capsize=3, label=method.replace("_", " "))
+    ax.set_xscale("log")
+    ax.set_xlabel("labelled German sentences k (k=0 drawn at 1)")
+    ax.set_ylabel("STTS accuracy, GSD test")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--source-model", default=str(REPO / "runs/benchmark_pos_en_de/model"))
+    parser.add_argument("--ks", default="0,10,50,100,200,799")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--out", default=str(REPO / "benchmarks/results/label_mapping.json"))
+    args = parser.parse_args()
+    model, tokenizer, _ = load_tagger(args.source_model)
+    dtype = inference_dtype("cpu")
+    seeds = [int(s) for s in args.seeds.split(",")]
+    stts = curve(
+        model,
+        tokenizer,
+        "stts",
+        "xpos",
+        "ud:de_gsd:dev",
+        "ud:de_gsd:test",
+        [int(k) for k in args.ks.split(",")],
+        seeds,
+        dtype,
+    )
+    ptb = curve(model, tokenizer, "ptb", "xpos", "ud:en_ewt:dev", "ud:en_ewt:test", [0, 50, 200], seeds, dtype)
+    out = Path(args.out)
+    result = {
+        "stts": stts,
+        "ptb": ptb,
+        "feature_layers": list(LAYERS),
+        "source_model": args.source_model,
+        **run_record("python benchmarks/label_mapping.py " + " ".join(sys.argv[1:])),
+    }
+    for k in ("0", "10", "50", "100", "200", "799"):
+        for method in ("mapping_head", "fresh_head"):
+            if k in stts and method in stts[k]:
+                result[f"stts_k{k}_{method}"] = round(stts[k][method]["mean"], 2)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    plot(stts, out.with_suffix(".png"))
+    print(json.dumps({k: v for k, v in result.items() if k.startswith("stts_k")}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
