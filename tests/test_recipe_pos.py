@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -62,13 +63,16 @@ def test_resume_after_interruption_matches_uninterrupted(tmp_path, e5_dir):
 def test_two_cpu_processes_keep_gradients_in_sync(tmp_path, e5_dir):
     env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1"}
     torchrun = Path(sys.executable).with_name("torchrun")
+    with socket.socket() as sock:  # a free port for the rendezvous
+        sock.bind(("127.0.0.1", 0))
+        port = str(sock.getsockname()[1])
     subprocess.run(
         [
             str(torchrun),
             "--nproc_per_node",
             "2",
             "--master_port",
-            "29531",
+            port,
             str(REPO / "tests/ddp_worker.py"),
             str(tmp_path),
         ],
