@@ -26,7 +26,15 @@ from transformers import get_linear_schedule_with_warmup
 
 from xdomain_nlp.data import load_corpus
 from xdomain_nlp.encoders import load_tokenizer
-from xdomain_nlp.tagging import UPOS, TokenTagger, WordPieceCache, collate_windows, encode_corpus, predict_windows
+from xdomain_nlp.tagging import (
+    UPOS,
+    TokenTagger,
+    WordPieceCache,
+    capitalisation_noise,
+    collate_windows,
+    encode_corpus,
+    predict_windows,
+)
 from xdomain_nlp.training import (
     LengthGroupedBatchSampler,
     WeightAverager,
@@ -47,6 +55,7 @@ DEFAULTS = {
     "eval_limit": 0,  # score only the first N sentences of each eval set (0 = all)
     "eval_each_epoch": [],  # also score these after every epoch (progress only; never used to pick a model)
     "label_column": "upos",
+    "capitalise_prob": 0.0,  # upper-case the first letter of this share of lower-case training words
     "output_dir": "runs/pos_en_de",
     "seed": 42,
     "epochs": 2,
@@ -101,7 +110,7 @@ class POSTransferRecipe:
         # 2. Data: corpora are read and encoded once per process (cheap next to training).
         self.pieces = WordPieceCache(self.tokenizer)
         with acc.main_process_first():
-            _, self.train_windows = self.load_and_encode(cfg["train"], cfg["train_limit"])
+            _, self.train_windows = self.load_and_encode(cfg["train"], cfg["train_limit"], cfg["capitalise_prob"])
         self.sampler = LengthGroupedBatchSampler(
             [len(w.input_ids) for w in self.train_windows], cfg["batch_size"], seed=cfg["seed"]
         )
@@ -140,11 +149,14 @@ class POSTransferRecipe:
             acc.register_for_checkpointing(self.averager)  # saved and restored with the run
         self.resume_if_possible()
 
-    def load_and_encode(self, spec: str, limit: int = 0):
+    def load_and_encode(self, spec: str, limit: int = 0, capitalise: float = 0.0):
         """A corpus (its first ``limit`` sentences when set) and its encoder windows."""
         corpus = load_corpus(spec)
         if limit:
             corpus = corpus.select(range(min(limit, len(corpus))))
+        if capitalise:
+            noisy = capitalisation_noise([list(w) for w in corpus["words"]], capitalise, self.cfg["seed"])
+            corpus = corpus.remove_columns("words").add_column("words", noisy)
         windows = encode_corpus(
             corpus,
             self.tokenizer,

@@ -54,3 +54,16 @@ def test_token_budget_batches_cover_everything_within_budget():
     batches = token_budget_batches(lengths, 1024)
     assert sorted(i for b in batches for i in b) == list(range(500))
     assert all(max(lengths[i] for i in b) * len(b) <= 1024 for b in batches)
+
+
+def test_capitalisation_noise_only_touches_lower_case_initials():
+    from xdomain_nlp.tagging import capitalisation_noise
+
+    words = [["the", "cat", "Paris", "123", "éclair", ""] * 50]
+    noisy = capitalisation_noise(words, 0.5, seed=1)
+    assert noisy == capitalisation_noise(words, 0.5, seed=1)  # a function of the seed
+    changed = [(a, b) for a, b in zip(words[0], noisy[0]) if a != b]
+    assert 100 < len(changed) < 200  # about half of the 200 lower-case words
+    assert all(b == a[0].upper() + a[1:] for a, b in changed)
+    assert {a for a, _ in changed} <= {"the", "cat", "éclair"}
+    assert capitalisation_noise(words, 0.0, seed=1) == words

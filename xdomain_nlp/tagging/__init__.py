@@ -1,7 +1,7 @@
 """Tagging: word/subword alignment, windows, the token tagger, and prediction."""
 
 from xdomain_nlp.tagging.alignment import EncodedWindow, WordPieceCache, encode_sentence, plan_windows
-from xdomain_nlp.tagging.data import UPOS, UnknownLabelError, collate_windows, encode_corpus
+from xdomain_nlp.tagging.data import UPOS, UnknownLabelError, capitalisation_noise, collate_windows, encode_corpus
 from xdomain_nlp.tagging.model import TokenTagger, load_tagger
 from xdomain_nlp.tagging.predict import predict_windows, token_budget_batches
 
@@ -11,6 +11,7 @@ __all__ = [
     "TokenTagger",
     "UnknownLabelError",
     "WordPieceCache",
+    "capitalisation_noise",
     "collate_windows",
     "encode_corpus",
     "encode_sentence",
