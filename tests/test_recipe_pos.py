@@ -11,6 +11,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from xdomain_nlp.data import load_corpus
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "recipes"))
 from pos_en_de import main  # noqa: E402
@@ -31,9 +33,7 @@ def test_train_evaluate_save_and_load_back(tmp_path, e5_dir):
 
     results = run(tmp_path, "epochs=1", "eval=[ud:de_gsd:test]", "eval_limit=25")
     report = results["ud:de_gsd:test"]
-    assert report["words"] == sum(
-        len(w) for w in __import__("xdomain_nlp").data.load_corpus("ud:de_gsd:test")["words"][:25]
-    )
+    assert report["words"] == sum(len(w) for w in load_corpus("ud:de_gsd:test")["words"][:25])
     assert 0.0 <= report["accuracy"] <= 100.0
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["results"]["ud:de_gsd:test"]["per_tag"]["NOUN"]["support"] > 0
