@@ -20,6 +20,20 @@ ROWS = {
         ("Training tokens/s vs plain transformers loop", "train_tokens_per_s_ratio_vs_plain", "{:.2f}x", ">= 1.5x"),
         ("Inference words/s vs plain transformers loop", "infer_words_per_s_ratio_vs_plain", "{:.2f}x", ">= 2x"),
     ],
+    "spacy.json": [
+        (
+            "spaCy `nlp.pipe` words/s vs plain transformers loop (GSD test)",
+            "spacy_words_per_s_ratio_vs_plain",
+            "{:.2f}x",
+            ">= 1.5x",
+        ),
+        (
+            "spaCy path accuracy minus package evaluation (points)",
+            "spacy_vs_native_accuracy_diff",
+            "{:+.2f}",
+            "0.0 +- 0.1",
+        ),
+    ],
 }
 
 

@@ -69,6 +69,7 @@ DEFAULTS = {
     "max_grad_norm": 1.0,
     "freeze_embeddings": True,  # keeps German pieces where pretraining put them
     "freeze_layers": 0,  # also freeze the lowest N encoder layers (faster, sometimes better transfer)
+    "encoder_layers": 0,  # keep only the lowest N encoder layers (0 = all); the rest are dropped
     "max_length": 256,  # subwords per window; longer sentences are split into overlapping windows
     "window_overlap": 64,
     "average_weights": True,  # evaluate/save the average of late checkpoints (steadier transfer)
@@ -105,7 +106,7 @@ class POSTransferRecipe:
         self.tokenizer = load_tokenizer(cfg["model"])
         self.labels = list(UPOS)
         self.label2id = {t: i for i, t in enumerate(self.labels)}
-        self.model = TokenTagger.from_encoder(cfg["model"], self.labels)
+        self.model = TokenTagger.from_encoder(cfg["model"], self.labels, num_layers=cfg["encoder_layers"])
 
         # 2. Data: corpora are read and encoded once per process (cheap next to training).
         self.pieces = WordPieceCache(self.tokenizer)

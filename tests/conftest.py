@@ -61,3 +61,49 @@ def tiny_tagger(tmp_path_factory, e5_dir) -> Path:
         ]
     )
     return out / "model"
+
+
+SAMPLE_TEXT = {
+    "de": "Der Arzt soll den Patienten über Nacht überwachen. Das Essen war gestern sehr lecker!",
+    "en": "The nurse will monitor the patient overnight. The soup was really tasty!",
+}
+
+
+@pytest.fixture(scope="session")
+def small_encoder(tmp_path_factory, e5_dir) -> Path:
+    """The embedded encoder trimmed to the words the spaCy/Hub tests use (small enough to package)."""
+    from xdomain_nlp.data import load_corpus
+    from xdomain_nlp.encoders import trim_vocabulary
+
+    words = [w for s in load_corpus("ud:en_ewt:train").select(range(192))["words"] for w in s]
+    words += [w for s in load_corpus("ud:de_gsd:test").select(range(200))["words"] for w in s]
+    for text in SAMPLE_TEXT.values():
+        words += text.replace(".", " .").replace("!", " !").split()
+    return trim_vocabulary(str(e5_dir), words, tmp_path_factory.mktemp("small_encoder") / "encoder")
+
+
+@pytest.fixture(scope="session")
+def small_tagger(tmp_path_factory, small_encoder) -> Path:
+    """A UPOS tagger on the trimmed encoder, trained for a few steps; with the run's metrics.json."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "recipes"))
+    from pos_en_de import main
+
+    out = tmp_path_factory.mktemp("small_tagger")
+    main(
+        [
+            "--config",
+            str(REPO / "recipes/configs/pos_en_de.yaml"),
+            f"model={small_encoder}",
+            f"output_dir={out}",
+            "train_limit=192",
+            "batch_size=16",
+            "max_length=64",
+            "lr=1.0e-3",
+            "epochs=1",
+            "eval=[ud:de_gsd:test]",
+            "eval_limit=50",
+        ]
+    )
+    return out / "model"

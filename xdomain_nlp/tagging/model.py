@@ -36,13 +36,19 @@ class TokenTagger(nn.Module):
         self.tag_sets: dict[str, Any] = {}
 
     @classmethod
-    def from_encoder(cls, model: str, labels: list[str]) -> TokenTagger:
-        """A fresh head on a pretrained encoder (embedded name, local path or Hub id)."""
+    def from_encoder(cls, model: str, labels: list[str], num_layers: int = 0) -> TokenTagger:
+        """A fresh head on a pretrained encoder (embedded name, local path or Hub id).
+
+        ``num_layers`` keeps only the lowest N encoder layers (0 = all): middle layers of a
+        multilingual encoder are the most language-neutral, and a shallower model is faster.
+        """
+        extra = {"num_hidden_layers": num_layers} if num_layers else {}
         hf = AutoModelForTokenClassification.from_pretrained(
             resolve_model(model),
             num_labels=len(labels),
             id2label=dict(enumerate(labels)),
             label2id={label: i for i, label in enumerate(labels)},
+            **extra,
         )
         return cls(hf, labels)
 
@@ -86,6 +92,29 @@ class TokenTagger(nn.Module):
         top, mixed = self.word_states(input_ids, attention_mask, word_index, layers=head.feature_layers)
         return head(mixed, self.hf.classifier(top))
 
+    def forward_tag_sets(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        word_index: torch.Tensor,
+        tag_sets: list[str | None],
+    ) -> list[torch.Tensor]:
+        """Logits for several tag sets from one encoder pass (the source set is ``None``)."""
+        for t in tag_sets:
+            if t is not None and t != self.source_tag_set and t not in self.mapping_heads:
+                raise KeyError(f"no mapping head for tag set {t!r}; this model has {self.available_tag_sets}")
+        heads = [self.mapping_heads[t] for t in tag_sets if t is not None and t != self.source_tag_set]
+        layers = {h.feature_layers for h in heads}
+        if not heads:
+            return [self(input_ids, attention_mask, word_index)] * len(tag_sets)
+        if len(layers) > 1:  # heads reading different layers: one pass each is simplest
+            return [self(input_ids, attention_mask, word_index, tag_set=t) for t in tag_sets]
+        top, mixed = self.word_states(input_ids, attention_mask, word_index, layers=layers.pop())
+        source = self.hf.classifier(top)
+        return [
+            source if t is None or t == self.source_tag_set else self.mapping_heads[t](mixed, source) for t in tag_sets
+        ]
+
     @property
     def available_tag_sets(self) -> list[str]:
         return [self.source_tag_set, *self.mapping_heads]
@@ -124,8 +153,10 @@ class TokenTagger(nn.Module):
 
 
 def load_tagger(path: str | Path) -> tuple[TokenTagger, PreTrainedTokenizerBase, dict[str, Any]]:
-    """Load a saved tagger directory back: model, tokenizer and its ``xdomain.json``."""
-    path = Path(path)
+    """Load a saved tagger back (a directory or a Hub repo id): model, tokenizer, ``xdomain.json``."""
+    from xdomain_nlp.hub.download import local_model_dir
+
+    path = local_model_dir(path)
     meta_file = path / XDOMAIN_FILE
     if not meta_file.is_file():
         raise FileNotFoundError(f"{path}: not an xdomain_nlp model directory (no {XDOMAIN_FILE})")

@@ -9,7 +9,7 @@ from xdomain_nlp.training.metrics import save_confusion_png, tagging_report, wri
 from xdomain_nlp.training.optim import layer_of, transfer_param_groups
 from xdomain_nlp.training.precision import inference_dtype
 from xdomain_nlp.training.record import run_record
-from xdomain_nlp.training.sampler import LengthGroupedBatchSampler
+from xdomain_nlp.training.sampler import LengthGroupedBatchSampler, token_budget_batches
 
 __all__ = [
     "ConfigError",
@@ -21,6 +21,7 @@ __all__ = [
     "run_record",
     "save_confusion_png",
     "tagging_report",
+    "token_budget_batches",
     "transfer_param_groups",
     "write_json",
 ]

@@ -1,4 +1,4 @@
-"""Length-grouped batches: similar lengths together, so little compute goes to padding."""
+"""Length-grouped batches (training) and token-budget batches (inference): little compute on padding."""
 
 from __future__ import annotations
 
@@ -50,3 +50,19 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
 
     def __len__(self) -> int:
         return -(-len(self.lengths) // self.batch_size)
+
+
+def token_budget_batches(lengths: Sequence[int], max_tokens: int) -> list[list[int]]:
+    """Group indices, longest first, into batches of at most ``max_tokens`` padded tokens."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches, current, longest = [], [], 0
+    for i in order:
+        longest_if_added = max(longest, lengths[i])
+        if current and longest_if_added * (len(current) + 1) > max_tokens:
+            batches.append(current)
+            current, longest_if_added = [], lengths[i]
+        current.append(i)
+        longest = longest_if_added
+    if current:
+        batches.append(current)
+    return batches

@@ -1,0 +1,120 @@
+"""Publishing to the Hub, for real over HTTP, against a loopback server that speaks its API."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from hub_server import TOKEN, start_hub
+
+from xdomain_nlp.hub import HubPushError, push_to_hub, stage_folder
+
+REPO_ID = "xdomain-test/pos-en-de"
+
+
+@pytest.fixture()
+def hub():
+    server, state, url = start_hub()
+    yield state, url
+    server.shutdown()
+
+
+def front_matter(readme: str) -> dict:
+    return yaml.safe_load(readme.split("---")[1])
+
+
+def test_dry_run_writes_the_folder_with_a_card_from_the_evaluation_json(small_tagger, tmp_path):
+    out = stage_folder(small_tagger, tmp_path / "upload", REPO_ID)
+    names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    for expected in [
+        "README.md",
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "xdomain.json",
+        "training_config.yaml",
+        "tag_sets/upos.json",
+        "data_cards/ud_en_ewt.md",
+        "data_cards/ud_de_gsd.md",
+    ]:
+        assert expected in names
+    card = front_matter((out / "README.md").read_text())
+    metrics = json.loads((small_tagger.parent / "metrics.json").read_text())["results"]
+    (result,) = card["model-index"][0]["results"]
+    assert result["dataset"]["config"] == "de_gsd" and result["dataset"]["split"] == "test"
+    assert result["metrics"][0]["value"] == round(metrics["ud:de_gsd:test"]["accuracy"], 2)
+    assert card["language"] == ["de", "en"] and "base_model" not in card  # trained on a local encoder
+    assert yaml.safe_load((out / "training_config.yaml").read_text())["train_limit"] == 192
+    assert json.loads((out / "tag_sets/upos.json").read_text())["tags"][0] == "ADJ"
+    with pytest.raises(HubPushError, match="not empty"):
+        stage_folder(small_tagger, out, REPO_ID)
+
+
+def test_cli_push_uploads_and_the_model_loads_back_from_a_snapshot(small_tagger, hub, tmp_path):
+    state, url = hub
+    env = {**os.environ, "HF_ENDPOINT": url, "HF_TOKEN": TOKEN, "HF_HOME": str(tmp_path / "hf")}
+    cli = [sys.executable, "-m", "xdomain_nlp.cli", "push", str(small_tagger), REPO_ID]
+    done = subprocess.run(cli, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert f"{url}/{REPO_ID}/commit/" in done.stdout
+    files = state.repos[REPO_ID]
+    assert files["model.safetensors"] == (small_tagger / "model.safetensors").read_bytes()
+    assert "model-index" in state.cards[-1]  # the card passed the Hub's YAML check
+    card = front_matter(files["README.md"].decode())
+    assert card["model-index"][0]["results"][0]["metrics"][0]["type"] == "accuracy"
+
+    # Back down through huggingface_hub's own snapshot download, into transformers and the package.
+    script = (
+        "import json, sys\n"
+        "from huggingface_hub import snapshot_download\n"
+        "from transformers import AutoModelForTokenClassification\n"
+        "from xdomain_nlp.tagging import load_tagger\n"
+        f"path = snapshot_download({REPO_ID!r})\n"
+        "hf = AutoModelForTokenClassification.from_pretrained(path)\n"
+        f"tagger, tok, meta = load_tagger({REPO_ID!r})\n"
+        "print(json.dumps([hf.config.id2label[0], tagger.labels[:2], sorted(meta)]))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert loaded.returncode == 0, loaded.stderr
+    first, labels, meta_keys = json.loads(loaded.stdout.strip().splitlines()[-1])
+    assert first == "ADJ" and labels == ["ADJ", "ADP"] and "config" in meta_keys
+    assert any(r.startswith("GET /xdomain-test/pos-en-de/resolve/") for r in state.requests)
+
+
+def test_push_errors_name_the_problem(small_tagger, hub, tmp_path, monkeypatch):
+    state, url = hub
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # no saved login either
+    with pytest.raises(HubPushError, match="no Hugging Face token"):
+        push_to_hub(small_tagger, REPO_ID, endpoint=url)
+    with pytest.raises(HubPushError, match="bad repo id 'no spaces allowed/x'"):
+        push_to_hub(small_tagger, "no spaces allowed/x", token=TOKEN, endpoint=url)
+    with pytest.raises(HubPushError, match="namespace/name"):
+        push_to_hub(small_tagger, "just-a-name", token=TOKEN, endpoint=url)
+    with pytest.raises(HubPushError, match="refused the token"):
+        push_to_hub(small_tagger, REPO_ID, token="hf_wrong", endpoint=url)
+    closed = start_hub()
+    closed[0].shutdown()
+    closed[0].server_close()
+    with pytest.raises(HubPushError, match=r"connection to the Hub at http://127\.0\.0\.1.* failed"):
+        push_to_hub(small_tagger, REPO_ID, token=TOKEN, endpoint=closed[2])
+    with pytest.raises(HubPushError, match="no xdomain.json"):
+        push_to_hub(tmp_path, REPO_ID, token=TOKEN, endpoint=url)
+    assert not any(state.repos.get(REPO_ID, {}))  # nothing was committed by any of these
+
+
+def test_an_interrupted_push_commits_nothing_and_can_be_run_again(small_tagger, hub):
+    state, url = hub
+    state.drop_next_commits = 6  # the connection drops during the commit, and during the client's 5 retries
+    with pytest.raises(HubPushError, match="nothing was committed, run again"):
+        push_to_hub(small_tagger, REPO_ID, token=TOKEN, endpoint=url)
+    assert state.repos[REPO_ID] == {}
+    state.drop_next_commits = 0
+    push_to_hub(small_tagger, REPO_ID, token=TOKEN, endpoint=url)
+    assert Path(small_tagger / "xdomain.json").read_bytes() == state.repos[REPO_ID]["xdomain.json"]
+    assert len(state.commits[REPO_ID]) == 1

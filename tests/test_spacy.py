@@ -1,0 +1,240 @@
+"""The spaCy components: entry points, spaCy's own tokens, windows, batching, disk and wheel round trips."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+import spacy
+import torch
+from conftest import SAMPLE_TEXT
+from spacy.tokens import Doc
+from spacy.training import Example
+
+from xdomain_nlp.data import load_corpus
+
+FP32 = {"precision": "fp32", "device": "cpu"}
+
+
+def tagger_nlp(model: Path, lang: str = "de", **config) -> spacy.Language:
+    nlp = spacy.blank(lang)
+    nlp.add_pipe("xdomain_tagger", config={"model": str(model), **FP32, **config})
+    return nlp
+
+
+def tags(doc: Doc, attr: str = "pos_") -> list[str]:
+    return [getattr(t, attr) for t in doc]
+
+
+def gold_docs(nlp: spacy.Language, corpus) -> list[Doc]:
+    return [Doc(nlp.vocab, words=list(words)) for words in corpus["words"]]
+
+
+def test_factories_are_entry_points():
+    names = {ep.name: ep.value for ep in entry_points(group="spacy_factories")}
+    assert names["xdomain_tagger"] == "xdomain_nlp.spacy.tagger:make_tagger"
+    assert names["xdomain_sentiment"] == "xdomain_nlp.spacy.sentiment:make_sentiment"
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_tagger_on_spacy_tokens(small_tagger, lang):
+    nlp = tagger_nlp(small_tagger, lang)
+    doc = nlp(SAMPLE_TEXT[lang] + "\n\n  Noch ein Satz .")
+    assert len(doc) > 15
+    for token in doc:
+        if token.is_space:
+            assert token.pos_ == "SPACE" and token._.xdomain_scores is None
+        else:
+            assert token.pos_ in nlp.get_pipe("xdomain_tagger").labels
+            assert 0.0 < token._.xdomain_scores["pos"] <= 1.0
+    assert doc[-1].pos_ == "PUNCT"
+
+
+def test_long_documents_are_tagged_in_windows(small_tagger):
+    """A document far longer than the window: every token tagged, sentence by sentence when spaCy
+    knows the sentences, and through overlapping windows over the whole text when it does not."""
+    from xdomain_nlp.tagging import WordPieceCache, encode_sentence, load_tagger, predict_windows
+
+    corpus = load_corpus("ud:de_gsd:test").select(range(60))
+    nlp = tagger_nlp(small_tagger, max_length=48, window_overlap=16)
+    per_sentence = [tags(d) for d in nlp.pipe(gold_docs(nlp, corpus))]
+    words = [w for s in corpus["words"] for w in s]
+    starts = [i == 0 for s in corpus["words"] for i in range(len(s))]
+    with_sents = nlp(Doc(nlp.vocab, words=words, sent_starts=starts))
+    assert tags(with_sents) == [t for s in per_sentence for t in s]
+
+    no_sents = nlp(Doc(nlp.vocab, words=words))  # one unit of ~1,000 words
+    model, tokenizer, _ = load_tagger(small_tagger)
+    windows = encode_sentence(0, WordPieceCache(tokenizer)(words), None, bos=0, eos=2, max_length=48, overlap=16)
+    assert len(windows) > 20
+    (pred,), _ = predict_windows(model, windows, 1, pad_id=tokenizer.pad_token_id)
+    assert tags(no_sents) == [model.labels[i] for i in pred]
+
+
+def test_pipe_batches_like_single_calls(small_tagger):
+    nlp = tagger_nlp(small_tagger)
+    texts = [SAMPLE_TEXT["de"], "Kurz.", SAMPLE_TEXT["de"] * 3, "Ein  Satz\tmit Leerraum ."] * 3
+    batched = [tags(d) for d in nlp.pipe(texts, batch_size=5)]
+    single = [tags(nlp(t)) for t in texts]
+    assert batched == single
+
+
+def test_accuracy_matches_the_native_evaluation(small_tagger):
+    """nlp.evaluate on GSD docs gives the package's own UPOS accuracy on the same sentences."""
+    from xdomain_nlp.tagging import encode_corpus, load_tagger, predict_windows
+    from xdomain_nlp.training import tagging_report
+
+    corpus = load_corpus("ud:de_gsd:test").select(range(200))
+    model, tokenizer, _ = load_tagger(small_tagger)
+    label2id = {t: i for i, t in enumerate(model.labels)}
+    windows = encode_corpus(corpus, tokenizer, label_column="upos", label2id=label2id, max_length=256)
+    pred, _ = predict_windows(model, windows, len(corpus), pad_id=tokenizer.pad_token_id, max_tokens=16384)
+    native = tagging_report([[label2id[t] for t in s] for s in corpus["upos"]], pred, model.labels)["accuracy"]
+
+    nlp = tagger_nlp(small_tagger)
+    examples = []
+    for words, upos in zip(corpus["words"], corpus["upos"]):
+        examples.append(Example(Doc(nlp.vocab, words=list(words)), Doc(nlp.vocab, words=list(words), pos=upos)))
+    scores = nlp.evaluate(examples)
+    assert abs(100 * scores["pos_acc"] - native) < 1e-9
+
+
+def test_disk_and_bytes_round_trips_carry_the_weights(small_tagger, tmp_path):
+    nlp = tagger_nlp(small_tagger)
+    before = nlp(SAMPLE_TEXT["de"])
+    nlp.to_disk(tmp_path / "pipeline")
+    # The config still names the original model; the saved copy is what must be read.
+    config = (tmp_path / "pipeline" / "config.cfg").read_text()
+    assert "xdomain_tagger" in config
+    moved = tmp_path / "moved"
+    os.rename(tmp_path / "pipeline", moved)
+    loaded = spacy.load(moved, config={"components": {"xdomain_tagger": {"model": "/nonexistent/model"}}})
+    after = loaded(SAMPLE_TEXT["de"])
+    assert tags(after) == tags(before)
+    assert [t._.xdomain_scores["pos"] for t in after] == pytest.approx([t._.xdomain_scores["pos"] for t in before])
+    assert loaded.meta["labels"]["xdomain_tagger"][:3] == ["ADJ", "ADP", "ADV"]
+
+    blank = spacy.blank("de")
+    blank.add_pipe("xdomain_tagger", config={"model": "", **FP32})
+    blank.get_pipe("xdomain_tagger").from_bytes(nlp.get_pipe("xdomain_tagger").to_bytes())
+    assert tags(blank(SAMPLE_TEXT["de"])) == tags(before)
+
+
+def test_mapped_tag_set_fills_token_tag(small_tagger, tmp_path):
+    from xdomain_nlp.labelspace import MappingHead, MappingPrior, load_tagset
+    from xdomain_nlp.tagging import encode_corpus, load_tagger, predict_windows
+
+    model, tokenizer, meta = load_tagger(small_tagger)
+    upos, stts = load_tagset("upos"), load_tagset("stts")
+    head = MappingHead(model.hf.config.hidden_size, MappingPrior.estimate(upos, stts).conditional())
+    model.add_mapping_head(stts, head)
+    model.save(tmp_path / "mapped", tokenizer, {k: v for k, v in meta.items() if k not in ("task", "labels")})
+
+    nlp = tagger_nlp(tmp_path / "mapped", tag_set="stts")
+    corpus = load_corpus("ud:de_gsd:test").select(range(20))
+    docs = list(nlp.pipe(gold_docs(nlp, corpus)))
+    windows = encode_corpus(corpus, tokenizer, label_column=None, label2id=None)
+    stts_pred, _ = predict_windows(model, windows, len(corpus), pad_id=tokenizer.pad_token_id, tag_set="stts")
+    upos_pred, _ = predict_windows(model, windows, len(corpus), pad_id=tokenizer.pad_token_id)
+    assert [tags(d, "tag_") for d in docs] == [[stts.tags[i] for i in s] for s in stts_pred]
+    assert [tags(d) for d in docs] == [[model.labels[i] for i in s] for s in upos_pred]
+    assert set(docs[0][0]._.xdomain_scores) == {"pos", "tag"}
+
+    with pytest.raises(ValueError, match="tag_set 'ptb' is not served"):
+        tagger_nlp(tmp_path / "mapped", tag_set="ptb")("Ein Satz.")
+
+
+def test_bad_model_config_names_the_problem(tmp_path):
+    with pytest.raises(ValueError, match="no model given"):
+        spacy.blank("de").add_pipe("xdomain_tagger")("Ein Satz.")
+    with pytest.raises(FileNotFoundError, match="neither a local model directory nor a valid Hub repo id"):
+        tagger_nlp(tmp_path / "missing" / "model")("Ein Satz.")
+    with pytest.raises(ValueError, match="device: 'gpu0'"):
+        spacy.blank("de").add_pipe("xdomain_tagger", config={"model": "x", "device": "gpu0"})
+
+
+@pytest.fixture(scope="module")
+def sentiment_model(small_encoder, tmp_path_factory) -> Path:
+    """A two-label sequence classifier on the trimmed encoder (untrained head: plumbing, not accuracy)."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    torch.manual_seed(0)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        small_encoder, num_labels=2, id2label={0: "negative", 1: "positive"}, label2id={"negative": 0, "positive": 1}
+    )
+    out = tmp_path_factory.mktemp("sentiment") / "model"
+    model.save_pretrained(out)
+    AutoTokenizer.from_pretrained(small_encoder).save_pretrained(out)
+    return out
+
+
+def test_sentiment_sets_cats_and_reads_long_docs_in_windows(sentiment_model, tmp_path):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("xdomain_sentiment", config={"model": str(sentiment_model), **FP32, "max_length": 32})
+    short = nlp(SAMPLE_TEXT["en"])
+    assert set(short.cats) == {"negative", "positive"}
+    assert sum(short.cats.values()) == pytest.approx(1.0, abs=1e-5)
+
+    long_text = " ".join([SAMPLE_TEXT["en"]] * 40)  # ~600 tokens with a 32-subword window
+    long_doc = nlp(long_text)
+    assert sum(long_doc.cats.values()) == pytest.approx(1.0, abs=1e-5)
+    whole = spacy.blank("en")
+    whole.add_pipe("xdomain_sentiment", config={"model": str(sentiment_model), **FP32, "max_length": 512})
+    assert long_doc.cats["positive"] == pytest.approx(whole(long_text).cats["positive"], abs=0.05)
+
+    nlp.to_disk(tmp_path / "pipe")
+    again = spacy.load(tmp_path / "pipe", config={"components": {"xdomain_sentiment": {"model": "/gone"}}})
+    assert again(SAMPLE_TEXT["en"]).cats == pytest.approx(short.cats)
+    examples = [Example.from_dict(nlp.make_doc("great"), {"cats": {"positive": 1.0, "negative": 0.0}})]
+    assert "cats_macro_f" in again.evaluate(examples)
+
+
+@pytest.mark.slow
+def test_spacy_package_wheel_installs_and_loads_in_a_fresh_venv(small_tagger, tmp_path):
+    """`spacy package` -> wheel -> pip install into a new virtualenv -> spacy.load by package name."""
+    nlp = tagger_nlp(small_tagger)
+    expected = tags(nlp(SAMPLE_TEXT["de"]))
+    nlp.meta.update({"name": "xdomain_test_tagger", "version": "0.0.1"})
+    nlp.to_disk(tmp_path / "pipeline")
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    subprocess.run(
+        [sys.executable, "-m", "spacy", "package", str(tmp_path / "pipeline"), str(dist), "--build", "wheel"],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = dist.glob("*/dist/*.whl")
+    meta = json.loads(next(dist.glob("*/meta.json")).read_text())
+    assert any(r.startswith("xdomain-nlp") for r in meta["requirements"])
+
+    # A new virtualenv. No network here: it sees this environment's packages through a .pth file
+    # (torch, transformers, spacy, xdomain_nlp), so pip resolves the wheel's declared requirements
+    # against them; the model package itself lands only in the new venv.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)  # pip comes via .pth
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    parent_site = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
+    # addsitedir also runs the parent's own .pth files (an editable install of xdomain_nlp is one).
+    (site / "parent_env.pth").write_text("".join(f"import site; site.addsitedir({p!r})\n" for p in parent_site))
+    py = venv / "bin" / "python"
+    subprocess.run(
+        [str(py), "-m", "pip", "install", "--no-index", "--no-build-isolation", "-q", str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    script = (
+        "import json, sys, spacy, de_xdomain_test_tagger as pkg\n"
+        "assert pkg.__file__.startswith(sys.argv[1]), pkg.__file__\n"
+        "cfg = {'components': {'xdomain_tagger': {'precision': 'fp32', 'device': 'cpu'}}}\n"
+        "nlp = spacy.load('de_xdomain_test_tagger', config=cfg)\n"
+        "print(json.dumps([t.pos_ for t in nlp(sys.argv[2])]))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = [str(py), "-c", script, str(venv), SAMPLE_TEXT["de"]]
+    out = subprocess.run(run, check=True, capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == expected

@@ -1,0 +1,64 @@
+"""Sentence embeddings from an encoder: mean-pooled states, long texts in windows.
+
+Used where a fixed-size view of a text is needed: the domain classifier and kernel methods of
+`xdomain_nlp.shift`, and sentence classifiers on a frozen encoder. e5 models expect a prefix
+("query: " for classification-like uses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import nullcontext
+
+import numpy as np
+import torch
+
+from xdomain_nlp.encoders.resolve import load_encoder, load_tokenizer
+from xdomain_nlp.training.sampler import token_budget_batches
+
+
+@torch.inference_mode()
+def embed_texts(
+    model: str,
+    texts: Sequence[str],
+    *,
+    prefix: str = "query: ",
+    max_length: int = 256,
+    max_tokens: int = 16384,
+    device: str = "cpu",
+    autocast_dtype: torch.dtype | None = None,
+    normalize: bool = True,
+    encoder=None,
+    tokenizer=None,
+) -> np.ndarray:
+    """One vector per text (mean of its token states). A text longer than ``max_length`` subwords
+    is cut into consecutive windows whose means are averaged, weighted by their lengths."""
+    tokenizer = tokenizer or load_tokenizer(model)
+    encoder = (encoder or load_encoder(model)).to(device).eval()
+    ids = tokenizer([prefix + t for t in texts], add_special_tokens=False, verbose=False)["input_ids"]
+    budget = max_length - 2
+    pieces = []  # (text index, window ids)
+    for i, row in enumerate(ids):
+        row = row or [tokenizer.unk_token_id]
+        for start in range(0, len(row), budget):
+            pieces.append((i, [tokenizer.cls_token_id, *row[start : start + budget], tokenizer.sep_token_id]))
+    sums = torch.zeros(len(texts), encoder.config.hidden_size)
+    counts = torch.zeros(len(texts))
+    amp = torch.autocast(torch.device(device).type, dtype=autocast_dtype) if autocast_dtype else nullcontext()
+    for batch in token_budget_batches([len(p[1]) for p in pieces], max_tokens):
+        length = max(len(pieces[b][1]) for b in batch)
+        input_ids = torch.full((len(batch), length), tokenizer.pad_token_id)
+        mask = torch.zeros_like(input_ids)
+        for r, b in enumerate(batch):
+            input_ids[r, : len(pieces[b][1])] = torch.tensor(pieces[b][1])
+            mask[r, : len(pieces[b][1])] = 1
+        with amp:
+            states = encoder(input_ids=input_ids.to(device), attention_mask=mask.to(device)).last_hidden_state
+        states = states.float().cpu() * mask.unsqueeze(-1)
+        for r, b in enumerate(batch):
+            sums[pieces[b][0]] += states[r].sum(0)
+            counts[pieces[b][0]] += mask[r].sum()
+    out = sums / counts.unsqueeze(-1)
+    if normalize:
+        out = torch.nn.functional.normalize(out, dim=-1)
+    return out.numpy()

@@ -1,0 +1,145 @@
+"""Publish an adapted model to the Hugging Face Hub (or write exactly what would be published).
+
+The folder holds safetensors weights, the tokenizer, label maps and tag-set definitions, the
+training config and a model card whose metrics come from the run's evaluation JSON.
+``upload_folder`` makes one commit, so an interrupted push leaves the repo as it was and the
+same command can simply be run again.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import yaml
+from huggingface_hub import HfApi, constants, get_token
+from huggingface_hub.errors import HfHubHTTPError, HFValidationError
+from huggingface_hub.utils import validate_repo_id
+
+from xdomain_nlp.hub.card import build_model_card, data_card_files, read_evaluations
+
+try:  # the HTTP client huggingface_hub talks through (httpx2 from huggingface_hub 2.x)
+    from httpx2 import TransportError
+except ImportError:  # pragma: no cover - older huggingface_hub
+    from httpx import TransportError
+
+MODEL_FILES = ("config.json", "model.safetensors", "mapping_heads.safetensors", "xdomain.json")
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "sentencepiece.bpe.model",
+    "vocab.txt",
+)
+
+
+class HubPushError(RuntimeError):
+    """Publishing failed for a reason the user can fix (token, repo id, network, model folder)."""
+
+
+def stage_folder(
+    model_dir: str | Path,
+    dest: str | Path,
+    repo_id: str,
+    *,
+    metrics_file: str | Path | None = None,
+    spacy_wheel: str | Path | None = None,
+    license: str | None = None,
+) -> Path:
+    """Write the folder that `push_to_hub` uploads, and return it."""
+    model_dir, dest = Path(model_dir), Path(dest)
+    check_repo_id(repo_id)
+    meta_file = model_dir / "xdomain.json"
+    if not meta_file.is_file():
+        raise HubPushError(f"{model_dir}: not an xdomain_nlp model directory (no xdomain.json)")
+    if not (model_dir / "model.safetensors").is_file():
+        raise HubPushError(f"{model_dir}: no model.safetensors (only safetensors weights are published)")
+    meta = json.loads(meta_file.read_text())
+    if metrics_file is None and (model_dir.parent / "metrics.json").is_file():
+        metrics_file = model_dir.parent / "metrics.json"
+    evaluations = read_evaluations(meta, Path(metrics_file) if metrics_file else None)
+
+    dest.mkdir(parents=True, exist_ok=True)
+    if any(dest.iterdir()):
+        raise HubPushError(f"{dest}: the folder to write is not empty")
+    for name in MODEL_FILES + TOKENIZER_FILES:
+        if (model_dir / name).is_file():
+            shutil.copyfile(model_dir / name, dest / name)
+    # Tag sets as their own files: the source labels and every mapping head's tags.
+    (dest / "tag_sets").mkdir()
+    source = {"name": meta.get("tag_set", "upos"), "tags": meta["labels"]}
+    (dest / "tag_sets" / f"{source['name']}.json").write_text(json.dumps(source, indent=2, ensure_ascii=False))
+    for name, spec in meta.get("mapping_heads", {}).items():
+        spec = {k: v for k, v in spec.items() if k != "feature_layers"}
+        (dest / "tag_sets" / f"{name}.json").write_text(json.dumps(spec, indent=2, ensure_ascii=False))
+    (dest / "training_config.yaml").write_text(yaml.safe_dump(meta.get("config") or {}, sort_keys=False))
+    specs = [meta.get("train") or (meta.get("config") or {}).get("train", "")] + [e.dataset for e in evaluations]
+    cards = data_card_files([s for s in specs if s])
+    if cards:
+        (dest / "data_cards").mkdir()
+        for name, path in cards.items():
+            shutil.copyfile(path, dest / "data_cards" / name)
+    if spacy_wheel is not None:
+        wheel = Path(spacy_wheel)
+        if not wheel.is_file() or wheel.suffix != ".whl":
+            raise HubPushError(
+                f"{wheel}: not a wheel file (build one with `python -m spacy package ... --build wheel`)"
+            )
+        (dest / "spacy").mkdir()
+        shutil.copyfile(wheel, dest / "spacy" / wheel.name)
+    build_model_card(meta, evaluations, repo_id, license=license).save(dest / "README.md")
+    return dest
+
+
+def check_repo_id(repo_id: str) -> None:
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as err:
+        raise HubPushError(f"bad repo id {repo_id!r}: {err}") from None
+    if "/" not in repo_id:
+        raise HubPushError(f"bad repo id {repo_id!r}: use 'namespace/name' (your user or organisation name first)")
+
+
+def push_to_hub(
+    model_dir: str | Path,
+    repo_id: str,
+    *,
+    token: str | None = None,
+    endpoint: str | None = None,
+    private: bool = False,
+    metrics_file: str | Path | None = None,
+    spacy_wheel: str | Path | None = None,
+    license: str | None = None,
+    dry_run: str | Path | None = None,
+    commit_message: str = "Upload model adapted with xdomain_nlp",
+) -> str:
+    """Upload ``model_dir`` to ``repo_id``; returns the commit URL (or the folder, with ``dry_run``)."""
+    check_repo_id(repo_id)
+    if dry_run is not None:
+        kw = {"metrics_file": metrics_file, "spacy_wheel": spacy_wheel, "license": license}
+        return str(stage_folder(model_dir, dry_run, repo_id, **kw))
+    token = token or get_token()
+    if not token:
+        raise HubPushError("no Hugging Face token: set HF_TOKEN, pass --token, or run `hf auth login`")
+    endpoint = endpoint or constants.ENDPOINT
+    api = HfApi(endpoint=endpoint, token=token)
+    with tempfile.TemporaryDirectory(prefix="xdomain_push_") as tmp:
+        kw = {"metrics_file": metrics_file, "spacy_wheel": spacy_wheel, "license": license}
+        folder = stage_folder(model_dir, Path(tmp) / "upload", repo_id, **kw)
+        try:
+            api.create_repo(repo_id, private=private, exist_ok=True)
+            info = api.upload_folder(repo_id=repo_id, folder_path=folder, commit_message=commit_message)
+        except (TransportError, ConnectionError) as err:
+            raise HubPushError(
+                f"the connection to the Hub at {endpoint} failed: {err}; nothing was committed, run again"
+            ) from err
+        except HfHubHTTPError as err:
+            status = err.response.status_code if err.response is not None else None
+            if status in (401, 403):
+                raise HubPushError(f"{endpoint} refused the token for {repo_id} (HTTP {status})") from err
+            raise HubPushError(
+                f"upload to {repo_id} at {endpoint} failed (HTTP {status}): {err}; nothing was committed, run again"
+            ) from err
+    return info.commit_url

@@ -1,0 +1,27 @@
+"""Domain shift: diagnose which shift a source/target pair has, and correct it.
+
+Frequency feature bias (P(X) differs) is corrected by instance re-weighting (`reweighting`);
+label shift (P(Y) differs) by re-estimating target priors (`labelshift`); every correction is
+checked against the uncorrected model on held-out target data (`guard`).
+"""
+
+from xdomain_nlp.shift.guard import GuardVerdict, NegativeTransferWarning, check_negative_transfer
+from xdomain_nlp.shift.labelshift import BBSE, BiasCorrectedTemperatureScaling, EMLabelShift, resample_to_priors
+from xdomain_nlp.shift.reweighting import KLIEP, KMM, DensityRatioEstimator, DomainClassifierWeights
+
+ESTIMATORS = {"domain_classifier": DomainClassifierWeights, "kmm": KMM, "kliep": KLIEP}
+
+__all__ = [
+    "BBSE",
+    "BiasCorrectedTemperatureScaling",
+    "ESTIMATORS",
+    "KLIEP",
+    "KMM",
+    "DensityRatioEstimator",
+    "DomainClassifierWeights",
+    "EMLabelShift",
+    "GuardVerdict",
+    "NegativeTransferWarning",
+    "check_negative_transfer",
+    "resample_to_priors",
+]

@@ -1,0 +1,136 @@
+"""Label shift: P(Y) differs between source and target, P(X|Y) does not.
+
+A classifier trained on a balanced source over-predicts the minority class of a 90/10 target.
+Two estimators of the target priors, with the scikit-learn shape ``fit(...)`` -> ``priors_``:
+
+- `EMLabelShift` (Saerens, Latinne & Decaestecker 2002): EM on the target posteriors, which
+  must be calibrated probabilities under the source priors;
+- `BBSE` (Lipton, Wang & Smola 2018): black-box shift estimation from the confusion matrix on
+  held-out source data; needs only hard predictions, not calibration.
+
+Both give ``adjust(probs)``: the posteriors re-weighted to the estimated target priors.
+`BiasCorrectedTemperatureScaling` calibrates a classifier on held-out source data first, which
+is what EM's estimate depends on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.optimize import minimize
+
+
+def _probs(x: ArrayLike, name: str) -> np.ndarray:
+    p = np.asarray(x, dtype=np.float64)
+    if p.ndim != 2 or p.shape[1] < 2:
+        raise ValueError(f"{name}: expected probabilities of shape (examples, classes >= 2), got {p.shape}")
+    if (p < 0).any() or not np.allclose(p.sum(1), 1.0, atol=1e-4):
+        raise ValueError(f"{name}: rows must be probability distributions (non-negative, summing to 1)")
+    return p
+
+
+def reweight_posteriors(probs: np.ndarray, source_priors: np.ndarray, target_priors: np.ndarray) -> np.ndarray:
+    """Bayes' rule: p_t(y|x) ~ p_s(y|x) * pi_t(y) / pi_s(y)."""
+    adjusted = probs * (target_priors / source_priors)
+    return adjusted / adjusted.sum(1, keepdims=True)
+
+
+class EMLabelShift:
+    def __init__(self, source_priors: ArrayLike, max_iter: int = 1000, tol: float = 1e-8) -> None:
+        self.source_priors = np.asarray(source_priors, dtype=np.float64)
+        if (self.source_priors <= 0).any() or not np.isclose(self.source_priors.sum(), 1.0):
+            raise ValueError(f"source_priors must be positive and sum to 1, got {self.source_priors}")
+        self.max_iter, self.tol = max_iter, tol
+
+    def fit(self, target_probs: ArrayLike) -> EMLabelShift:
+        """``target_probs``: the source-trained classifier's posteriors on unlabelled target data."""
+        p = _probs(target_probs, "target_probs")
+        if p.shape[1] != len(self.source_priors):
+            raise ValueError(f"target_probs has {p.shape[1]} classes, source_priors {len(self.source_priors)}")
+        priors, self.n_iter_ = self.source_priors.copy(), 0
+        while self.n_iter_ < self.max_iter:
+            self.n_iter_ += 1
+            new = reweight_posteriors(p, self.source_priors, priors).mean(0)  # E step, then M step
+            done = np.abs(new - priors).max() < self.tol
+            priors = new
+            if done:
+                break
+        self.priors_ = priors
+        return self
+
+    def adjust(self, probs: ArrayLike) -> np.ndarray:
+        return reweight_posteriors(_probs(probs, "probs"), self.source_priors, self.priors_)
+
+
+class BBSE:
+    def fit(self, source_pred: ArrayLike, source_true: ArrayLike, target_pred: ArrayLike) -> BBSE:
+        """Hard predictions on held-out source data (with its labels) and on the target."""
+        ys_hat, ys = np.asarray(source_pred, dtype=int), np.asarray(source_true, dtype=int)
+        yt_hat = np.asarray(target_pred, dtype=int)
+        if ys_hat.shape != ys.shape:
+            raise ValueError(f"source_pred {ys_hat.shape} and source_true {ys.shape} differ in length")
+        k = int(max(ys.max(), ys_hat.max(), yt_hat.max())) + 1
+        confusion = np.zeros((k, k))  # C[i, j] = P_s(y_hat = i, y = j)
+        np.add.at(confusion, (ys_hat, ys), 1.0)
+        confusion /= len(ys)
+        mu = np.bincount(yt_hat, minlength=k) / len(yt_hat)  # P_t(y_hat = i)
+        self.source_priors_ = np.bincount(ys, minlength=k) / len(ys)
+        try:
+            w = np.linalg.solve(confusion, mu)
+        except np.linalg.LinAlgError:
+            w = np.linalg.lstsq(confusion, mu, rcond=None)[0]
+        self.class_weights_ = np.maximum(w, 0.0)  # importance weight per class, pi_t / pi_s
+        priors = self.class_weights_ * self.source_priors_
+        self.priors_ = priors / priors.sum()
+        return self
+
+    def adjust(self, probs: ArrayLike) -> np.ndarray:
+        return reweight_posteriors(_probs(probs, "probs"), self.source_priors_, self.priors_)
+
+
+class BiasCorrectedTemperatureScaling:
+    """softmax(z / T + b) fit on held-out source logits (Alexandari, Kundaje & Shrikumar 2020).
+
+    EM needs posteriors calibrated under the source priors; a classifier's raw probabilities are
+    often over- or under-confident, which biases the estimated target prior. One temperature and
+    a per-class bias, fit by log-loss on source data the classifier did not train on, fix most of it.
+    """
+
+    def fit(self, logits: ArrayLike, labels: ArrayLike) -> BiasCorrectedTemperatureScaling:
+        z, y = np.asarray(logits, dtype=np.float64), np.asarray(labels, dtype=int)
+        if z.ndim != 2 or len(z) != len(y):
+            raise ValueError(f"logits {z.shape} must be (examples, classes) matching {len(y)} labels")
+        k = z.shape[1]
+
+        def loss(theta: np.ndarray) -> float:
+            scaled = z / np.exp(theta[0]) + theta[1:]
+            scaled = scaled - scaled.max(1, keepdims=True)
+            return float(-(scaled[np.arange(len(y)), y] - np.log(np.exp(scaled).sum(1))).mean())
+
+        theta = minimize(loss, np.zeros(k + 1), method="L-BFGS-B").x
+        self.temperature_, self.bias_ = float(np.exp(theta[0])), theta[1:]
+        return self
+
+    def transform(self, logits: ArrayLike) -> np.ndarray:
+        scaled = np.asarray(logits, dtype=np.float64) / self.temperature_ + self.bias_
+        scaled = scaled - scaled.max(1, keepdims=True)
+        p = np.exp(scaled)
+        return p / p.sum(1, keepdims=True)
+
+
+def resample_to_priors(labels: ArrayLike, priors: ArrayLike, n: int | None = None, seed: int = 0) -> np.ndarray:
+    """Indices drawing a sample whose label distribution is ``priors`` (without replacement where possible)."""
+    y = np.asarray(labels, dtype=int)
+    priors = np.asarray(priors, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    by_class = [np.flatnonzero(y == c) for c in range(len(priors))]
+    if n is None:  # the largest sample the rarest-relative class allows without replacement
+        n = int(min(len(idx) / p for idx, p in zip(by_class, priors) if p > 0))
+    counts = np.floor(priors * n).astype(int)
+    counts[np.argmax(priors)] += n - counts.sum()
+    out = []
+    for c, (idx, m) in enumerate(zip(by_class, counts)):
+        if m and not len(idx):
+            raise ValueError(f"class {c} has no examples to draw {m} from")
+        out.append(rng.choice(idx, m, replace=m > len(idx)))
+    return rng.permutation(np.concatenate(out))

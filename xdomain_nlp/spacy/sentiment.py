@@ -1,0 +1,215 @@
+"""``xdomain_sentiment``: a sentence/document classifier as a spaCy component that sets ``doc.cats``.
+
+The model is any ``*ForSequenceClassification`` directory or Hub id (labels from its
+``id2label``). Subwords come from the document's own text; a document longer than the encoder's
+window is read in overlapping windows cut at spaCy token boundaries, and the class
+probabilities of the windows are averaged, weighted by the tokens each window owns.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import torch
+from spacy.language import Language
+from spacy.scorer import Scorer
+from spacy.tokens import Doc
+from spacy.training import Example
+from spacy.vocab import Vocab
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from xdomain_nlp.hub.download import local_model_dir
+from xdomain_nlp.spacy.common import bytes_to_dir, dir_to_bytes, pick_device, pick_dtype
+from xdomain_nlp.tagging.alignment import plan_windows
+from xdomain_nlp.tagging.predict import token_budget_batches
+
+MODEL_SUBDIR = "model"
+
+
+@Language.factory(
+    "xdomain_sentiment",
+    default_config={
+        "model": "",
+        "batch_size": 64,
+        "max_tokens": 16384,
+        "max_length": 256,
+        "window_overlap": 32,
+        "device": "auto",
+        "precision": "auto",
+    },
+    assigns=["doc.cats"],
+    default_score_weights={"cats_macro_f": 1.0},
+)
+def make_sentiment(
+    nlp: Language,
+    name: str,
+    model: str,
+    batch_size: int,
+    max_tokens: int,
+    max_length: int,
+    window_overlap: int,
+    device: str,
+    precision: str,
+) -> XDomainSentiment:
+    """``model``: a sequence-classification directory or Hub repo id."""
+    return XDomainSentiment(
+        nlp.vocab,
+        name,
+        model=model,
+        batch_size=batch_size,
+        max_tokens=max_tokens,
+        max_length=max_length,
+        window_overlap=window_overlap,
+        device=device,
+        precision=precision,
+    )
+
+
+def token_groups(doc: Doc, offsets: list[tuple[int, int]]) -> list[int]:
+    """How many consecutive subwords fall in each spaCy token (subwords between tokens join the next)."""
+    starts = [t.idx for t in doc]
+    text = doc.text
+    owner = []
+    for begin, _ in offsets:
+        while begin < len(text) and text[begin].isspace():
+            begin += 1
+        owner.append(max(0, bisect_right(starts, begin) - 1))
+    sizes: list[int] = []
+    previous = None
+    for o in owner:
+        if o == previous:
+            sizes[-1] += 1
+        else:
+            sizes.append(1)
+        previous = o
+    return sizes
+
+
+class XDomainSentiment:
+    """Loaded on first use, so ``spacy.load`` reads the weights saved with the pipeline."""
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        name: str = "xdomain_sentiment",
+        *,
+        model: str,
+        batch_size: int = 64,
+        max_tokens: int = 16384,
+        max_length: int = 256,
+        window_overlap: int = 32,
+        device: str = "auto",
+        precision: str = "auto",
+    ) -> None:
+        self.vocab = vocab
+        self.name = name
+        self.model_name = model
+        self.batch_size = batch_size
+        self.max_tokens = max_tokens
+        self.max_length = max_length
+        self.window_overlap = window_overlap
+        self.device = pick_device(device)
+        self.dtype = pick_dtype(self.device, precision)
+        self.model = None
+
+    def load(self, model_dir: str | Path | None = None) -> None:
+        source = model_dir or self.model_name
+        if not source:
+            raise ValueError(f"{self.name}: no model given; set the component's config 'model' to a path or Hub id")
+        path = local_model_dir(source)
+        self.model = AutoModelForSequenceClassification.from_pretrained(path).to(self.device).eval()
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.label_names = [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]
+
+    def _ensure_loaded(self) -> None:
+        if self.model is None:
+            self.load()
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Empty until the model is loaded (spaCy reads labels for its meta before ``from_disk``)."""
+        if self.model is None:
+            return ()
+        return tuple(self.label_names)
+
+    def initialize(self, get_examples=None, *, nlp: Language | None = None) -> None:
+        self._ensure_loaded()
+
+    def __call__(self, doc: Doc) -> Doc:
+        return next(self.pipe([doc]))
+
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int | None = None) -> Iterator[Doc]:
+        self._ensure_loaded()
+        stream = iter(stream)
+        while batch := list(islice(stream, batch_size or self.batch_size)):
+            self.set_annotations(batch)
+            yield from batch
+
+    @torch.inference_mode()
+    def set_annotations(self, docs: list[Doc]) -> None:
+        tok = self.tokenizer
+        enc = tok([d.text for d in docs], add_special_tokens=False, return_offsets_mapping=True)
+        budget = self.max_length - 2
+        windows: list[tuple[int, list[int], int]] = []  # (doc, input ids, tokens owned)
+        for d, doc in enumerate(docs):
+            ids = enc["input_ids"][d]
+            sizes = token_groups(doc, enc["offset_mapping"][d]) if ids else [0]
+            starts = [0]
+            for s in sizes:
+                starts.append(starts[-1] + s)
+            for w in plan_windows(sizes, budget, min(self.window_overlap, budget - 1)):
+                piece_ids = ids[starts[w.start] : starts[w.end]][:budget]
+                windows.append((d, [tok.cls_token_id, *piece_ids, tok.sep_token_id], w.own_end - w.own_start))
+        probs = torch.zeros(len(docs), len(self.label_names))
+        weight = torch.zeros(len(docs))
+        amp = torch.autocast(self.device.type, dtype=self.dtype) if self.dtype else torch.autocast("cpu", enabled=False)
+        for batch in token_budget_batches([len(w[1]) for w in windows], self.max_tokens):
+            length = max(len(windows[i][1]) for i in batch)
+            ids = torch.full((len(batch), length), tok.pad_token_id, dtype=torch.long)
+            mask = torch.zeros_like(ids)
+            for b, i in enumerate(batch):
+                ids[b, : len(windows[i][1])] = torch.tensor(windows[i][1])
+                mask[b, : len(windows[i][1])] = 1
+            with amp:
+                logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
+            p = logits.float().softmax(-1).cpu()
+            for b, i in enumerate(batch):
+                d, _, owned = windows[i]
+                probs[d] += owned * p[b]
+                weight[d] += owned
+        probs /= weight.clamp(min=1e-9).unsqueeze(-1)
+        for d, doc in enumerate(docs):
+            doc.cats = {label: float(probs[d, k]) for k, label in enumerate(self.label_names)}
+
+    def score(self, examples: Iterable[Example], **kwargs: Any) -> dict[str, Any]:
+        return Scorer.score_cats(examples, "cats", labels=self.labels, multi_label=False, **kwargs)
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        self._ensure_loaded()
+        path = Path(path) / MODEL_SUBDIR
+        path.mkdir(parents=True, exist_ok=True)
+        self.model.save_pretrained(path)
+        self.tokenizer.save_pretrained(path)
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> XDomainSentiment:
+        self.load(Path(path) / MODEL_SUBDIR)
+        return self
+
+    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
+        with tempfile.TemporaryDirectory() as tmp:
+            self.to_disk(tmp)
+            return dir_to_bytes(Path(tmp) / MODEL_SUBDIR)
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> XDomainSentiment:
+        tmp = bytes_to_dir(data)
+        try:
+            self.load(tmp)
+        finally:
+            shutil.rmtree(tmp)
+        return self

@@ -1,0 +1,235 @@
+"""``xdomain_tagger``: a transferred tagger as a spaCy component.
+
+It sets ``token.pos_`` from a UPOS tagger and, with ``tag_set`` naming one of the model's mapping
+heads (or with a tagger whose own labels are not UPOS), ``token.tag_``; the probability of each
+assigned tag is in ``token._.xdomain_scores``. Tokens are spaCy's own; whitespace tokens get
+``SPACE``. Sentences (when a component before this one set them) or whole documents are cut
+into windows on token boundaries, so a long document is tagged to its last token.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from spacy.language import Language
+from spacy.scorer import Scorer
+from spacy.tokens import Doc, Token
+from spacy.training import Example
+from spacy.vocab import Vocab
+
+from xdomain_nlp.spacy.common import bytes_to_dir, dir_to_bytes, pick_device, pick_dtype
+from xdomain_nlp.tagging.alignment import WordPieceCache, encode_sentence
+from xdomain_nlp.tagging.data import UPOS
+from xdomain_nlp.tagging.model import load_tagger
+from xdomain_nlp.tagging.predict import predict_tag_sets
+
+SCORES = "xdomain_scores"
+MODEL_SUBDIR = "model"
+
+if not Token.has_extension(SCORES):
+    Token.set_extension(SCORES, default=None)
+
+
+@Language.factory(
+    "xdomain_tagger",
+    default_config={
+        "model": "",
+        "tag_set": None,
+        "batch_size": 256,
+        "max_tokens": 16384,
+        "max_length": 256,
+        "window_overlap": 64,
+        "device": "auto",
+        "precision": "auto",
+    },
+    assigns=["token.pos", "token.tag", f"token._.{SCORES}"],
+    default_score_weights={"pos_acc": 0.5, "tag_acc": 0.5},
+)
+def make_tagger(
+    nlp: Language,
+    name: str,
+    model: str,
+    tag_set: str | None,
+    batch_size: int,
+    max_tokens: int,
+    max_length: int,
+    window_overlap: int,
+    device: str,
+    precision: str,
+) -> XDomainTagger:
+    """``model``: a saved tagger directory or Hub repo id; ``tag_set``: a mapping head to fill ``tag_``."""
+    return XDomainTagger(
+        nlp.vocab,
+        name,
+        model=model,
+        tag_set=tag_set,
+        batch_size=batch_size,
+        max_tokens=max_tokens,
+        max_length=max_length,
+        window_overlap=window_overlap,
+        device=device,
+        precision=precision,
+    )
+
+
+class XDomainTagger:
+    """The model is loaded on first use, so ``spacy.load`` reads the weights saved with the pipeline."""
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        name: str = "xdomain_tagger",
+        *,
+        model: str,
+        tag_set: str | None = None,
+        batch_size: int = 256,
+        max_tokens: int = 16384,
+        max_length: int = 256,
+        window_overlap: int = 64,
+        device: str = "auto",
+        precision: str = "auto",
+    ) -> None:
+        self.vocab = vocab
+        self.name = name
+        self.model_name = model
+        self.tag_set = tag_set
+        self.batch_size = batch_size
+        self.max_tokens = max_tokens
+        self.max_length = max_length
+        self.window_overlap = window_overlap
+        self.device = pick_device(device)
+        self.dtype = pick_dtype(self.device, precision)
+        self.model = None
+
+    # -- loading -----------------------------------------------------------------------------
+    def load(self, model_dir: str | Path | None = None) -> None:
+        source = model_dir or self.model_name
+        if not source:
+            raise ValueError(f"{self.name}: no model given; set the component's config 'model' to a path or Hub id")
+        self.model, self.tokenizer, self.meta = load_tagger(source)
+        self.model.to(self.device)
+        self.pieces = WordPieceCache(self.tokenizer)
+        # Which labels go where: UPOS labels to token.pos, other tag sets to token.tag.
+        source_is_upos = list(self.model.labels) == list(UPOS)
+        if self.tag_set is not None and self.tag_set not in self.model.available_tag_sets:
+            raise ValueError(
+                f"{self.name}: tag_set {self.tag_set!r} is not served by {source}; "
+                f"it has {self.model.available_tag_sets}"
+            )
+        self.outputs: list[tuple[str, str | None]] = []  # (token attribute, tag set)
+        if source_is_upos:
+            self.outputs.append(("pos", None))
+        if self.tag_set is not None and self.tag_set != self.model.source_tag_set:
+            self.outputs.append(("tag", self.tag_set))
+        elif not source_is_upos:
+            self.outputs.append(("tag", None))
+        self.label_lists = [self.model.labels_for(t) for _, t in self.outputs]
+
+    def _ensure_loaded(self) -> None:
+        if self.model is None:
+            self.load()
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Empty until the model is loaded (spaCy reads labels for its meta before ``from_disk``)."""
+        if self.model is None:
+            return ()
+        return tuple(label for labels in self.label_lists for label in labels)
+
+    def initialize(self, get_examples=None, *, nlp: Language | None = None) -> None:
+        self._ensure_loaded()
+
+    # -- tagging -----------------------------------------------------------------------------
+    def __call__(self, doc: Doc) -> Doc:
+        return next(self.pipe([doc]))
+
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int | None = None) -> Iterator[Doc]:
+        self._ensure_loaded()
+        stream = iter(stream)
+        while batch := list(islice(stream, batch_size or self.batch_size)):
+            self.set_annotations(batch)
+            yield from batch
+
+    def set_annotations(self, docs: list[Doc]) -> None:
+        """Tag a batch of docs: every sentence of every doc packed into one token-budget run."""
+        units = []  # (doc index, token indices) per encoder sequence
+        for d, doc in enumerate(docs):
+            spans = doc.sents if doc.has_annotation("SENT_START") else [doc[:]]
+            for span in spans:
+                tokens = [t.i for t in span if not t.is_space]
+                if tokens:
+                    units.append((d, tokens))
+        windows = []
+        for u, (d, tokens) in enumerate(units):
+            words = [docs[d][i].text for i in tokens]
+            windows.extend(
+                encode_sentence(
+                    u,
+                    self.pieces(words),
+                    None,
+                    bos=self.tokenizer.cls_token_id,
+                    eos=self.tokenizer.sep_token_id,
+                    max_length=self.max_length,
+                    overlap=self.window_overlap,
+                )
+            )
+        results = predict_tag_sets(
+            self.model,
+            windows,
+            len(units),
+            [t for _, t in self.outputs],
+            pad_id=self.tokenizer.pad_token_id,
+            max_tokens=self.max_tokens,
+            device=self.device,
+            autocast_dtype=self.dtype,
+        )
+        for doc in docs:
+            for token in doc:
+                if token.is_space:
+                    token.pos_ = "SPACE"
+                    token.tag_ = "_SP"
+        for u, (d, tokens) in enumerate(units):
+            doc = docs[d]
+            for k, i in enumerate(tokens):
+                scores = {}
+                for (attr, _), labels, (pred, prob) in zip(self.outputs, self.label_lists, results):
+                    setattr(doc[i], attr + "_", labels[pred[u][k]])
+                    scores[attr] = prob[u][k]
+                doc[i]._.set(SCORES, scores)
+
+    def score(self, examples: Iterable[Example], **kwargs: Any) -> dict[str, Any]:
+        """``pos_acc`` / ``tag_acc`` (spaCy's token-attribute accuracy) for what this component sets."""
+        examples = list(examples)
+        scores: dict[str, Any] = {}
+        for attr, _ in self.outputs if self.model is not None else [("pos", None), ("tag", None)]:
+            scores.update(Scorer.score_token_attr(examples, attr, **kwargs))
+        return scores
+
+    # -- serialisation (the weights travel with the pipeline) --------------------------------
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        self._ensure_loaded()
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self.model.save(path / MODEL_SUBDIR, self.tokenizer, self.meta)
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> XDomainTagger:
+        self.load(Path(path) / MODEL_SUBDIR)
+        return self
+
+    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
+        with tempfile.TemporaryDirectory() as tmp:
+            self.to_disk(tmp)
+            return dir_to_bytes(Path(tmp) / MODEL_SUBDIR)
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> XDomainTagger:
+        tmp = bytes_to_dir(data)
+        try:
+            self.load(tmp)
+        finally:
+            shutil.rmtree(tmp)
+        return self
