@@ -34,6 +34,17 @@ ROWS = {
             "0.0 +- 0.1",
         ),
     ],
+    "shift.json": [
+        (
+            "UPOS GSD test after self-training on GSD dev text (3 seeds)",
+            "de_gsd_test_upos_selftrain",
+            "{:.2f}",
+            ">= 92.0",
+        ),
+        ("...the same source tagger before self-training", "de_gsd_test_upos_baseline", "{:.2f}", ""),
+        ("Label shift 90/10: EM prior absolute error (3 seeds)", "label_shift_prior_abs_error", "{:.3f}", "<= 0.03"),
+        ("Label shift 90/10: accuracy gain from EM adjustment (points)", "label_shift_acc_gain", "{:+.2f}", "> 0"),
+    ],
 }
 
 

@@ -37,8 +37,8 @@ def gold_docs(nlp: spacy.Language, corpus) -> list[Doc]:
 
 def test_factories_are_entry_points():
     names = {ep.name: ep.value for ep in entry_points(group="spacy_factories")}
-    assert names["xdomain_tagger"] == "xdomain_nlp.spacy.tagger:make_tagger"
-    assert names["xdomain_sentiment"] == "xdomain_nlp.spacy.sentiment:make_sentiment"
+    assert names["xdomain_tagger"] == "xdomain_nlp.spacy_pipes.tagger:make_tagger"
+    assert names["xdomain_sentiment"] == "xdomain_nlp.spacy_pipes.sentiment:make_sentiment"
 
 
 @pytest.mark.parametrize("lang", ["de", "en"])

@@ -89,6 +89,35 @@ def _tag_or_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _diagnose(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from xdomain_nlp.shift.diagnosis import diagnose
+    from xdomain_nlp.shift.report import load_side, write_report
+
+    source, target = load_side(args.source, args.label_column), load_side(args.target, args.label_column)
+    embeddings = None
+    if args.model != "none":
+        from xdomain_nlp.encoders import embed_texts, load_encoder, load_tokenizer
+        from xdomain_nlp.training import inference_dtype
+
+        tokenizer, encoder = load_tokenizer(args.model), load_encoder(args.model)
+        rng = np.random.default_rng(0)
+        views = []
+        for side in (source, target):
+            # The AUC needs a sample, not every sentence: at most --max-embed per side, drawn at random.
+            idx = rng.choice(len(side.texts), min(args.max_embed, len(side.texts)), replace=False)
+            texts = [side.texts[i] for i in sorted(idx)]
+            dtype = inference_dtype("cpu")
+            views.append(embed_texts(args.model, texts, encoder=encoder, tokenizer=tokenizer, autocast_dtype=dtype))
+        embeddings = (views[0], views[1])
+    report = diagnose(source, target, embeddings=embeddings, min_count=args.min_count, top=args.top)
+    out = write_report(report, args.out)
+    print(report["verdict"]["text"])
+    print(f"report: {out / 'report.md'} (+ report.json, PNG plots)")
+    return 0
+
+
 def _push(args: argparse.Namespace) -> int:
     from xdomain_nlp.hub import HubPushError, push_to_hub
 
@@ -146,6 +175,17 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "tag":
             p.add_argument("-o", "--output", help="write here instead of stdout")
         p.set_defaults(func=_tag_or_evaluate)
+
+    p = sub.add_parser("diagnose", help="which shift (P(X), P(Y|X), P(Y)) separates two corpora; writes a report")
+    p.add_argument("source", help="corpus spec (ud:en_ewt:train[genre=email], sentiment:yelp:all, a+b) or file")
+    p.add_argument("target")
+    p.add_argument("--out", default="runs/diagnosis", help="folder for report.md, report.json and the plots")
+    p.add_argument("--label-column", default="upos", help="token label column of tagged corpora")
+    p.add_argument("--min-count", type=int, default=20, help="a context-biased word occurs this often on each side")
+    p.add_argument("--top", type=int, default=25, help="words listed per table")
+    p.add_argument("--model", default=DEFAULT_MODEL, help="encoder for the domain classifier; 'none' to skip it")
+    p.add_argument("--max-embed", type=int, default=2000, help="sentences per side embedded for the classifier")
+    p.set_defaults(func=_diagnose)
 
     p = sub.add_parser("push", help="publish a saved model to the Hugging Face Hub with a model card")
     p.add_argument("model_dir")

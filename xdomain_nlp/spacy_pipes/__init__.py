@@ -9,7 +9,7 @@ spaCy tokens are aligned to subwords, long documents are split into windows, and
 weights travel with ``nlp.to_disk`` and ``spacy package``.
 """
 
-from xdomain_nlp.spacy.sentiment import XDomainSentiment, make_sentiment
-from xdomain_nlp.spacy.tagger import XDomainTagger, make_tagger
+from xdomain_nlp.spacy_pipes.sentiment import XDomainSentiment, make_sentiment
+from xdomain_nlp.spacy_pipes.tagger import XDomainTagger, make_tagger
 
 __all__ = ["XDomainSentiment", "XDomainTagger", "make_sentiment", "make_tagger"]

@@ -22,7 +22,7 @@ from spacy.tokens import Doc, Token
 from spacy.training import Example
 from spacy.vocab import Vocab
 
-from xdomain_nlp.spacy.common import bytes_to_dir, dir_to_bytes, pick_device, pick_dtype
+from xdomain_nlp.spacy_pipes.common import bytes_to_dir, dir_to_bytes, pick_device, pick_dtype
 from xdomain_nlp.tagging.alignment import WordPieceCache, encode_sentence
 from xdomain_nlp.tagging.data import UPOS
 from xdomain_nlp.tagging.model import load_tagger

@@ -25,7 +25,7 @@ from spacy.vocab import Vocab
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from xdomain_nlp.hub.download import local_model_dir
-from xdomain_nlp.spacy.common import bytes_to_dir, dir_to_bytes, pick_device, pick_dtype
+from xdomain_nlp.spacy_pipes.common import bytes_to_dir, dir_to_bytes, pick_device, pick_dtype
 from xdomain_nlp.tagging.alignment import plan_windows
 from xdomain_nlp.tagging.predict import token_budget_batches
 

@@ -1,0 +1,203 @@
+"""Self-training a transferred tagger on unlabelled target text (no target labels are read).
+
+    python recipes/self_training.py --config recipes/configs/selftrain_de.yaml
+    python recipes/self_training.py --config recipes/configs/selftrain_de.yaml threshold=0.95 l2sp_alpha=0.01
+
+1. Tag the target text with the source tagger; keep confident predictions as labels
+   (class-balanced: every tag keeps its most confident share, not only the easy tags).
+2. Fine-tune on those words mixed with labelled source sentences (which keep the source task
+   anchored), optionally with L2-SP pulling the weights towards the source model.
+3. Repeat for ``rounds``; score before and after on the eval sets, and let the negative-transfer
+   guard flag any set that got worse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sys
+from pathlib import Path
+
+import torch
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+from transformers import get_linear_schedule_with_warmup
+
+from xdomain_nlp.data import load_corpus
+from xdomain_nlp.shift import check_negative_transfer
+from xdomain_nlp.shift.selftrain import L2SP, select_pseudo_labels
+from xdomain_nlp.tagging import WordPieceCache, collate_windows, encode_corpus, load_tagger, predict_windows
+from xdomain_nlp.training import (
+    LengthGroupedBatchSampler,
+    inference_dtype,
+    load_config,
+    run_record,
+    tagging_report,
+    transfer_param_groups,
+    write_json,
+)
+
+DEFAULTS = {
+    "source_model": "runs/pos_en_de/model",  # a tagger saved by recipes/pos_en_de.py
+    "target_text": "ud:de_gsd:dev",  # unlabelled target sentences (only the words are read)
+    "source_train": "ud:en_ewt:train",  # labelled source sentences mixed in
+    "source_sentences": 2000,  # how many (drawn per seed; 0 = none)
+    "rounds": 1,
+    "threshold": 0.9,
+    "balance": True,
+    "epochs": 1,
+    "batch_size": 16,
+    "lr": 2.0e-5,
+    "head_lr": 1.0e-4,
+    "layer_decay": 0.9,
+    "weight_decay": 0.01,
+    "warmup_ratio": 0.1,
+    "max_grad_norm": 1.0,
+    "l2sp_alpha": 0.0,  # > 0: penalise drift from the source weights (soft weight sharing)
+    "max_length": 256,
+    "window_overlap": 64,
+    "eval": ["ud:de_gsd:test"],
+    "seed": 0,
+    "eval_max_tokens": 16384,
+    "output_dir": "runs/selftrain_de",
+}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--config")
+    parser.add_argument("overrides", nargs="*")
+    args = parser.parse_args(argv)
+    cfg = load_config(args.config, args.overrides, DEFAULTS)
+    acc = Accelerator()
+    set_seed(cfg["seed"])
+    model, tokenizer, meta = load_tagger(cfg["source_model"])
+    label2id = {t: i for i, t in enumerate(model.labels)}
+    pieces = WordPieceCache(tokenizer)
+    dtype = inference_dtype(acc.device)
+
+    def windows_of(corpus, label_column):
+        return encode_corpus(
+            corpus,
+            tokenizer,
+            label_column=label_column,
+            label2id=label2id if label_column == cfg_label else {str(i): i for i in range(-100, len(label2id))},
+            max_length=cfg["max_length"],
+            overlap=cfg["window_overlap"],
+            cache=pieces,
+        )
+
+    cfg_label = meta.get("config", {}).get("label_column", "upos")
+
+    def evaluate() -> dict[str, float]:
+        scores = {}
+        for spec in cfg["eval"]:
+            corpus = load_corpus(spec)
+            pred, _ = predict_windows(
+                model,
+                windows_of(corpus, None),
+                len(corpus),
+                pad_id=tokenizer.pad_token_id,
+                max_tokens=cfg["eval_max_tokens"],
+                device=acc.device,
+                autocast_dtype=dtype,
+            )
+            gold = [[label2id[t] for t in tags] for tags in corpus[cfg_label]]
+            scores[spec] = tagging_report(gold, pred, model.labels)["accuracy"]
+        return scores
+
+    model.to(acc.device)
+    before = evaluate()
+    acc.print("before: " + ", ".join(f"{k} {v:.2f}" for k, v in before.items()))
+    target = load_corpus(cfg["target_text"]).select_columns(["words"])
+    source = load_corpus(cfg["source_train"])
+    rng = random.Random(cfg["seed"])
+    source_pick = sorted(rng.sample(range(len(source)), min(cfg["source_sentences"], len(source))))
+    source_windows = windows_of(source.select(source_pick), cfg_label) if source_pick else []
+    l2sp = L2SP(model, alpha=cfg["l2sp_alpha"], skip=("classifier",)) if cfg["l2sp_alpha"] > 0 else None
+    rounds = []
+    for round_ in range(cfg["rounds"]):
+        # 1. Pseudo-labels from the current model.
+        pred, prob = predict_windows(
+            model,
+            windows_of(target, None),
+            len(target),
+            pad_id=tokenizer.pad_token_id,
+            max_tokens=cfg["eval_max_tokens"],
+            device=acc.device,
+            autocast_dtype=dtype,
+        )
+        labels, summary = select_pseudo_labels(
+            pred, prob, threshold=cfg["threshold"], balance=cfg["balance"], n_classes=len(label2id)
+        )
+        pseudo = target.add_column("pseudo", [[str(x) for x in row] for row in labels])
+        train = windows_of(pseudo, "pseudo") + source_windows
+        acc.print(f"round {round_ + 1}: {summary['kept']} of {summary['words']} target words pseudo-labelled")
+
+        # 2. Fine-tune on pseudo-labelled target + labelled source.
+        sampler = LengthGroupedBatchSampler([len(w.input_ids) for w in train], cfg["batch_size"], seed=cfg["seed"])
+        loader = DataLoader(
+            train,
+            batch_sampler=sampler,
+            collate_fn=lambda b: collate_windows(b, tokenizer.pad_token_id),
+            generator=torch.Generator().manual_seed(cfg["seed"]),
+        )
+        groups = transfer_param_groups(
+            model,
+            lr=cfg["lr"],
+            head_lr=cfg["head_lr"],
+            layer_decay=cfg["layer_decay"],
+            weight_decay=cfg["weight_decay"],
+        )
+        optimizer = torch.optim.AdamW(groups, lr=cfg["lr"])
+        steps = math.ceil(len(sampler)) * cfg["epochs"]
+        scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg["warmup_ratio"] * steps), steps)
+        model_p, optimizer, loader, scheduler = acc.prepare(model, optimizer, loader, scheduler)
+        model_p.train()
+        bar = tqdm(total=steps, desc=f"round {round_ + 1}", disable=not acc.is_local_main_process)
+        for epoch in range(cfg["epochs"]):
+            sampler.set_epoch(epoch)
+            loader.set_epoch(epoch)
+            for batch in loader:
+                logits = model_p(batch["input_ids"], batch["attention_mask"], batch["word_index"])
+                loss = torch.nn.functional.cross_entropy(logits.float(), batch["labels"], ignore_index=-100)
+                if l2sp is not None:
+                    loss = loss + l2sp.penalty(acc.unwrap_model(model_p))
+                acc.backward(loss)
+                acc.clip_grad_norm_(model_p.parameters(), cfg["max_grad_norm"])
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad()
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss.item():.3f}")
+        bar.close()
+        model = acc.unwrap_model(model_p)
+        scores = evaluate()
+        rounds.append({"round": round_ + 1, "pseudo_labels": summary, "scores": scores})
+        acc.print(f"round {round_ + 1}: " + ", ".join(f"{k} {v:.2f}" for k, v in scores.items()))
+
+    after = rounds[-1]["scores"] if rounds else before
+    guard = [check_negative_transfer("self-training", s, before[s], after[s]).to_dict() for s in cfg["eval"]]
+    out = Path(cfg["output_dir"])
+    result = {
+        "config": cfg,
+        "before": before,
+        "after": after,
+        "rounds": rounds,
+        "guard": guard,
+        **run_record("python recipes/self_training.py " + " ".join(sys.argv[1:])),
+    }
+    if acc.is_main_process:
+        extra = {k: v for k, v in meta.items() if k not in ("task", "labels", "mapping_heads")}
+        extra["self_training"] = {"target_text": cfg["target_text"], "rounds": cfg["rounds"]}
+        extra["metrics"] = {k: round(v, 2) for k, v in after.items()}
+        model.save(out / "model", tokenizer, extra)
+        write_json(result, out / "metrics.json")
+    return result
+
+
+if __name__ == "__main__":
+    main()
