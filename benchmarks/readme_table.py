@@ -59,6 +59,13 @@ def table() -> str:
         for label, key, fmt, target in rows:
             if key in data:
                 lines.append(f"| {label} | {fmt.format(data[key])} | {target} | {where} |")
+        for method, entry in data.get("food_movie_reweighting", {}).items():
+            sst, imdb = entry["sentiment:sst2:test"], entry["sentiment:imdb:all"]
+            value = f"{sst['mean']:.2f} ± {sst['std']:.2f} / {imdb['mean']:.2f} ± {imdb['std']:.2f}"
+            if "gain_vs_none" in entry:
+                gain = entry["gain_vs_none"]["sentiment:sst2:test"]["mean"]
+                value += f" ({gain:+.2f} vs none; guard flagged {entry['flagged_by_guard']}/3)"
+            lines.append(f"| Food → Movie accuracy SST-2 test / IMDb, {method} | {value} | | {where} |")
         machine = data.get("machine", {})
         lines.append(
             f"| machine for `{name}` | {machine.get('cpu', '?')}, {machine.get('cpu_cores', '?')} cores, "
