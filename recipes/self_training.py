@@ -43,6 +43,7 @@ from xdomain_nlp.training import (
 DEFAULTS = {
     "source_model": "runs/pos_en_de/model",  # a tagger saved by recipes/pos_en_de.py
     "target_text": "ud:de_gsd:dev",  # unlabelled target sentences (only the words are read)
+    "target_limit": 0,  # use only the first N target sentences (0 = all); for smoke runs
     "source_train": "ud:en_ewt:train",  # labelled source sentences mixed in
     "source_sentences": 2000,  # how many (drawn per seed; 0 = none)
     "rounds": 1,
@@ -60,6 +61,7 @@ DEFAULTS = {
     "max_length": 256,
     "window_overlap": 64,
     "eval": ["ud:de_gsd:test"],
+    "eval_limit": 0,  # score only the first N sentences of each eval set (0 = all)
     "seed": 0,
     "eval_max_tokens": 16384,
     "output_dir": "runs/selftrain_de",
@@ -96,6 +98,8 @@ def main(argv: list[str] | None = None) -> dict:
         scores = {}
         for spec in cfg["eval"]:
             corpus = load_corpus(spec)
+            if cfg["eval_limit"]:
+                corpus = corpus.select(range(min(cfg["eval_limit"], len(corpus))))
             pred, _ = predict_windows(
                 model,
                 windows_of(corpus, None),
@@ -113,6 +117,8 @@ def main(argv: list[str] | None = None) -> dict:
     before = evaluate()
     acc.print("before: " + ", ".join(f"{k} {v:.2f}" for k, v in before.items()))
     target = load_corpus(cfg["target_text"]).select_columns(["words"])
+    if cfg["target_limit"]:
+        target = target.select(range(min(cfg["target_limit"], len(target))))
     source = load_corpus(cfg["source_train"])
     rng = random.Random(cfg["seed"])
     source_pick = sorted(rng.sample(range(len(source)), min(cfg["source_sentences"], len(source))))
@@ -136,6 +142,8 @@ def main(argv: list[str] | None = None) -> dict:
         pseudo = target.add_column("pseudo", [[str(x) for x in row] for row in labels])
         train = windows_of(pseudo, "pseudo") + source_windows
         acc.print(f"round {round_ + 1}: {summary['kept']} of {summary['words']} target words pseudo-labelled")
+        if summary["kept"] == 0:
+            acc.print(f"WARNING: no target word reached threshold={cfg['threshold']}; this round trains on source only")
 
         # 2. Fine-tune on pseudo-labelled target + labelled source.
         sampler = LengthGroupedBatchSampler([len(w.input_ids) for w in train], cfg["batch_size"], seed=cfg["seed"])
