@@ -55,6 +55,15 @@ def test_dry_run_writes_the_folder_with_a_card_from_the_evaluation_json(small_ta
         stage_folder(small_tagger, out, REPO_ID)
 
 
+def test_the_spacy_wheel_travels_in_its_own_folder(small_tagger, tmp_path):
+    wheel = tmp_path / "de_pos_tagger-0.1.0-py3-none-any.whl"
+    wheel.write_bytes(b"PK\x03\x04 stand-in bytes: the folder copies whatever the wheel holds")
+    out = stage_folder(small_tagger, tmp_path / "upload", REPO_ID, spacy_wheel=wheel)
+    assert (out / "spacy" / wheel.name).read_bytes() == wheel.read_bytes()
+    with pytest.raises(HubPushError, match="not a wheel file"):
+        stage_folder(small_tagger, tmp_path / "other", REPO_ID, spacy_wheel=tmp_path / "missing.whl")
+
+
 def test_cli_push_uploads_and_the_model_loads_back_from_a_snapshot(small_tagger, hub, tmp_path):
     state, url = hub
     env = {**os.environ, "HF_ENDPOINT": url, "HF_TOKEN": TOKEN, "HF_HOME": str(tmp_path / "hf")}
