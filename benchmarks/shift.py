@@ -53,7 +53,7 @@ def main() -> None:
             recipe("self_training")(
                 [
                     "--config",
-                    str(REPO / "recipes/configs/selftrain_de.yaml"),
+                    str(REPO / "recipes/configs/self_training_de.yaml"),
                     f"source_model={args.tagger}",
                     f"seed={seed}",
                     f"output_dir={out}",
@@ -66,7 +66,7 @@ def main() -> None:
     sentiment = recipe("bias_correction")(
         [
             "--config",
-            str(REPO / "recipes/configs/shift_food_movie.yaml"),
+            str(REPO / "recipes/configs/bias_correction_food_movie.yaml"),
             f"seeds={seeds}",
             f"output_dir={runs / 'shift_food_movie'}",
         ]

@@ -1,7 +1,7 @@
 """Correct frequency feature bias and label shift for sentence classification: Food -> Movie.
 
-    python recipes/bias_correction.py --config recipes/configs/shift_food_movie.yaml
-    python recipes/bias_correction.py --config recipes/configs/shift_food_movie.yaml seeds=[0] methods=[kmm]
+    python recipes/bias_correction.py --config recipes/configs/bias_correction_food_movie.yaml
+    python recipes/bias_correction.py --config recipes/configs/bias_correction_food_movie.yaml seeds=[0] methods=[kmm]
 
 The classifier is logistic regression on frozen, mean-pooled encoder states. For each seed a
 random share of the source is drawn; each re-weighting method fits density-ratio weights

@@ -1,7 +1,7 @@
 """Self-training a transferred tagger on unlabelled target text (no target labels are read).
 
-    python recipes/self_training.py --config recipes/configs/selftrain_de.yaml
-    python recipes/self_training.py --config recipes/configs/selftrain_de.yaml threshold=0.95 l2sp_alpha=0.01
+    python recipes/self_training.py --config recipes/configs/self_training_de.yaml
+    python recipes/self_training.py --config recipes/configs/self_training_de.yaml threshold=0.95 l2sp_alpha=0.01
 
 1. Tag the target text with the source tagger; keep confident predictions as labels
    (class-balanced: every tag keeps its most confident share, not only the easy tags).
@@ -94,21 +94,24 @@ def main(argv: list[str] | None = None) -> dict:
 
     cfg_label = meta.get("config", {}).get("label_column", "upos")
 
+    def predict(corpus):
+        return predict_windows(
+            model,
+            windows_of(corpus, None),
+            len(corpus),
+            pad_id=tokenizer.pad_token_id,
+            max_tokens=cfg["eval_max_tokens"],
+            device=acc.device,
+            autocast_dtype=dtype,
+        )
+
     def evaluate() -> dict[str, float]:
         scores = {}
         for spec in cfg["eval"]:
             corpus = load_corpus(spec)
             if cfg["eval_limit"]:
                 corpus = corpus.select(range(min(cfg["eval_limit"], len(corpus))))
-            pred, _ = predict_windows(
-                model,
-                windows_of(corpus, None),
-                len(corpus),
-                pad_id=tokenizer.pad_token_id,
-                max_tokens=cfg["eval_max_tokens"],
-                device=acc.device,
-                autocast_dtype=dtype,
-            )
+            pred, _ = predict(corpus)
             gold = [[label2id[t] for t in tags] for tags in corpus[cfg_label]]
             scores[spec] = tagging_report(gold, pred, model.labels)["accuracy"]
         return scores
@@ -127,15 +130,7 @@ def main(argv: list[str] | None = None) -> dict:
     rounds = []
     for round_ in range(cfg["rounds"]):
         # 1. Pseudo-labels from the current model.
-        pred, prob = predict_windows(
-            model,
-            windows_of(target, None),
-            len(target),
-            pad_id=tokenizer.pad_token_id,
-            max_tokens=cfg["eval_max_tokens"],
-            device=acc.device,
-            autocast_dtype=dtype,
-        )
+        pred, prob = predict(target)
         labels, summary = select_pseudo_labels(
             pred, prob, threshold=cfg["threshold"], balance=cfg["balance"], n_classes=len(label2id)
         )

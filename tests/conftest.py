@@ -38,29 +38,22 @@ def tokenizer(e5_dir):
     return load_tokenizer(str(e5_dir))
 
 
-@pytest.fixture(scope="session")
-def tiny_tagger(tmp_path_factory, e5_dir) -> Path:
-    """A UPOS tagger trained for a few steps on EWT (enough to exercise saving, loading, tagging)."""
+def train_test_tagger(out: Path, *overrides: str) -> Path:
+    """Run the POS recipe for a few steps (enough to exercise saving, loading and tagging)."""
     import sys
 
     sys.path.insert(0, str(REPO / "recipes"))
     from pos_en_de import main
 
-    out = tmp_path_factory.mktemp("tiny_tagger")
-    main(
-        [
-            "--config",
-            str(REPO / "recipes/configs/pos_en_de.yaml"),
-            f"output_dir={out}",
-            "train_limit=64",
-            "batch_size=16",
-            "max_length=64",
-            "lr=1.0e-3",
-            "epochs=1",
-            "eval=[]",
-        ]
-    )
+    base = [f"output_dir={out}", "batch_size=16", "max_length=64", "lr=1.0e-3", "epochs=1"]
+    main(["--config", str(REPO / "recipes/configs/pos_en_de.yaml"), *base, *overrides])
     return out / "model"
+
+
+@pytest.fixture(scope="session")
+def tiny_tagger(tmp_path_factory, e5_dir) -> Path:
+    """A UPOS tagger trained for a few steps on EWT."""
+    return train_test_tagger(tmp_path_factory.mktemp("tiny_tagger"), "train_limit=64", "eval=[]")
 
 
 SAMPLE_TEXT = {
@@ -85,25 +78,5 @@ def small_encoder(tmp_path_factory, e5_dir) -> Path:
 @pytest.fixture(scope="session")
 def small_tagger(tmp_path_factory, small_encoder) -> Path:
     """A UPOS tagger on the trimmed encoder, trained for a few steps; with the run's metrics.json."""
-    import sys
-
-    sys.path.insert(0, str(REPO / "recipes"))
-    from pos_en_de import main
-
     out = tmp_path_factory.mktemp("small_tagger")
-    main(
-        [
-            "--config",
-            str(REPO / "recipes/configs/pos_en_de.yaml"),
-            f"model={small_encoder}",
-            f"output_dir={out}",
-            "train_limit=192",
-            "batch_size=16",
-            "max_length=64",
-            "lr=1.0e-3",
-            "epochs=1",
-            "eval=[ud:de_gsd:test]",
-            "eval_limit=50",
-        ]
-    )
-    return out / "model"
+    return train_test_tagger(out, f"model={small_encoder}", "train_limit=192", "eval=[ud:de_gsd:test]", "eval_limit=50")

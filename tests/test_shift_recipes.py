@@ -22,7 +22,7 @@ def test_self_training_recipe(small_tagger, tmp_path):
     result = recipe("self_training")(
         [
             "--config",
-            str(REPO / "recipes/configs/selftrain_de.yaml"),
+            str(REPO / "recipes/configs/self_training_de.yaml"),
             f"source_model={small_tagger}",
             "target_limit=40",
             "threshold=0.3",  # the few-step test tagger is rarely more confident than that
@@ -45,7 +45,7 @@ def test_bias_correction_recipe(small_encoder, tmp_path):
     result = recipe("bias_correction")(
         [
             "--config",
-            str(REPO / "recipes/configs/shift_food_movie.yaml"),
+            str(REPO / "recipes/configs/bias_correction_food_movie.yaml"),
             f"model={small_encoder}",
             "source=[sentiment:yelp:all]",
             "target_unlabelled=[sentiment:imdb:all]",

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 
 import srsly
 import torch
+from spacy.tokens import Doc
+from spacy.vocab import Vocab
 
 from xdomain_nlp.training.precision import inference_dtype
+
+MODEL_SUBDIR = "model"  # where a component keeps its weights inside the pipeline directory
 
 
 def pick_device(setting: str) -> torch.device:
@@ -39,3 +46,87 @@ def bytes_to_dir(data: bytes) -> Path:
     for name, content in srsly.msgpack_loads(data).items():
         (path / name).write_bytes(content)
     return path
+
+
+class LazyModelComponent:
+    """What both components share: settings, a model loaded on first use, batching, serialisation.
+
+    Loading on first use matters for ``spacy.load``: spaCy builds the component from its config
+    (whose model path may not exist on this machine) before ``from_disk`` hands it the saved copy.
+    Subclasses define ``load(source)``, ``set_annotations(docs)``, ``save_model(path)`` and ``labels``.
+    """
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        name: str,
+        *,
+        model: str,
+        batch_size: int,
+        max_tokens: int,
+        max_length: int,
+        window_overlap: int,
+        device: str,
+        precision: str,
+    ) -> None:
+        self.vocab = vocab
+        self.name = name
+        self.model_name = model
+        self.batch_size = batch_size
+        self.max_tokens = max_tokens
+        self.max_length = max_length
+        self.window_overlap = window_overlap
+        self.device = pick_device(device)
+        self.dtype = pick_dtype(self.device, precision)
+        self.model = None
+
+    def load(self, source: str | Path) -> None:  # pragma: no cover - defined by subclasses
+        raise NotImplementedError
+
+    def set_annotations(self, docs: list[Doc]) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def save_model(self, path: Path) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _ensure_loaded(self) -> None:
+        if self.model is None:
+            if not self.model_name:
+                raise ValueError(f"{self.name}: no model given; set the component's config 'model' to a path or Hub id")
+            self.load(self.model_name)
+
+    def initialize(self, get_examples=None, *, nlp=None) -> None:
+        self._ensure_loaded()
+
+    def __call__(self, doc: Doc) -> Doc:
+        return next(self.pipe([doc]))
+
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int | None = None) -> Iterator[Doc]:
+        self._ensure_loaded()
+        stream = iter(stream)
+        while batch := list(islice(stream, batch_size or self.batch_size)):
+            self.set_annotations(batch)
+            yield from batch
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        self._ensure_loaded()
+        target = Path(path) / MODEL_SUBDIR
+        target.mkdir(parents=True, exist_ok=True)
+        self.save_model(target)
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()):
+        self.load(Path(path) / MODEL_SUBDIR)
+        return self
+
+    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
+        with tempfile.TemporaryDirectory() as tmp:
+            self.to_disk(tmp)
+            return dir_to_bytes(Path(tmp) / MODEL_SUBDIR)
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()):
+        tmp = bytes_to_dir(data)
+        try:
+            self.load(tmp)
+        finally:
+            shutil.rmtree(tmp)
+        return self

@@ -8,11 +8,8 @@ probabilities of the windows are averaged, weighted by the tokens each window ow
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
-from itertools import islice
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +22,9 @@ from spacy.vocab import Vocab
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from xdomain_nlp.hub.download import local_model_dir
-from xdomain_nlp.spacy_pipes.common import bytes_to_dir, dir_to_bytes, pick_device, pick_dtype
+from xdomain_nlp.spacy_pipes.common import LazyModelComponent
 from xdomain_nlp.tagging.alignment import plan_windows
 from xdomain_nlp.tagging.predict import token_budget_batches
-
-MODEL_SUBDIR = "model"
 
 
 @Language.factory(
@@ -91,8 +86,8 @@ def token_groups(doc: Doc, offsets: list[tuple[int, int]]) -> list[int]:
     return sizes
 
 
-class XDomainSentiment:
-    """Loaded on first use, so ``spacy.load`` reads the weights saved with the pipeline."""
+class XDomainSentiment(LazyModelComponent):
+    """Classifies documents with a saved classifier; loaded on first use (see `LazyModelComponent`)."""
 
     def __init__(
         self,
@@ -107,29 +102,23 @@ class XDomainSentiment:
         device: str = "auto",
         precision: str = "auto",
     ) -> None:
-        self.vocab = vocab
-        self.name = name
-        self.model_name = model
-        self.batch_size = batch_size
-        self.max_tokens = max_tokens
-        self.max_length = max_length
-        self.window_overlap = window_overlap
-        self.device = pick_device(device)
-        self.dtype = pick_dtype(self.device, precision)
-        self.model = None
+        super().__init__(
+            vocab,
+            name,
+            model=model,
+            batch_size=batch_size,
+            max_tokens=max_tokens,
+            max_length=max_length,
+            window_overlap=window_overlap,
+            device=device,
+            precision=precision,
+        )
 
-    def load(self, model_dir: str | Path | None = None) -> None:
-        source = model_dir or self.model_name
-        if not source:
-            raise ValueError(f"{self.name}: no model given; set the component's config 'model' to a path or Hub id")
+    def load(self, source: str | Path) -> None:
         path = local_model_dir(source)
         self.model = AutoModelForSequenceClassification.from_pretrained(path).to(self.device).eval()
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.label_names = [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]
-
-    def _ensure_loaded(self) -> None:
-        if self.model is None:
-            self.load()
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -138,18 +127,9 @@ class XDomainSentiment:
             return ()
         return tuple(self.label_names)
 
-    def initialize(self, get_examples=None, *, nlp: Language | None = None) -> None:
-        self._ensure_loaded()
-
-    def __call__(self, doc: Doc) -> Doc:
-        return next(self.pipe([doc]))
-
-    def pipe(self, stream: Iterable[Doc], *, batch_size: int | None = None) -> Iterator[Doc]:
-        self._ensure_loaded()
-        stream = iter(stream)
-        while batch := list(islice(stream, batch_size or self.batch_size)):
-            self.set_annotations(batch)
-            yield from batch
+    def save_model(self, path: Path) -> None:
+        self.model.save_pretrained(path)
+        self.tokenizer.save_pretrained(path)
 
     @torch.inference_mode()
     def set_annotations(self, docs: list[Doc]) -> None:
@@ -189,27 +169,3 @@ class XDomainSentiment:
 
     def score(self, examples: Iterable[Example], **kwargs: Any) -> dict[str, Any]:
         return Scorer.score_cats(examples, "cats", labels=self.labels, multi_label=False, **kwargs)
-
-    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
-        self._ensure_loaded()
-        path = Path(path) / MODEL_SUBDIR
-        path.mkdir(parents=True, exist_ok=True)
-        self.model.save_pretrained(path)
-        self.tokenizer.save_pretrained(path)
-
-    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> XDomainSentiment:
-        self.load(Path(path) / MODEL_SUBDIR)
-        return self
-
-    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
-        with tempfile.TemporaryDirectory() as tmp:
-            self.to_disk(tmp)
-            return dir_to_bytes(Path(tmp) / MODEL_SUBDIR)
-
-    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> XDomainSentiment:
-        tmp = bytes_to_dir(data)
-        try:
-            self.load(tmp)
-        finally:
-            shutil.rmtree(tmp)
-        return self

@@ -9,10 +9,7 @@ into windows on token boundaries, so a long document is tagged to its last token
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterable, Iterator
-from itertools import islice
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +19,13 @@ from spacy.tokens import Doc, Token
 from spacy.training import Example
 from spacy.vocab import Vocab
 
-from xdomain_nlp.spacy_pipes.common import bytes_to_dir, dir_to_bytes, pick_device, pick_dtype
+from xdomain_nlp.spacy_pipes.common import LazyModelComponent
 from xdomain_nlp.tagging.alignment import WordPieceCache, encode_sentence
 from xdomain_nlp.tagging.data import UPOS
 from xdomain_nlp.tagging.model import load_tagger
 from xdomain_nlp.tagging.predict import predict_tag_sets
 
 SCORES = "xdomain_scores"
-MODEL_SUBDIR = "model"
 
 if not Token.has_extension(SCORES):
     Token.set_extension(SCORES, default=None)
@@ -77,8 +73,8 @@ def make_tagger(
     )
 
 
-class XDomainTagger:
-    """The model is loaded on first use, so ``spacy.load`` reads the weights saved with the pipeline."""
+class XDomainTagger(LazyModelComponent):
+    """Tags with a saved tagger; the model is loaded on first use (see `LazyModelComponent`)."""
 
     def __init__(
         self,
@@ -94,23 +90,20 @@ class XDomainTagger:
         device: str = "auto",
         precision: str = "auto",
     ) -> None:
-        self.vocab = vocab
-        self.name = name
-        self.model_name = model
+        super().__init__(
+            vocab,
+            name,
+            model=model,
+            batch_size=batch_size,
+            max_tokens=max_tokens,
+            max_length=max_length,
+            window_overlap=window_overlap,
+            device=device,
+            precision=precision,
+        )
         self.tag_set = tag_set
-        self.batch_size = batch_size
-        self.max_tokens = max_tokens
-        self.max_length = max_length
-        self.window_overlap = window_overlap
-        self.device = pick_device(device)
-        self.dtype = pick_dtype(self.device, precision)
-        self.model = None
 
-    # -- loading -----------------------------------------------------------------------------
-    def load(self, model_dir: str | Path | None = None) -> None:
-        source = model_dir or self.model_name
-        if not source:
-            raise ValueError(f"{self.name}: no model given; set the component's config 'model' to a path or Hub id")
+    def load(self, source: str | Path) -> None:
         self.model, self.tokenizer, self.meta = load_tagger(source)
         self.model.to(self.device)
         self.pieces = WordPieceCache(self.tokenizer)
@@ -130,10 +123,6 @@ class XDomainTagger:
             self.outputs.append(("tag", None))
         self.label_lists = [self.model.labels_for(t) for _, t in self.outputs]
 
-    def _ensure_loaded(self) -> None:
-        if self.model is None:
-            self.load()
-
     @property
     def labels(self) -> tuple[str, ...]:
         """Empty until the model is loaded (spaCy reads labels for its meta before ``from_disk``)."""
@@ -141,19 +130,8 @@ class XDomainTagger:
             return ()
         return tuple(label for labels in self.label_lists for label in labels)
 
-    def initialize(self, get_examples=None, *, nlp: Language | None = None) -> None:
-        self._ensure_loaded()
-
-    # -- tagging -----------------------------------------------------------------------------
-    def __call__(self, doc: Doc) -> Doc:
-        return next(self.pipe([doc]))
-
-    def pipe(self, stream: Iterable[Doc], *, batch_size: int | None = None) -> Iterator[Doc]:
-        self._ensure_loaded()
-        stream = iter(stream)
-        while batch := list(islice(stream, batch_size or self.batch_size)):
-            self.set_annotations(batch)
-            yield from batch
+    def save_model(self, path: Path) -> None:
+        self.model.save(path, self.tokenizer, self.meta)
 
     def set_annotations(self, docs: list[Doc]) -> None:
         """Tag a batch of docs: every sentence of every doc packed into one token-budget run."""
@@ -209,27 +187,3 @@ class XDomainTagger:
         for attr, _ in self.outputs if self.model is not None else [("pos", None), ("tag", None)]:
             scores.update(Scorer.score_token_attr(examples, attr, **kwargs))
         return scores
-
-    # -- serialisation (the weights travel with the pipeline) --------------------------------
-    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
-        self._ensure_loaded()
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        self.model.save(path / MODEL_SUBDIR, self.tokenizer, self.meta)
-
-    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> XDomainTagger:
-        self.load(Path(path) / MODEL_SUBDIR)
-        return self
-
-    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
-        with tempfile.TemporaryDirectory() as tmp:
-            self.to_disk(tmp)
-            return dir_to_bytes(Path(tmp) / MODEL_SUBDIR)
-
-    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> XDomainTagger:
-        tmp = bytes_to_dir(data)
-        try:
-            self.load(tmp)
-        finally:
-            shutil.rmtree(tmp)
-        return self
