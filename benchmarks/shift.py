@@ -85,7 +85,10 @@ def main() -> None:
                 spec: mean_std(r["eval"][spec] - base[r["seed"]]["eval"][spec] for r in rows) for spec in evals
             }
             entry["flagged_by_guard"] = sum(r["guard"]["harmful"] for r in rows)
-            entry["effective_sample_size"] = mean_std(r["effective_sample_size"] for r in rows)
+            if "effective_sample_size" in rows[0]:
+                entry["effective_sample_size"] = mean_std(r["effective_sample_size"] for r in rows)
+            if "final_domain_accuracy" in rows[0]:
+                entry["final_domain_accuracy"] = mean_std(r["final_domain_accuracy"] for r in rows)
         reweighting[method] = entry
     label_shift = {}
     for setting in ("in_domain", "food_source"):

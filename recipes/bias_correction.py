@@ -6,8 +6,10 @@
 The classifier is logistic regression on frozen, mean-pooled encoder states. For each seed a
 random share of the source is drawn; each re-weighting method fits density-ratio weights
 between those source sentences and unlabelled target text, and the weights go into the
-classifier's loss. Every method is scored against the uncorrected classifier on the same split,
-and the negative-transfer guard flags a method that loses on the held-out target set.
+classifier's loss. ``dann`` trains a small network on the same features with a gradient-reversal
+domain adversary, ``mlp`` the same network without it. Every method is scored against the
+uncorrected classifier on the same split, and the negative-transfer guard flags a method that
+loses on the held-out target set.
 Label shift: the target is resampled to ``label_shift_positive`` positives; EM and BBSE
 re-estimate its prior and the adjusted predictions are scored.
 """
@@ -28,6 +30,7 @@ from xdomain_nlp.shift import (
     BBSE,
     ESTIMATORS,
     BiasCorrectedTemperatureScaling,
+    DANNClassifier,
     EMLabelShift,
     check_negative_transfer,
     resample_to_priors,
@@ -40,11 +43,14 @@ DEFAULTS = {
     "target_unlabelled": ["sentiment:sst2:train"],  # Movie text for the density ratio (labels never read)
     "held_out": "sentiment:sst2:dev",  # labelled target data the guard checks corrections on
     "eval": ["sentiment:sst2:test", "sentiment:imdb:all"],
-    "methods": ["none", "domain_classifier", "kmm", "kliep"],
+    "methods": ["none", "domain_classifier", "kmm", "kliep", "mlp", "dann"],
     "seeds": [0, 1, 2],
     "source_fraction": 0.8,  # share of the source drawn per seed (what makes seeds differ)
     "target_sample": 1500,  # unlabelled target sentences per seed for the weights
     "clip": 10.0,  # cap on a weight (mean 1); 0 = no cap
+    "dann_hidden": 64,  # mlp / dann: width of the shared feature layer on top of the embeddings
+    "dann_epochs": 40,
+    "dann_strength": 1.0,  # final gradient-reversal strength (ramped up from 0)
     "C": 1.0,  # inverse L2 strength of the classifier
     # Label shift (P(Y) differs, P(X|Y) does not): a Movie classifier, a Movie target resampled.
     "label_shift_train": "sentiment:sst2:train",
@@ -98,14 +104,21 @@ def reweighting_runs(cfg: dict, data: dict) -> list[dict]:
         baseline = None
         for method in cfg["methods"]:
             weights, run = np.ones(len(xs)), {"seed": seed, "method": method}
-            if method != "none":
+            if method in ESTIMATORS:
                 kwargs = {"clip": cfg["clip"] or None, **({"seed": seed} if method != "kmm" else {})}
                 est = ESTIMATORS[method](**kwargs).fit(xs, xt)
                 weights = est.weights_
                 run.update(effective_sample_size=round(est.effective_sample_size_, 1), max_weight=float(weights.max()))
                 if hasattr(est, "auc_"):
                     run["domain_auc"] = round(est.auc_, 4)
-            clf = LogisticRegression(C=cfg["C"], max_iter=5000).fit(xs, ys, sample_weight=weights)
+            if method in ("mlp", "dann"):  # the same network with and without the adversary
+                adversarial = cfg["dann_strength"] if method == "dann" else 0.0
+                kwargs = {"hidden": cfg["dann_hidden"], "epochs": cfg["dann_epochs"], "seed": seed}
+                clf = DANNClassifier(adversarial=adversarial, **kwargs).fit(xs, ys, xt)
+                if method == "dann":
+                    run["final_domain_accuracy"] = round(clf.domain_accuracy_[-1], 4)
+            else:
+                clf = LogisticRegression(C=cfg["C"], max_iter=5000).fit(xs, ys, sample_weight=weights)
             run["held_out"] = accuracy(clf, *data["held_out"])
             run["eval"] = {spec: accuracy(clf, *data[spec]) for spec in cfg["eval"]}
             if method == "none":
@@ -157,9 +170,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args(argv)
     cfg = load_config(args.config, args.overrides, DEFAULTS)
-    unknown = [m for m in cfg["methods"] if m != "none" and m not in ESTIMATORS]
+    unknown = [m for m in cfg["methods"] if m not in ("none", "mlp", "dann") and m not in ESTIMATORS]
     if unknown:
-        raise SystemExit(f"methods: unknown {unknown}; choose from none, {', '.join(ESTIMATORS)}")
+        raise SystemExit(f"methods: unknown {unknown}; choose from none, mlp, dann, {', '.join(ESTIMATORS)}")
 
     # 1. Every sentence is embedded once by the frozen encoder (and cached); the rest is cheap.
     specs = {"source": cfg["source"], "target": cfg["target_unlabelled"], "held_out": [cfg["held_out"]]}

@@ -59,10 +59,12 @@ def test_bias_correction_recipe(small_encoder, tmp_path):
         ]
     )
     methods = [r["method"] for r in result["reweighting"]]
-    assert methods == ["none", "domain_classifier", "kmm", "kliep"]
+    assert methods == ["none", "domain_classifier", "kmm", "kliep", "mlp", "dann"]
     for run in result["reweighting"][1:]:
         assert run["guard"]["baseline"] == result["reweighting"][0]["held_out"]
+    for run in result["reweighting"][1:4]:
         assert 1 <= run["effective_sample_size"] <= 800 and run["max_weight"] <= 10.0 + 1e-9
+    assert 0 <= result["reweighting"][5]["final_domain_accuracy"] <= 1
     settings = {r["setting"]: r for r in result["label_shift"]}
     for run in settings.values():
         assert abs(run["true_positive_share"] - 0.9) < 0.01 and 0 <= run["em_positive_share"] <= 1

@@ -1,0 +1,109 @@
+"""Domain-adversarial training (Ganin et al. 2016): features a domain classifier cannot tell apart.
+
+A gradient-reversal layer sits between the shared features and a domain classifier: the
+classifier learns to tell source from target, the features learn to defeat it, and the label
+head learns the task on source labels. `DANNClassifier` does this on fixed input features (for
+text, frozen encoder embeddings), scikit-learn style::
+
+    clf = DANNClassifier().fit(source_X, source_y, target_X)
+    clf.predict(X)
+
+With ``adversarial=0`` it is the same network without the domain loss: the fair baseline.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike
+from torch import nn
+
+
+class _Reverse(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, strength: float) -> torch.Tensor:
+        ctx.strength = strength
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        return -ctx.strength * grad, None
+
+
+def grad_reverse(x: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
+    """Identity forward; the gradient is multiplied by ``-strength`` on the way back."""
+    return _Reverse.apply(x, strength)
+
+
+class DANNClassifier:
+    def __init__(
+        self,
+        hidden: int = 256,
+        adversarial: float = 0.1,
+        epochs: int = 40,
+        lr: float = 1e-3,
+        batch_size: int = 64,
+        dropout: float = 0.1,
+        weight_decay: float = 1e-4,
+        seed: int = 0,
+    ) -> None:
+        self.hidden, self.adversarial, self.epochs, self.lr = hidden, adversarial, epochs, lr
+        self.batch_size, self.dropout, self.weight_decay, self.seed = batch_size, dropout, weight_decay, seed
+
+    def fit(self, source: ArrayLike, labels: ArrayLike, target: ArrayLike) -> DANNClassifier:
+        torch.manual_seed(self.seed)
+        rng = np.random.default_rng(self.seed)
+        xs = torch.as_tensor(np.asarray(source), dtype=torch.float32)
+        xt = torch.as_tensor(np.asarray(target), dtype=torch.float32)
+        ys = torch.as_tensor(np.asarray(labels), dtype=torch.long)
+        if xs.ndim != 2 or xt.ndim != 2 or xs.shape[1] != xt.shape[1] or len(xs) != len(ys):
+            raise ValueError(
+                f"source {tuple(xs.shape)}, labels {tuple(ys.shape)} and target {tuple(xt.shape)} disagree"
+            )
+        self.classes_ = torch.unique(ys).tolist()
+        d = xs.shape[1]
+        self.features_ = nn.Sequential(nn.Linear(d, self.hidden), nn.ReLU(), nn.Dropout(self.dropout))
+        self.label_head_ = nn.Linear(self.hidden, max(self.classes_) + 1)
+        self.domain_head_ = nn.Sequential(
+            nn.Linear(self.hidden, self.hidden // 2), nn.ReLU(), nn.Linear(self.hidden // 2, 1)
+        )
+        params = [*self.features_.parameters(), *self.label_head_.parameters(), *self.domain_head_.parameters()]
+        optimizer = torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
+        steps_per_epoch = int(np.ceil(len(xs) / self.batch_size))
+        total, step = steps_per_epoch * self.epochs, 0
+        self.domain_accuracy_ = []
+        for _ in range(self.epochs):
+            order = rng.permutation(len(xs))
+            correct = seen = 0
+            for b in range(steps_per_epoch):
+                idx = order[b * self.batch_size : (b + 1) * self.batch_size]
+                tidx = rng.choice(len(xt), len(idx), replace=len(idx) > len(xt))
+                # Ganin et al.'s schedule: the reversal strength ramps from 0 to `adversarial`.
+                progress = step / max(total - 1, 1)
+                strength = self.adversarial * (2 / (1 + np.exp(-10 * progress)) - 1)
+                hs, ht = self.features_(xs[idx]), self.features_(xt[tidx])
+                loss = nn.functional.cross_entropy(self.label_head_(hs), ys[idx])
+                if self.adversarial > 0:
+                    h = torch.cat([hs, ht])
+                    domain = torch.cat([torch.zeros(len(hs)), torch.ones(len(ht))])
+                    logits = self.domain_head_(grad_reverse(h, strength)).squeeze(-1)
+                    loss = loss + nn.functional.binary_cross_entropy_with_logits(logits, domain)
+                    correct += int(((logits > 0).float() == domain).sum())
+                    seen += len(domain)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                step += 1
+            if seen:
+                self.domain_accuracy_.append(correct / seen)
+        return self
+
+    @torch.no_grad()
+    def predict_proba(self, x: ArrayLike) -> np.ndarray:
+        self.features_.eval()
+        logits = self.label_head_(self.features_(torch.as_tensor(np.asarray(x), dtype=torch.float32)))
+        self.features_.train()
+        return logits.softmax(-1).numpy()
+
+    def predict(self, x: ArrayLike) -> np.ndarray:
+        return self.predict_proba(x).argmax(1)
