@@ -16,7 +16,6 @@ re-estimate its prior and the adjusted predictions are scored.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import sys
 from pathlib import Path
@@ -35,7 +34,7 @@ from xdomain_nlp.shift import (
     check_negative_transfer,
     resample_to_priors,
 )
-from xdomain_nlp.training import inference_dtype, load_config, run_record, write_json
+from xdomain_nlp.training import inference_dtype, parse_recipe_args, run_record, write_json
 
 DEFAULTS = {
     "model": "embedded:multilingual-e5-small",
@@ -61,27 +60,42 @@ DEFAULTS = {
 }
 
 
-def embed_corpus(spec: str, model: str, encoder, tokenizer) -> tuple[np.ndarray, np.ndarray]:
-    """Frozen sentence embeddings of a labelled corpus, cached per (model, corpus)."""
-    key = hashlib.sha1(f"{model}|{spec}|query: |mean|v1".encode()).hexdigest()[:16]
-    path = cache_dir() / "embeddings" / f"{spec.replace(':', '_')}-{key}.npz"
+def model_identity(model: str) -> str:
+    """The model name, plus size and time of its weights when it is a local directory (which can change)."""
+    weights = Path(model) / "model.safetensors"
+    if weights.is_file():
+        stat = weights.stat()
+        return f"{Path(model).resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    return model
+
+
+def embed_corpus(spec: str, model: str, load_model) -> tuple[np.ndarray, np.ndarray]:
+    """Frozen sentence embeddings of a labelled corpus, cached per (model, corpus text)."""
     data = load_corpus(spec)
-    labels = np.asarray(data["label"])
+    texts, labels = data["text"], np.asarray(data["label"])
+    digest = hashlib.sha1(f"{model_identity(model)}|query: |mean|v2|".encode())
+    digest.update("\n".join(texts).encode())
+    path = cache_dir() / "embeddings" / f"{spec.replace(':', '_').replace('/', '_')}-{digest.hexdigest()[:16]}.npy"
     if path.is_file():
-        cached = np.load(path)
-        if len(cached["x"]) == len(labels):
-            return cached["x"], labels
-    x = embed_texts(model, data["text"], encoder=encoder, tokenizer=tokenizer, autocast_dtype=inference_dtype("cpu"))
+        return np.load(path), labels
+    encoder, tokenizer = load_model()
+    x = embed_texts(model, texts, encoder=encoder, tokenizer=tokenizer, autocast_dtype=inference_dtype("cpu"))
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, x=x)
+    np.save(path, x)
     return x, labels
 
 
 def load_sets(cfg: dict, specs: dict[str, list[str]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    tokenizer, encoder = load_tokenizer(cfg["model"]), load_encoder(cfg["model"])
+    loaded = []
+
+    def load_model():  # only when some corpus is not cached yet
+        if not loaded:
+            loaded.append((load_encoder(cfg["model"]), load_tokenizer(cfg["model"])))
+        return loaded[0]
+
     out = {}
     for name, parts in specs.items():
-        pairs = [embed_corpus(spec, cfg["model"], encoder, tokenizer) for spec in parts]
+        pairs = [embed_corpus(spec, cfg["model"], load_model) for spec in parts]
         out[name] = (np.concatenate([x for x, _ in pairs]), np.concatenate([y for _, y in pairs]))
         print(f"{name}: {len(out[name][1])} sentences from {', '.join(parts)}")
     return out
@@ -165,11 +179,7 @@ def label_shift_run(seed: int, cfg: dict, train, calibration, target) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--config")
-    parser.add_argument("overrides", nargs="*")
-    args = parser.parse_args(argv)
-    cfg = load_config(args.config, args.overrides, DEFAULTS)
+    cfg = parse_recipe_args(__doc__, DEFAULTS, argv)
     unknown = [m for m in cfg["methods"] if m not in ("none", "mlp", "dann") and m not in ESTIMATORS]
     if unknown:
         raise SystemExit(f"methods: unknown {unknown}; choose from none, mlp, dann, {', '.join(ESTIMATORS)}")

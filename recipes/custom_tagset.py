@@ -12,7 +12,6 @@ directory with one more tag set: ``predict_windows(..., tag_set="stts")``.
 
 from __future__ import annotations
 
-import argparse
 import random
 import shutil
 from pathlib import Path
@@ -24,7 +23,7 @@ from xdomain_nlp.data import load_corpus
 from xdomain_nlp.labelspace import MappingHead, MappingPrior, load_tagset, train_head
 from xdomain_nlp.labelspace.features import word_features
 from xdomain_nlp.tagging import load_tagger
-from xdomain_nlp.training import inference_dtype, load_config, run_record, tagging_report, write_json
+from xdomain_nlp.training import inference_dtype, parse_recipe_args, run_record, tagging_report, write_json
 
 DEFAULTS = {
     "source_model": "runs/pos_en_de/model",  # a tagger saved by recipes/pos_en_de.py
@@ -62,11 +61,7 @@ def soft_cooccurrence(source_logits: torch.Tensor, target_ids: torch.Tensor, n_t
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--config")
-    parser.add_argument("overrides", nargs="*")
-    args = parser.parse_args(argv)
-    cfg = load_config(args.config, args.overrides, DEFAULTS)
+    cfg = parse_recipe_args(__doc__, DEFAULTS, argv)
     torch.manual_seed(cfg["seed"])
 
     # 1. The source tagger and both tag sets.

@@ -10,7 +10,6 @@ precision, gradient sync and accumulation; this file owns the order of things.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import shutil
@@ -39,7 +38,7 @@ from xdomain_nlp.training import (
     LengthGroupedBatchSampler,
     WeightAverager,
     inference_dtype,
-    load_config,
+    parse_recipe_args,
     run_record,
     save_confusion_png,
     tagging_report,
@@ -300,11 +299,7 @@ class POSTransferRecipe:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--config", help="YAML config (see recipes/configs/)")
-    parser.add_argument("overrides", nargs="*", help="key=value settings on top of the config")
-    args = parser.parse_args(argv)
-    recipe = POSTransferRecipe(load_config(args.config, args.overrides, DEFAULTS))
+    recipe = POSTransferRecipe(parse_recipe_args(__doc__, DEFAULTS, argv))
     recipe.setup()
     if not recipe.train():
         recipe.accelerator.print(f"stopped after {recipe.state['step']} steps; run again to resume")

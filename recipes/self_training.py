@@ -13,10 +13,9 @@
 
 from __future__ import annotations
 
-import argparse
-import math
 import random
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -33,7 +32,7 @@ from xdomain_nlp.tagging import WordPieceCache, collate_windows, encode_corpus, 
 from xdomain_nlp.training import (
     LengthGroupedBatchSampler,
     inference_dtype,
-    load_config,
+    parse_recipe_args,
     run_record,
     tagging_report,
     transfer_param_groups,
@@ -69,11 +68,7 @@ DEFAULTS = {
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--config")
-    parser.add_argument("overrides", nargs="*")
-    args = parser.parse_args(argv)
-    cfg = load_config(args.config, args.overrides, DEFAULTS)
+    cfg = parse_recipe_args(__doc__, DEFAULTS, argv)
     acc = Accelerator()
     set_seed(cfg["seed"])
     model, tokenizer, meta = load_tagger(cfg["source_model"])
@@ -81,38 +76,44 @@ def main(argv: list[str] | None = None) -> dict:
     pieces = WordPieceCache(tokenizer)
     dtype = inference_dtype(acc.device)
 
-    def windows_of(corpus, label_column):
+    label_column = meta.get("config", {}).get("label_column", "upos")
+
+    def encode(corpus, labelled: bool = False):
+        column = label_column if labelled else None
         return encode_corpus(
             corpus,
             tokenizer,
-            label_column=label_column,
-            label2id=label2id if label_column == cfg_label else {str(i): i for i in range(-100, len(label2id))},
+            label_column=column,
+            label2id=label2id,
             max_length=cfg["max_length"],
             overlap=cfg["window_overlap"],
             cache=pieces,
         )
 
-    cfg_label = meta.get("config", {}).get("label_column", "upos")
-
-    def predict(corpus):
+    def predict(windows, n_sentences):
         return predict_windows(
             model,
-            windows_of(corpus, None),
-            len(corpus),
+            windows,
+            n_sentences,
             pad_id=tokenizer.pad_token_id,
             max_tokens=cfg["eval_max_tokens"],
             device=acc.device,
             autocast_dtype=dtype,
         )
 
+    # Every corpus is read and encoded once; rounds only re-predict.
+    eval_sets = {}
+    for spec in cfg["eval"]:
+        corpus = load_corpus(spec)
+        if cfg["eval_limit"]:
+            corpus = corpus.select(range(min(cfg["eval_limit"], len(corpus))))
+        gold = [[label2id[t] for t in tags] for tags in corpus[label_column]]
+        eval_sets[spec] = (encode(corpus), gold)
+
     def evaluate() -> dict[str, float]:
         scores = {}
-        for spec in cfg["eval"]:
-            corpus = load_corpus(spec)
-            if cfg["eval_limit"]:
-                corpus = corpus.select(range(min(cfg["eval_limit"], len(corpus))))
-            pred, _ = predict(corpus)
-            gold = [[label2id[t] for t in tags] for tags in corpus[cfg_label]]
+        for spec, (windows, gold) in eval_sets.items():
+            pred, _ = predict(windows, len(gold))
             scores[spec] = tagging_report(gold, pred, model.labels)["accuracy"]
         return scores
 
@@ -122,20 +123,21 @@ def main(argv: list[str] | None = None) -> dict:
     target = load_corpus(cfg["target_text"]).select_columns(["words"])
     if cfg["target_limit"]:
         target = target.select(range(min(cfg["target_limit"], len(target))))
+    target_windows = encode(target)
     source = load_corpus(cfg["source_train"])
     rng = random.Random(cfg["seed"])
     source_pick = sorted(rng.sample(range(len(source)), min(cfg["source_sentences"], len(source))))
-    source_windows = windows_of(source.select(source_pick), cfg_label) if source_pick else []
+    source_windows = encode(source.select(source_pick), labelled=True) if source_pick else []
     l2sp = L2SP(model, alpha=cfg["l2sp_alpha"], skip=("classifier",)) if cfg["l2sp_alpha"] > 0 else None
     rounds = []
     for round_ in range(cfg["rounds"]):
         # 1. Pseudo-labels from the current model.
-        pred, prob = predict(target)
+        pred, prob = predict(target_windows, len(target))
         labels, summary = select_pseudo_labels(
             pred, prob, threshold=cfg["threshold"], balance=cfg["balance"], n_classes=len(label2id)
         )
-        pseudo = target.add_column("pseudo", [[str(x) for x in row] for row in labels])
-        train = windows_of(pseudo, "pseudo") + source_windows
+        pseudo = [replace(w, labels=[labels[w.sentence][i] for i in w.word_indices]) for w in target_windows]
+        train = pseudo + source_windows
         acc.print(f"round {round_ + 1}: {summary['kept']} of {summary['words']} target words pseudo-labelled")
         if summary["kept"] == 0:
             acc.print(f"WARNING: no target word reached threshold={cfg['threshold']}; this round trains on source only")
@@ -156,7 +158,7 @@ def main(argv: list[str] | None = None) -> dict:
             weight_decay=cfg["weight_decay"],
         )
         optimizer = torch.optim.AdamW(groups, lr=cfg["lr"])
-        steps = math.ceil(len(sampler)) * cfg["epochs"]
+        steps = len(sampler) * cfg["epochs"]
         scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg["warmup_ratio"] * steps), steps)
         model_p, optimizer, loader, scheduler = acc.prepare(model, optimizer, loader, scheduler)
         model_p.train()

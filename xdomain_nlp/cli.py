@@ -102,13 +102,13 @@ def _diagnose(args: argparse.Namespace) -> int:
         from xdomain_nlp.training import inference_dtype
 
         tokenizer, encoder = load_tokenizer(args.model), load_encoder(args.model)
+        dtype = inference_dtype("cpu")
         rng = np.random.default_rng(0)
         views = []
         for side in (source, target):
             # The AUC needs a sample, not every sentence: at most --max-embed per side, drawn at random.
             idx = rng.choice(len(side.texts), min(args.max_embed, len(side.texts)), replace=False)
             texts = [side.texts[i] for i in sorted(idx)]
-            dtype = inference_dtype("cpu")
             views.append(embed_texts(args.model, texts, encoder=encoder, tokenizer=tokenizer, autocast_dtype=dtype))
         embeddings = (views[0], views[1])
     report = diagnose(source, target, embeddings=embeddings, min_count=args.min_count, top=args.top)

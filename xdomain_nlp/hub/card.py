@@ -75,7 +75,9 @@ def build_model_card(
     """A card with Hub metadata (languages, base model, datasets, model-index) and a readable body."""
     cfg = meta.get("config") or {}
     base = cfg.get("model", "")
-    base_id, base_license = EMBEDDED_BASES.get(base, (base if base.count("/") == 1 else None, None))
+    # A Hub id names the base model; a local directory (even "models/enc") does not.
+    looks_like_hub_id = base.count("/") == 1 and not Path(base).expanduser().exists()
+    base_id, base_license = EMBEDDED_BASES.get(base, (base if looks_like_hub_id else None, None))
     train_specs = [s for s in [meta.get("train") or cfg.get("train")] if s]
     all_specs = train_specs + [e.dataset for e in evaluations]
     languages = sorted({lang for s in all_specs if (lang := language_of(s))})

@@ -56,6 +56,9 @@ def stage_folder(
         raise HubPushError(f"{model_dir}: not an xdomain_nlp model directory (no xdomain.json)")
     if not (model_dir / "model.safetensors").is_file():
         raise HubPushError(f"{model_dir}: no model.safetensors (only safetensors weights are published)")
+    wheel = Path(spacy_wheel) if spacy_wheel is not None else None
+    if wheel is not None and (not wheel.is_file() or wheel.suffix != ".whl"):
+        raise HubPushError(f"{wheel}: not a wheel file (build one with `python -m spacy package ... --build wheel`)")
     meta = json.loads(meta_file.read_text())
     if metrics_file is None and (model_dir.parent / "metrics.json").is_file():
         metrics_file = model_dir.parent / "metrics.json"
@@ -81,12 +84,7 @@ def stage_folder(
         (dest / "data_cards").mkdir()
         for name, path in cards.items():
             shutil.copyfile(path, dest / "data_cards" / name)
-    if spacy_wheel is not None:
-        wheel = Path(spacy_wheel)
-        if not wheel.is_file() or wheel.suffix != ".whl":
-            raise HubPushError(
-                f"{wheel}: not a wheel file (build one with `python -m spacy package ... --build wheel`)"
-            )
+    if wheel is not None:
         (dest / "spacy").mkdir()
         shutil.copyfile(wheel, dest / "spacy" / wheel.name)
     build_model_card(meta, evaluations, repo_id, license=license).save(dest / "README.md")
@@ -117,8 +115,8 @@ def push_to_hub(
 ) -> str:
     """Upload ``model_dir`` to ``repo_id``; returns the commit URL (or the folder, with ``dry_run``)."""
     check_repo_id(repo_id)
+    kw = {"metrics_file": metrics_file, "spacy_wheel": spacy_wheel, "license": license}
     if dry_run is not None:
-        kw = {"metrics_file": metrics_file, "spacy_wheel": spacy_wheel, "license": license}
         return str(stage_folder(model_dir, dry_run, repo_id, **kw))
     token = token or get_token()
     if not token:
@@ -126,7 +124,6 @@ def push_to_hub(
     endpoint = endpoint or constants.ENDPOINT
     api = HfApi(endpoint=endpoint, token=token)
     with tempfile.TemporaryDirectory(prefix="xdomain_push_") as tmp:
-        kw = {"metrics_file": metrics_file, "spacy_wheel": spacy_wheel, "license": license}
         folder = stage_folder(model_dir, Path(tmp) / "upload", repo_id, **kw)
         try:
             api.create_repo(repo_id, private=private, exist_ok=True)

@@ -114,9 +114,11 @@ def prior_corrected(counts: Counter, prior: dict[str, float]) -> dict[str, float
     return {k: v / total for k, v in raw.items()} if total else {}
 
 
-def context_biased_words(source: Side, target: Side, min_count: int = 20, top: int = 25) -> list[dict]:
+def context_biased_words(
+    source: Side, target: Side, min_count: int = 20, top: int = 25
+) -> tuple[list[dict], list[dict]]:
     """Words frequent in both domains whose label distribution differs most, by TVD (for sentence
-    labels, after correcting for each side's label prior)."""
+    labels, after correcting for each side's label prior): the top rows, and all shared words."""
     per_word, priors = {}, {}
     for side in (source, target):
         counts: dict[str, Counter] = defaultdict(Counter)

@@ -243,7 +243,6 @@ class KLIEP(DensityRatioEstimator):
         else:  # likelihood cross-validation over widths around the median heuristic
             base = median_gamma(np.vstack([xs, xt]))
             folds = np.array_split(rng.permutation(len(xt)), self.folds)
-            b_mean_all = None
             self.cv_scores_ = {}
             for factor in (0.1, 0.3, 1.0, 3.0, 10.0):
                 g = base * factor

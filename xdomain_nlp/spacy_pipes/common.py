@@ -31,10 +31,6 @@ def pick_device(setting: str) -> torch.device:
     return device
 
 
-def pick_dtype(device: torch.device, precision: str) -> torch.dtype | None:
-    return inference_dtype(device, precision)
-
-
 def dir_to_bytes(path: Path) -> bytes:
     """A flat model directory as one msgpack blob (for ``nlp.to_bytes``)."""
     return srsly.msgpack_dumps({p.name: p.read_bytes() for p in sorted(path.iterdir()) if p.is_file()})
@@ -77,7 +73,7 @@ class LazyModelComponent:
         self.max_length = max_length
         self.window_overlap = window_overlap
         self.device = pick_device(device)
-        self.dtype = pick_dtype(self.device, precision)
+        self.dtype = inference_dtype(self.device, precision)
         self.model = None
 
     def load(self, source: str | Path) -> None:  # pragma: no cover - defined by subclasses

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +149,7 @@ class XDomainSentiment(LazyModelComponent):
                 windows.append((d, [tok.cls_token_id, *piece_ids, tok.sep_token_id], w.own_end - w.own_start))
         probs = torch.zeros(len(docs), len(self.label_names))
         weight = torch.zeros(len(docs))
-        amp = torch.autocast(self.device.type, dtype=self.dtype) if self.dtype else torch.autocast("cpu", enabled=False)
+        amp = torch.autocast(self.device.type, dtype=self.dtype) if self.dtype else nullcontext()
         for batch in token_budget_batches([len(w[1]) for w in windows], self.max_tokens):
             length = max(len(windows[i][1]) for i in batch)
             ids = torch.full((len(batch), length), tok.pad_token_id, dtype=torch.long)

@@ -4,7 +4,7 @@ The loop itself lives in each recipe, in the open, as in accelerate's examples.
 """
 
 from xdomain_nlp.training.averaging import WeightAverager
-from xdomain_nlp.training.config import ConfigError, load_config
+from xdomain_nlp.training.config import ConfigError, load_config, parse_recipe_args
 from xdomain_nlp.training.metrics import save_confusion_png, tagging_report, write_json
 from xdomain_nlp.training.optim import layer_of, transfer_param_groups
 from xdomain_nlp.training.precision import inference_dtype
@@ -18,6 +18,7 @@ __all__ = [
     "inference_dtype",
     "layer_of",
     "load_config",
+    "parse_recipe_args",
     "run_record",
     "save_confusion_png",
     "tagging_report",

@@ -57,3 +57,16 @@ def _same_kind(default: Any, value: Any) -> bool:
     if isinstance(default, int):
         return isinstance(value, int) and not isinstance(value, bool)
     return isinstance(value, type(default))
+
+
+def parse_recipe_args(
+    description: str | None, defaults: dict[str, Any], argv: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """A recipe's command line: ``--config FILE`` and ``key=value`` overrides, checked by `load_config`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=(description or "").split("\n")[0])
+    parser.add_argument("--config", help="YAML config (see recipes/configs/)")
+    parser.add_argument("overrides", nargs="*", help="key=value settings on top of the config")
+    args = parser.parse_args(argv)
+    return load_config(args.config, args.overrides, defaults)
