@@ -45,7 +45,13 @@ ROWS = {
         ("Label shift 90/10: EM prior absolute error (3 seeds)", "label_shift_prior_abs_error", "{:.3f}", "<= 0.03"),
         ("Label shift 90/10: accuracy gain from EM adjustment (points)", "label_shift_acc_gain", "{:+.2f}", "> 0"),
     ],
+    "relational.json": [
+        ("Dependency parser, English EWT test UAS", "ewt_test_uas", "{:.2f}", ""),
+        ("Dependency parser, English EWT test LAS", "ewt_test_las", "{:.2f}", ""),
+        ("Aspect term extraction, SemEval-2014 restaurants test, span F1 (3 seeds)", "semeval14_ate_f1", "{:.2f}", ""),
+    ],
 }
+TARGETS = {"plain": "", "relational": ">= 86.0, >= plain + 2.0", "relational+lexicon": ">= 86.0"}
 
 
 def table() -> str:
@@ -66,6 +72,19 @@ def table() -> str:
                 gain = entry["gain_vs_none"]["sentiment:sst2:test"]["mean"]
                 value += f" ({gain:+.2f} vs none; guard flagged {entry['flagged_by_guard']}/3)"
             lines.append(f"| Food → Movie accuracy SST-2 test / IMDb, {method} | {value} | | {where} |")
+        for method, entry in data.get("sentiment", {}).items():
+            sst, imdb = entry["sentiment:sst2:test"], entry["sentiment:imdb:all"]
+            value = f"{sst['mean']:.2f} ± {sst['std']:.2f} / {imdb['mean']:.2f} ± {imdb['std']:.2f}"
+            label = f"Food → Movie accuracy SST-2 test / IMDb, {method} (fine-tuned, 3 seeds)"
+            lines.append(f"| {label} | {value} | {TARGETS.get(method, '')} | {where} |")
+        if "lexicon" in data:
+            lex = data["lexicon"]
+            value = (
+                f"{lex['precision_at_k']['mean']:.1f} ± {lex['precision_at_k']['std']:.1f}; "
+                f"polarity {lex['polarity_accuracy']['mean']:.1f}"
+            )
+            label = "Movie opinion words bootstrapped from Food patterns: top-100 precision vs held-out VADER half"
+            lines.append(f"| {label} | {value} | | {where} |")
         machine = data.get("machine", {})
         lines.append(
             f"| machine for `{name}` | {machine.get('cpu', '?')}, {machine.get('cpu_cores', '?')} cores, "

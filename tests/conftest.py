@@ -80,3 +80,20 @@ def small_tagger(tmp_path_factory, small_encoder) -> Path:
     """A UPOS tagger on the trimmed encoder, trained for a few steps; with the run's metrics.json."""
     out = tmp_path_factory.mktemp("small_tagger")
     return train_test_tagger(out, f"model={small_encoder}", "train_limit=192", "eval=[ud:de_gsd:test]", "eval_limit=50")
+
+
+@pytest.fixture(scope="session")
+def overfit_parser(tmp_path_factory, small_encoder):
+    """The parser recipe run on 16 EWT sentences long enough to learn them."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "recipes"))
+    from parser_ewt import main
+
+    out = tmp_path_factory.mktemp("parser")
+    results = main([
+        "--config", str(REPO / "recipes/configs/parser_ewt.yaml"), f"model={small_encoder}", f"output_dir={out}",
+        "train_limit=16", "epochs=40", "batch_size=8", "lr=3.0e-4", "head_lr=3.0e-3", "dropout=0.0",
+        "warmup_ratio=0.0", "eval=[ud:en_ewt:train]", "eval_limit=16",
+    ])  # fmt: skip
+    return out / "model", results["ud:en_ewt:train"]

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 
 from xdomain_nlp.data import ChecksumError, corpus_path, load_corpus
 from xdomain_nlp.data.corpora import file_checksum
@@ -89,3 +90,10 @@ def test_unknown_names_and_splits():
 def test_a_plain_file_path_loads(data_dir):
     path = Path(data_dir) / "ud/UD_English-PUD/en_pud-ud-test.conllu"
     assert len(load_corpus(str(path))) == 1000
+
+
+def test_every_named_corpus_has_a_data_card():
+    from xdomain_nlp.data.corpora import CORPORA
+
+    for corpus in CORPORA.values():
+        assert (REPO / "data_cards" / corpus.card).is_file(), corpus.name

@@ -69,3 +69,20 @@ def test_download_from_a_mirror_is_checked(served, data_dir, tmp_path, monkeypat
     shutil.copy(data_dir / "sentiment/uci_sentiment_labelled_sentences/yelp_labelled.txt", root / uci)
     assert urllib.parse.quote(" ") in corpus_path.__globals__["CORPORA"]["sentiment:yelp"].splits["all"].url
     assert len(load_corpus("sentiment:yelp:all")) == 1000
+
+
+def test_blitzer_reviews_are_read_whole_and_checked(tmp_path):
+    from xdomain_nlp.data.sentiment import read_blitzer_negative
+
+    for domain in ("books", "dvd", "electronics", "kitchen"):
+        for polarity, label in (("positive", 1), ("negative", 0)):
+            data = load_corpus(f"sentiment:blitzer_{domain}:{polarity}")
+            assert len(data) == 1000 and set(data["label"]) == {label}
+    books = load_corpus("sentiment:blitzer_books:negative")
+    assert books[0]["text"].startswith("Horrible book, horrible. THis book was horrible.")
+    assert max(len(t.split()) for t in books["text"]) == 3397  # the longest review, kept whole
+
+    wrong = tmp_path / "negative.review"
+    wrong.write_text("<review>\n<rating>\n5.0\n</rating>\n<review_text>\nGreat!\n</review_text>\n</review>\n")
+    with pytest.raises(CorpusFormatError, match=r"negative.review:1: a 5.0-star review in a negative file"):
+        read_blitzer_negative(wrong)

@@ -18,13 +18,20 @@ import shutil
 import tempfile
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import datasets
 
+from xdomain_nlp.data.aspects import read_semeval_aspect_terms
 from xdomain_nlp.data.conllu import read_conllu
-from xdomain_nlp.data.sentiment import read_label_first, read_semeval_absa, read_tab_labelled
+from xdomain_nlp.data.sentiment import (
+    read_blitzer_negative,
+    read_blitzer_positive,
+    read_label_first,
+    read_semeval_absa,
+    read_tab_labelled,
+)
 
 DATA_ENV = "XDOMAIN_NLP_DATA"
 CACHE_ENV = "XDOMAIN_NLP_CACHE"
@@ -43,7 +50,7 @@ class CorpusFile:
     checksum: str  # "git-blob:<sha1>" or "sha256:<hex>"
     url_path: str = ""  # path under the release's base URL; empty when there is no download
     url: str = ""  # a full download URL instead (corpora outside UD)
-    format: str = "conllu"  # conllu | tab_labelled | label_first | semeval_absa
+    format: str = "conllu"  # a key of READERS
 
 
 @dataclass(frozen=True)
@@ -199,6 +206,55 @@ CORPORA: dict[str, Corpus] = {
     ]
 }
 
+# The same SemEval files read for aspect term extraction: every sentence, aspect terms as BIO tags.
+_semeval = CORPORA["sentiment:semeval14_restaurants"]
+CORPORA["absa:semeval14_restaurants"] = Corpus(
+    "absa:semeval14_restaurants",
+    "SemEval-2014 ABSA restaurant sentences with aspect terms as word-level BIO tags",
+    _semeval.license,
+    _semeval.card,
+    {split: replace(f, format="semeval_aspect_terms") for split, f in _semeval.splits.items()},
+)
+
+
+# Blitzer et al. (2007) multi-domain Amazon reviews (raw text version, sorted_data_acl).
+_BLITZER_COPY = f"{GITHUB_RAW}/lorenzoritter/domainadaption/69736680fc821e33a69415d4a8daaf34225b4f9f/sorted_data_acl"
+_BLITZER = {
+    ("books", "books", "negative"): "562c58de7f739c9af2d62377ea2253ff73e89f69c84a332088f341cdb0e09660",
+    ("books", "books", "positive"): "72c39d63dfd7edf77895de7c796f67e095f847f4b56bca0704aba3bbf57f23b9",
+    ("dvd", "dvd", "negative"): "de1b539d29dc7edfbabf0ca4b1bce4e296d486533f3730012e4b49e36e762fa3",
+    ("dvd", "dvd", "positive"): "fcf5207f79aa8af4910b5793c15fe90f25eb39501f9f4bdbd8f60a817224e28d",
+    ("electronics", "electronics", "negative"): "571287120d63e289753231804f33169b2ec4348ca6d24fa0d781a3a08e6376ff",
+    ("electronics", "electronics", "positive"): "98daefad1056ec8d98fe910bdb50ae282695b9c2b89c2bc1513b9d2203b38a11",
+    ("kitchen", "kitchen_&_housewares", "negative"): "0ad1fa1f4539b47933fcef01be674b1246d1dc01403197c1439004cbaf4b543e",
+    ("kitchen", "kitchen_&_housewares", "positive"): "90ebec2b5a6ac040e16836c32b8efbd92ce98804b916c6367f7ade3b8d536798",
+}
+
+
+def _blitzer_corpus(name: str) -> Corpus:
+    splits = {}
+    for (domain, folder, polarity), sha in _BLITZER.items():
+        if domain != name:
+            continue
+        # The only online copy of books/positive has a wrapper line added; it comes from the data dir.
+        url = "" if (domain, polarity) == ("books", "positive") else f"{_BLITZER_COPY}/{folder}/{polarity}.review"
+        splits[polarity] = CorpusFile(
+            f"sentiment/blitzer_multi_domain_sentiment/sorted_data_acl/{folder}/{polarity}.review",
+            f"sha256:{sha}",
+            url=url,
+            format=f"blitzer_{polarity}",
+        )
+    return Corpus(
+        f"sentiment:blitzer_{name}",
+        f"Amazon {name} reviews, 1,000 positive / 1,000 negative (Blitzer et al. 2007)",
+        "none stated (cite the paper; Amazon user content)",
+        "sentiment_blitzer.md",
+        splits,
+    )
+
+
+CORPORA.update({f"sentiment:blitzer_{d}": _blitzer_corpus(d) for d in ("books", "dvd", "electronics", "kitchen")})
+
 
 def data_dir() -> Path | None:
     """The data directory from ``XDOMAIN_NLP_DATA``, or None when unset."""
@@ -300,6 +356,9 @@ READERS = {
     "tab_labelled": read_tab_labelled,
     "label_first": read_label_first,
     "semeval_absa": read_semeval_absa,
+    "semeval_aspect_terms": read_semeval_aspect_terms,
+    "blitzer_positive": read_blitzer_positive,
+    "blitzer_negative": read_blitzer_negative,
 }
 
 

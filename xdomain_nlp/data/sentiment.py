@@ -7,6 +7,7 @@ Each returns a `datasets.Dataset` with ``text``, ``label`` (0 = negative, 1 = po
 from __future__ import annotations
 
 import logging
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -106,3 +107,46 @@ def read_semeval_absa(path: str | Path) -> datasets.Dataset:
     data = _dataset(rows)
     data.info.description = f"{len(rows)} binary sentences; {left_out} without one (mixed, neutral or no aspects)"
     return data
+
+
+_REVIEW = re.compile(r"<review>\s*(.*?)\s*</review>", re.S)
+_FIELD = re.compile(r"<(unique_id|rating|title|review_text)>\n?(.*?)\n?</\1>", re.S)
+
+
+def _read_blitzer(path: str | Path, label: int) -> datasets.Dataset:
+    """Reviews of one file of the Blitzer et al. (2007) multi-domain set (``sorted_data_acl``).
+
+    The files are pseudo-XML (no root element, raw ``&``), so blocks are found by pattern. The
+    text is the title and the review body; the star rating is checked against the file's label
+    (positive = 4-5 stars, negative = 1-2), and a review without a body or with a rating that
+    contradicts its file is an error naming the file and line.
+    """
+    path = Path(path)
+    text = "\n".join(line for _, line in _lines(path))  # checks UTF-8, naming the line
+    rows = []
+    for match in _REVIEW.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        fields = {k: v.strip() for k, v in _FIELD.findall(match.group(1))}
+        if not fields.get("review_text"):
+            raise CorpusFormatError(f"{path}:{line}: review has no <review_text>")
+        try:
+            stars = float(fields.get("rating", ""))
+        except ValueError:
+            raise CorpusFormatError(f"{path}:{line}: rating {fields.get('rating')!r} is not a number") from None
+        if (stars >= 4) != (label == 1) or 2 < stars < 4:
+            raise CorpusFormatError(f"{path}:{line}: a {stars}-star review in a {LABELS[label]} file")
+        title = fields.get("title", "")
+        body = fields["review_text"]
+        joined = f"{title}. {body}" if title and not title.endswith((".", "!", "?")) else f"{title} {body}".strip()
+        rows.append({"text": joined, "label": label, "line": line, "id": fields.get("unique_id", str(line))})
+    if not rows:
+        raise CorpusFormatError(f"{path}: no <review> blocks found")
+    return _dataset(rows)
+
+
+def read_blitzer_positive(path: str | Path) -> datasets.Dataset:
+    return _read_blitzer(path, 1)
+
+
+def read_blitzer_negative(path: str | Path) -> datasets.Dataset:
+    return _read_blitzer(path, 0)

@@ -9,7 +9,8 @@ spaCy tokens are aligned to subwords, long documents are split into windows, and
 weights travel with ``nlp.to_disk`` and ``spacy package``.
 """
 
+from xdomain_nlp.spacy_pipes.parser import XDomainParser, make_parser
 from xdomain_nlp.spacy_pipes.sentiment import XDomainSentiment, make_sentiment
 from xdomain_nlp.spacy_pipes.tagger import XDomainTagger, make_tagger
 
-__all__ = ["XDomainSentiment", "XDomainTagger", "make_sentiment", "make_tagger"]
+__all__ = ["XDomainParser", "XDomainSentiment", "XDomainTagger", "make_parser", "make_sentiment", "make_tagger"]

@@ -80,3 +80,18 @@ def write_json(data: dict, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return path
+
+
+def span_report(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict:
+    """Exact-match span precision, recall and F1 (seqeval, CoNLL rules), in percent."""
+    from seqeval.metrics import f1_score, precision_score, recall_score
+
+    for i, (g, p) in enumerate(zip(gold, pred, strict=True)):
+        if len(g) != len(p):
+            raise ValueError(f"sentence {i}: {len(g)} gold tags but {len(p)} predicted")
+    return {
+        "precision": 100 * float(precision_score(gold, pred)),
+        "recall": 100 * float(recall_score(gold, pred)),
+        "f1": 100 * float(f1_score(gold, pred)),
+        "spans": sum(t.startswith("B-") for s in gold for t in s),
+    }

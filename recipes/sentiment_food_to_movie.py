@@ -1,0 +1,306 @@
+"""Relational transfer for sentiment: train on Food reviews, classify Movie reviews with no movie labels.
+
+    python recipes/sentiment_food_to_movie.py --config recipes/configs/sentiment_food_to_movie.yaml
+    accelerate launch recipes/sentiment_food_to_movie.py --config recipes/configs/sentiment_food_to_movie.yaml
+
+Every sentence is parsed by the package's biaffine parser (recipes/parser_ewt.py). ``plain`` is
+the fine-tuned encoder with mean + attention pooling; ``relational`` adds relational graph
+layers over the parse between the encoder and the pooling, so what it learns on Food is
+partly *how words relate* (an adjective on its noun, negation on its predicate, a ``but``
+clause), which Movie reviews share. For the relational model, each relation type is then
+dropped from every test graph in turn: the accuracy it costs is what the model relies on.
+``relational+lexicon`` co-extracts opinion and topic lexicons: path patterns linking opinion
+words to aspects are learned on Food (seeds: one half of the VADER lexicon; topics: SemEval
+aspect terms), then bootstrapped over parses of unlabelled Movie text. Movie sentences on which
+the lexicon and the relational model agree become pseudo-labels for a second model. The other
+half of VADER judges the extracted words.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import datasets
+import numpy as np
+import torch
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+from transformers import get_linear_schedule_with_warmup
+
+from xdomain_nlp.data import cache_dir, load_corpus
+from xdomain_nlp.encoders import load_tokenizer
+from xdomain_nlp.relational.classifier import (
+    GraphSentenceClassifier,
+    collate_graph_batch,
+    model_inputs,
+    predict_proba,
+)
+from xdomain_nlp.relational.graph import RELATION_TYPES
+from xdomain_nlp.relational.lexicon import (
+    Lexicon,
+    LexiconCoExtractor,
+    agreement_pseudo_labels,
+    judge_lexicon,
+    load_vader_lexicon,
+    split_lexicon,
+)
+from xdomain_nlp.relational.sentences import graphs_of, parsed_corpus
+from xdomain_nlp.tagging import WordPieceCache, encode_corpus
+from xdomain_nlp.training import parse_recipe_args, run_record, transfer_param_groups, write_json
+
+METHODS = ("plain", "relational", "relational+lexicon")
+DEFAULTS = {
+    "model": "embedded:multilingual-e5-small",
+    "parser": "runs/parser_ewt/model",  # a directory written by recipes/parser_ewt.py
+    "source": ["sentiment:yelp:all", "sentiment:semeval14_restaurants:train", "sentiment:semeval14_restaurants:test"],
+    "eval": ["sentiment:sst2:test", "sentiment:imdb:all"],
+    "methods": ["plain", "relational", "relational+lexicon"],
+    "unlabelled_target": ["sentiment:sst2:train"],  # Movie text for the lexicon and pseudo-labels (labels never read)
+    "topics": "absa:semeval14_restaurants:train",  # Food aspect terms: the topic side on the source
+    "lexicon_split_seed": 0,  # which half of VADER seeds the lexicon (the other half judges it)
+    "lexicon_rounds": 4,
+    "lexicon_per_round": 60,
+    "pseudo_per_class": 1000,  # pseudo-labelled Movie sentences per class
+    "pseudo_min_confidence": 0.7,
+    "seeds": [0, 1, 2],
+    "ablate": ["amod", "advmod", "neg", "conj", "cc", "nsubj", "obj", "comp", "cop", "compound"],
+    "ablate_on": "sentiment:sst2:test",
+    "graph_layers": 2,
+    "num_bases": 8,
+    "dropout": 0.1,
+    "epochs": 2,
+    "batch_size": 32,
+    "lr": 5.0e-5,
+    "head_lr": 1.0e-3,
+    "layer_decay": 0.9,
+    "weight_decay": 0.01,
+    "warmup_ratio": 0.1,
+    "max_length": 256,
+    "window_overlap": 64,
+    "source_limit": 0,  # first N source sentences (0 = all); for smoke runs
+    "eval_limit": 0,
+    "output_dir": "runs/sentiment_food_to_movie",
+    "mixed_precision": "auto",
+}
+
+
+def load_items(
+    specs: list[str], cfg: dict, tokenizer, pieces: WordPieceCache, limit: int, device, labelled: bool = True
+) -> tuple[list[tuple], list[dict]]:
+    """``(windows, graph, label)`` per sentence of the named corpora (parsed once, cached), and the parses.
+
+    ``labelled=False`` never reads the corpus labels (the item label is -100)."""
+    corpus = datasets.concatenate_datasets([load_corpus(s) for s in specs])
+    if limit:
+        corpus = corpus.shuffle(seed=0).select(range(min(limit, len(corpus))))
+    parses = parsed_corpus(corpus["text"], cfg["parser"], cache_dir() / "parses", device=device)
+    words = datasets.Dataset.from_dict({"words": [p["words"] for p in parses]})
+    windows = encode_corpus(
+        words, tokenizer, label_column=None, label2id=None, max_length=cfg["max_length"],
+        overlap=cfg["window_overlap"], cache=pieces, source="+".join(specs),
+    )  # fmt: skip
+    by_sentence: list[list] = [[] for _ in range(len(corpus))]
+    for w in windows:
+        by_sentence[w.sentence].append(w)
+    labels = corpus["label"] if labelled else [-100] * len(corpus)
+    return list(zip(by_sentence, graphs_of(parses), labels)), parses
+
+
+def train_one(cfg: dict, acc: Accelerator, tokenizer, items: list[tuple], graph_layers: int, seed: int):
+    set_seed(seed)
+    model = GraphSentenceClassifier.from_encoder(
+        cfg["model"], ["negative", "positive"], graph_layers=graph_layers, num_bases=cfg["num_bases"],
+        dropout=cfg["dropout"],
+    )  # fmt: skip
+    groups = transfer_param_groups(
+        model, lr=cfg["lr"], head_lr=cfg["head_lr"], layer_decay=cfg["layer_decay"], weight_decay=cfg["weight_decay"]
+    )
+    optimizer = torch.optim.AdamW(groups, lr=cfg["lr"])
+    loader = DataLoader(
+        items, batch_size=cfg["batch_size"], shuffle=True, generator=torch.Generator().manual_seed(seed),
+        collate_fn=lambda b: collate_graph_batch(b, tokenizer.pad_token_id),
+    )  # fmt: skip
+    steps = math.ceil(len(loader) * cfg["epochs"])
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg["warmup_ratio"] * steps), steps)
+    model, optimizer, loader, scheduler = acc.prepare(model, optimizer, loader, scheduler)
+    model.train()
+    bar = tqdm(total=steps, disable=not acc.is_local_main_process, desc=f"{graph_layers=} {seed=}")
+    for _ in range(cfg["epochs"]):
+        for batch in loader:
+            logits = model(*model_inputs(batch, acc.device))
+            loss = torch.nn.functional.cross_entropy(logits.float(), batch["labels"])
+            acc.backward(loss)
+            acc.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+    bar.close()
+    return acc.unwrap_model(model)
+
+
+def fit_coextractor(cfg: dict, food_parses: list[dict]) -> tuple[LexiconCoExtractor, dict, dict]:
+    """What opinion and topic words look like in Food parses (VADER half A, SemEval aspect terms)."""
+    seeds, held_out = split_lexicon(load_vader_lexicon(), seed=cfg["lexicon_split_seed"])
+    topics = {
+        w.lower()
+        for row in load_corpus(cfg["topics"])
+        for w, tag in zip(row["words"], row["aspect_tags"])
+        if tag != "O"
+    }
+    extractor = LexiconCoExtractor(rounds=cfg["lexicon_rounds"], per_round=cfg["lexicon_per_round"])
+    return extractor.fit(food_parses, seeds, topics), seeds, held_out
+
+
+def lexicon_json(lexicon: Lexicon, extractor: LexiconCoExtractor, top: int = 200) -> dict:
+    new = lexicon.new_opinion_words()[:top]
+    topics = sorted(lexicon.topic, key=lambda w: -lexicon.topic[w])[:top]
+    return {
+        "patterns_linking_opinion_to_topic": extractor.pattern_weights("opinion"),
+        "patterns_linking_topic_to_opinion": extractor.pattern_weights("topic"),
+        "opinion_words": [{"word": w, "polarity": lexicon.opinion[w], "score": lexicon.opinion_score[w]} for w in new],
+        "topic_words": [{"word": w, "score": lexicon.topic[w]} for w in topics],
+    }
+
+
+def lexicon_pseudo_labels(cfg: dict, model, unlabelled: list[tuple], parses: list[dict], lexicon_parts, tokenizer, acc):
+    """Bootstrap the Movie lexicon (with the model's sentence leanings for polarity), then keep the
+    Movie sentences where the lexicon's sign agrees with the model, as labelled items."""
+    extractor, seeds, held_out = lexicon_parts
+    probs = predict_proba(model, unlabelled, pad_id=tokenizer.pad_token_id, device=acc.device)
+    lexicon = extractor.extract(parses, seeds, sentence_polarity=(2 * probs[:, 1] - 1).tolist())
+    scores = [lexicon.sentence_score(p) for p in parses]
+    chosen = agreement_pseudo_labels(probs.tolist(), scores, cfg["pseudo_per_class"], cfg["pseudo_min_confidence"])
+    pseudo = [(unlabelled[i][0], unlabelled[i][1], label) for i, label in sorted(chosen.items())]
+    return pseudo, lexicon, judge_lexicon(lexicon, held_out)
+
+
+def accuracy(model, items: list[tuple], pad_id: int, device) -> float:
+    probs = predict_proba(model, items, pad_id=pad_id, device=device)
+    gold = torch.tensor([label for _, _, label in items])
+    return 100.0 * float((probs.argmax(-1) == gold).float().mean())
+
+
+def ablate(items: list[tuple], relation: str) -> list[tuple]:
+    return [(windows, graph.without([relation]), label) for windows, graph, label in items]
+
+
+def main(argv: list[str] | None = None) -> dict:
+    cfg = parse_recipe_args(__doc__, DEFAULTS, argv)
+    precision = cfg["mixed_precision"]
+    if precision == "auto":
+        precision = "bf16" if torch.cuda.is_available() else "no"
+    acc = Accelerator(mixed_precision=precision)
+    out = Path(cfg["output_dir"])
+    tokenizer = load_tokenizer(cfg["model"])
+    pieces = WordPieceCache(tokenizer)
+    unknown = [m for m in cfg["methods"] if m not in METHODS]
+    if unknown:
+        raise ValueError(f"methods: unknown {unknown}; choose from {', '.join(METHODS)}")
+    unknown = [r for r in cfg["ablate"] if r not in RELATION_TYPES]
+    if unknown:
+        raise ValueError(f"ablate: unknown relation types {unknown}; known: {', '.join(RELATION_TYPES)}")
+    with acc.main_process_first():
+        source, source_parses = load_items(cfg["source"], cfg, tokenizer, pieces, cfg["source_limit"], acc.device)
+        targets = {s: load_items([s], cfg, tokenizer, pieces, cfg["eval_limit"], acc.device)[0] for s in cfg["eval"]}
+        if "relational+lexicon" in cfg["methods"]:
+            unlabelled, unlabelled_parses = load_items(
+                cfg["unlabelled_target"], cfg, tokenizer, pieces, cfg["source_limit"], acc.device, labelled=False
+            )
+    acc.print(f"source: {len(source)} sentences; " + ", ".join(f"{s}: {len(t)}" for s, t in targets.items()))
+
+    if "relational+lexicon" in cfg["methods"]:
+        lexicon_parts = fit_coextractor(cfg, source_parses)
+
+    runs: dict[str, dict] = {}
+    for seed in cfg["seeds"]:
+        models = {}  # this seed's models; relational+lexicon starts from the relational one
+        for method in cfg["methods"]:
+            train_items = source
+            if method == "relational+lexicon":
+                if "relational" not in models:
+                    models["relational"] = train_one(cfg, acc, tokenizer, source, cfg["graph_layers"], seed)
+                pseudo, lexicon, lexicon_report = lexicon_pseudo_labels(
+                    cfg, models["relational"], unlabelled, unlabelled_parses, lexicon_parts, tokenizer, acc
+                )
+                acc.print(f"seed {seed}: lexicon {lexicon_report}; {len(pseudo)} pseudo-labelled Movie sentences")
+                if seed == cfg["seeds"][0] and acc.is_main_process:
+                    write_json(lexicon_json(lexicon, lexicon_parts[0]), out / "lexicon.json")
+                train_items = source + pseudo
+            layers = 0 if method == "plain" else cfg["graph_layers"]
+            model = models[method] = train_one(cfg, acc, tokenizer, train_items, layers, seed)
+            run = {spec: accuracy(model, items, tokenizer.pad_token_id, acc.device) for spec, items in targets.items()}
+            if method == "relational+lexicon":
+                run.update(pseudo_labels=len(pseudo), lexicon=lexicon_report)
+            if method == "relational" and cfg["ablate"]:
+                base = targets[cfg["ablate_on"]]
+                run["ablation"] = {
+                    r: accuracy(model, ablate(base, r), tokenizer.pad_token_id, acc.device) - run[cfg["ablate_on"]]
+                    for r in cfg["ablate"]
+                }
+            acc.print(f"{method} seed {seed}: " + ", ".join(f"{s} {run[s]:.2f}" for s in cfg["eval"]))
+            runs[f"{method}/seed{seed}"] = run
+            if seed == cfg["seeds"][0] and acc.is_main_process:
+                model.save(out / method.replace("+", "_") / "model", tokenizer, {"config": cfg, "metrics": run})
+        acc.free_memory()
+
+    summary = summarise(runs, cfg)
+    if acc.is_main_process:
+        write_json({"config": cfg, "summary": summary, "runs": runs, "run": run_record()}, out / "metrics.json")
+        if "relational" in cfg["methods"] and cfg["ablate"]:
+            save_ablation_png(summary["ablation"], out / "relation_ablation.png", cfg["ablate_on"])
+    acc.end_training()
+    return summary
+
+
+def summarise(runs: dict[str, dict], cfg: dict) -> dict:
+    """Mean and std over seeds of each method's accuracy, and of each ablation's change."""
+    summary: dict = {}
+    for method in cfg["methods"]:
+        for spec in cfg["eval"]:
+            values = [runs[f"{method}/seed{s}"][spec] for s in cfg["seeds"]]
+            summary[f"{method} {spec}"] = mean_std(values)
+    if "relational+lexicon" in cfg["methods"]:
+        for key in ("precision_at_k", "polarity_accuracy", "extracted"):
+            summary[f"lexicon {key}"] = mean_std(
+                [runs[f"relational+lexicon/seed{s}"]["lexicon"][key] for s in cfg["seeds"]]
+            )
+        summary["pseudo_labels"] = mean_std(
+            [runs[f"relational+lexicon/seed{s}"]["pseudo_labels"] for s in cfg["seeds"]]
+        )
+    if "relational" in cfg["methods"] and cfg["ablate"]:
+        summary["ablation"] = {}
+        for r in cfg["ablate"]:
+            values = [runs[f"relational/seed{s}"]["ablation"][r] for s in cfg["seeds"]]
+            summary["ablation"][r] = mean_std(values)
+    return summary
+
+
+def mean_std(values: list[float]) -> dict:
+    return {"mean": float(np.mean(values)), "std": float(np.std(values)), "n": len(values)}
+
+
+def save_ablation_png(ablation: dict, path: Path, spec: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = sorted(ablation, key=lambda r: ablation[r]["mean"])
+    fig, ax = plt.subplots(figsize=(6, 0.35 * len(names) + 1.2))
+    ax.barh(names, [ablation[r]["mean"] for r in names], xerr=[ablation[r]["std"] for r in names], color="#c44e52")
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel(f"accuracy change on {spec} when the relation's edges are dropped (points)")
+    ax.set_title("What the relational model relies on")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""The relational sentiment model: parses of real review sentences, batching, ablation, the recipe."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+import torch
+from conftest import REPO
+
+
+def test_review_text_is_tokenised_like_ud():
+    from xdomain_nlp.relational.sentences import tokenize_texts
+
+    assert tokenize_texts(["The pasta wasn't bad, really."]) == [
+        ["The", "pasta", "was", "n't", "bad", ",", "really", "."]
+    ]
+    with pytest.raises(ValueError, match="text 1 has no words"):
+        tokenize_texts(["fine", "   "])
+
+
+@pytest.fixture(scope="module")
+def items(overfit_parser, small_encoder):
+    import datasets
+
+    from xdomain_nlp.encoders import load_tokenizer
+    from xdomain_nlp.relational.sentences import graphs_of, parsed_corpus
+    from xdomain_nlp.tagging import encode_corpus
+
+    texts = ["The food was not good .", "Great service and a lovely terrace .", "I would never come back ."]
+    parses = parsed_corpus(texts, overfit_parser[0], None)
+    tokenizer = load_tokenizer(str(small_encoder))
+    windows = encode_corpus(datasets.Dataset.from_dict({"words": [p["words"] for p in parses]}), tokenizer,
+                            label_column=None, label2id=None)  # fmt: skip
+    return tokenizer, [([w], g, label) for w, g, label in zip(windows, graphs_of(parses), [0, 1, 0])]
+
+
+def test_parses_are_cached_per_text_and_parser(overfit_parser, tmp_path):
+    from xdomain_nlp.relational.sentences import parsed_corpus
+
+    first = parsed_corpus(["Tasty soup ."], overfit_parser[0], tmp_path)
+    assert len(list(tmp_path.glob("parses_*.json"))) == 1
+    assert parsed_corpus(["Tasty soup ."], overfit_parser[0], tmp_path) == first
+    parsed_corpus(["Bland soup ."], overfit_parser[0], tmp_path)
+    assert len(list(tmp_path.glob("parses_*.json"))) == 2
+
+
+def test_plain_model_ignores_the_graph_and_relational_uses_it(items, small_encoder):
+    from xdomain_nlp.relational.classifier import GraphSentenceClassifier, collate_graph_batch, model_inputs
+
+    tokenizer, batch_items = items
+    batch = collate_graph_batch(batch_items, tokenizer.pad_token_id)
+    assert batch["n_sentences"] == 3 and batch["labels"].tolist() == [0, 1, 0]
+    no_edges = collate_graph_batch([(w, g.without(["amod", "advmod", "neg", "det", "nsubj", "cop", "punct",
+                                                    "conj", "cc", "obj", "comp", "compound", "case", "mark",
+                                                    "nmod", "obl", "aux", "other"]), y)
+                                    for w, g, y in batch_items], tokenizer.pad_token_id)  # fmt: skip
+    assert no_edges["edge_src"].numel() == 0
+    torch.manual_seed(0)
+    for layers, should_differ in ((0, False), (2, True)):
+        model = GraphSentenceClassifier.from_encoder(str(small_encoder), ["negative", "positive"], graph_layers=layers)
+        model.eval()
+        with torch.no_grad():
+            a = model(*model_inputs(batch, "cpu"))
+            b = model(*model_inputs(no_edges, "cpu"))
+        assert a.shape == (3, 2)
+        assert (not torch.allclose(a, b)) == should_differ
+
+
+def test_graph_that_does_not_match_its_sentence_is_refused(items):
+    from xdomain_nlp.relational.classifier import collate_graph_batch
+
+    tokenizer, batch_items = items
+    windows, _, label = batch_items[0]
+    with pytest.raises(ValueError, match="graph has 7 words but the sentence has 6"):
+        collate_graph_batch([(windows, batch_items[1][1], label)], tokenizer.pad_token_id)
+
+
+def test_recipe_trains_plain_and_relational_and_ablates(overfit_parser, small_encoder, tmp_path):
+    sys.path.insert(0, str(REPO / "recipes"))
+    from sentiment_food_to_movie import main
+
+    from xdomain_nlp.relational.classifier import load_graph_classifier
+
+    summary = main([
+        "--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
+        f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "source_limit=48", "eval_limit=24",
+        "seeds=[0]", "epochs=1", "ablate=[neg,amod]",
+    ])  # fmt: skip
+    assert set(summary["ablation"]) == {"neg", "amod"}
+    for method in ("plain", "relational"):
+        for spec in ("sentiment:sst2:test", "sentiment:imdb:all"):
+            assert 0 <= summary[f"{method} {spec}"]["mean"] <= 100
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["runs"]["relational/seed0"]["ablation"].keys() == {"neg", "amod"}
+    assert (tmp_path / "relation_ablation.png").stat().st_size > 0
+    model, _, meta = load_graph_classifier(tmp_path / "relational" / "model")
+    assert meta["graph_layers"] == 2 and len(model.layers) == 2
+    with pytest.raises(ValueError, match="unknown relation types"):
+        main(["--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
+              f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "source_limit=8", "eval_limit=8",
+              "ablate=[negation]"])  # fmt: skip

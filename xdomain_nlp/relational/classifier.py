@@ -1,0 +1,157 @@
+"""Sentence classifier over the dependency graph: encoder -> relational layers -> pooled -> label.
+
+With ``graph_layers=0`` it is the plain fine-tuned classifier on the same word states and the
+same pooling, which makes "relational vs plain" a comparison of the graph layers alone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
+
+from xdomain_nlp.encoders import load_encoder
+from xdomain_nlp.relational.graph import RELATION_TYPES
+from xdomain_nlp.relational.layers import RelationalGraphLayer
+from xdomain_nlp.tagging.model import XDOMAIN_FILE
+
+CLASSIFIER_HEAD_FILE = "graph_classifier.safetensors"
+
+
+class GraphSentenceClassifier(nn.Module):
+    def __init__(
+        self, encoder: nn.Module, labels: list[str], graph_layers: int = 2, num_bases: int = 8, dropout: float = 0.1
+    ) -> None:
+        super().__init__()
+        dim = encoder.config.hidden_size
+        self.encoder = encoder
+        self.labels = list(labels)
+        self.settings = {"graph_layers": graph_layers, "num_bases": num_bases, "dropout": dropout}
+        self.layers = nn.ModuleList(
+            RelationalGraphLayer(dim, 2 * len(RELATION_TYPES), num_bases, dropout) for _ in range(graph_layers)
+        )
+        self.attention = nn.Linear(dim, 1)
+        self.drop = nn.Dropout(dropout)
+        self.out = nn.Linear(2 * dim, len(labels))
+
+    @classmethod
+    def from_encoder(cls, model: str, labels: list[str], **kwargs: Any) -> GraphSentenceClassifier:
+        return cls(load_encoder(model), labels, **kwargs)
+
+    def word_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, word_index: torch.Tensor):
+        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return states.flatten(0, 1).index_select(0, word_index)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        word_index: torch.Tensor,
+        sentence_of_word: torch.Tensor,
+        n_sentences: int,
+        edge_src: torch.Tensor,
+        edge_dst: torch.Tensor,
+        edge_type: torch.Tensor,
+    ) -> torch.Tensor:
+        """Logits ``[n_sentences, labels]``; words are flat across the batch, edges index them."""
+        h = self.word_states(input_ids, attention_mask, word_index)
+        for layer in self.layers:
+            h = layer(h, edge_src, edge_dst, edge_type)
+        counts = torch.zeros(n_sentences, device=h.device, dtype=h.dtype).index_add(
+            0, sentence_of_word, torch.ones_like(sentence_of_word, dtype=h.dtype)
+        )
+        mean = h.new_zeros(n_sentences, h.shape[1]).index_add(0, sentence_of_word, h) / counts.clamp(min=1)[:, None]
+        # Attention pooling: a softmax over the words of each sentence.
+        score = self.attention(h).squeeze(-1)
+        score = score - score.max().detach()
+        weight = score.exp()
+        total = torch.zeros(n_sentences, device=h.device, dtype=h.dtype).index_add(0, sentence_of_word, weight)
+        attended = h.new_zeros(n_sentences, h.shape[1]).index_add(0, sentence_of_word, weight[:, None] * h)
+        attended = attended / total.clamp(min=1e-12)[:, None]
+        return self.out(self.drop(torch.cat([mean, attended], -1)))
+
+    def save(self, path: str | Path, tokenizer: PreTrainedTokenizerBase, extra: dict[str, Any] | None = None) -> Path:
+        path = Path(path)
+        self.encoder.save_pretrained(path)
+        tokenizer.save_pretrained(path)
+        head = {k: v.detach().contiguous() for k, v in self.state_dict().items() if not k.startswith("encoder.")}
+        save_file(head, str(path / CLASSIFIER_HEAD_FILE))
+        meta = {"task": "graph-classification", "labels": self.labels, **self.settings, **(extra or {})}
+        (path / XDOMAIN_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False))
+        return path
+
+
+def load_graph_classifier(path: str | Path) -> tuple[GraphSentenceClassifier, PreTrainedTokenizerBase, dict]:
+    from xdomain_nlp.hub.download import local_model_dir
+
+    path = local_model_dir(path)
+    meta_file = path / XDOMAIN_FILE
+    if not meta_file.is_file():
+        raise FileNotFoundError(f"{path}: not an xdomain_nlp model directory (no {XDOMAIN_FILE})")
+    meta = json.loads(meta_file.read_text())
+    if meta.get("task") != "graph-classification":
+        raise ValueError(f"{meta_file}: task is {meta.get('task')!r}, expected 'graph-classification'")
+    model = GraphSentenceClassifier(
+        load_encoder(str(path)), meta["labels"], meta["graph_layers"], meta["num_bases"], meta["dropout"]
+    )
+    missing, unexpected = model.load_state_dict(load_file(str(path / CLASSIFIER_HEAD_FILE)), strict=False)
+    missing = [k for k in missing if not k.startswith("encoder.")]
+    if missing or unexpected:
+        raise ValueError(f"{path / CLASSIFIER_HEAD_FILE}: missing {missing}, unexpected {unexpected}")
+    return model.eval(), AutoTokenizer.from_pretrained(path), meta
+
+
+def collate_graph_batch(items: Sequence[tuple], pad_id: int) -> dict[str, Any]:
+    """``(windows, graph, label)`` items -> encoder tensors, flat word->sentence map, batch edges."""
+    from xdomain_nlp.relational.graph import batch_graphs
+    from xdomain_nlp.relational.parser import collate_sentences
+
+    batch = collate_sentences([windows for windows, _, _ in items], pad_id)
+    offsets, sentence_of_word, start = [], [], 0
+    for s, n in enumerate(batch["lengths"]):
+        offsets.append(start)
+        sentence_of_word += [s] * n
+        start += n
+    for (_, graph, _), n in zip(items, batch["lengths"]):
+        if graph.n_words != n:
+            raise ValueError(f"graph has {graph.n_words} words but the sentence has {n}")
+    return {
+        **batch,
+        **batch_graphs([g for _, g, _ in items], offsets),
+        "sentence_of_word": torch.tensor(sentence_of_word, dtype=torch.long),
+        "n_sentences": len(items),
+        "labels": torch.tensor([label for _, _, label in items], dtype=torch.long),
+    }
+
+
+MODEL_INPUTS = ("input_ids", "attention_mask", "word_index", "sentence_of_word", "n_sentences",
+                "edge_src", "edge_dst", "edge_type")  # fmt: skip
+
+
+def model_inputs(batch: dict[str, Any], device: torch.device | str) -> list[Any]:
+    return [batch[k].to(device) if torch.is_tensor(batch[k]) else batch[k] for k in MODEL_INPUTS]
+
+
+@torch.inference_mode()
+def predict_proba(
+    model: GraphSentenceClassifier, items: Sequence[tuple], *, pad_id: int, max_tokens: int = 16384,
+    device: torch.device | str = "cpu",
+) -> torch.Tensor:  # fmt: skip
+    """Class probabilities ``[len(items), labels]``, batched to a token budget."""
+    from xdomain_nlp.training.sampler import token_budget_batches
+
+    was_training = model.training
+    model.eval()
+    probs = torch.zeros(len(items), len(model.labels))
+    sizes = [sum(len(w.input_ids) for w in windows) for windows, _, _ in items]
+    for ids in token_budget_batches(sizes, max_tokens):
+        batch = collate_graph_batch([items[i] for i in ids], pad_id)
+        probs[ids] = model(*model_inputs(batch, device)).float().softmax(-1).cpu()
+    model.train(was_training)
+    return probs

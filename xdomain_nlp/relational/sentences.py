@@ -1,0 +1,83 @@
+"""Raw sentences -> words -> parses -> graphs, with the parses cached on disk.
+
+Sentiment corpora are raw text; spaCy's rule-based English tokenizer (no model download)
+splits them into words the way UD English does closely enough for the parser ("don't" ->
+"do", "n't"). Parsing is the expensive step, so parses are stored per corpus and parser.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import datasets
+
+from xdomain_nlp.relational.graph import DependencyGraph, build_graph
+from xdomain_nlp.relational.parser import BiaffineParser, parse_windows
+from xdomain_nlp.tagging import WordPieceCache, encode_corpus
+
+
+def tokenize_texts(texts: Sequence[str], lang: str = "en") -> list[list[str]]:
+    """Words of each text (whitespace dropped); an empty text is an error naming its index."""
+    import spacy
+
+    nlp = spacy.blank(lang)
+    out = []
+    for i, doc in enumerate(nlp.tokenizer.pipe(texts, batch_size=1000)):
+        words = [t.text for t in doc if not t.is_space]
+        if not words:
+            raise ValueError(f"text {i} has no words: {texts[i]!r}")
+        out.append(words)
+    return out
+
+
+def parse_words(
+    parser: BiaffineParser,
+    tokenizer,
+    words: Sequence[Sequence[str]],
+    *,
+    max_length: int = 256,
+    overlap: int = 64,
+    max_tokens: int = 16384,
+    device: str = "cpu",
+) -> tuple[list[list[int]], list[list[str]]]:
+    """Heads and relations for pre-tokenised sentences (windows for long ones)."""
+    corpus = datasets.Dataset.from_dict({"words": [list(w) for w in words]})
+    windows = encode_corpus(
+        corpus, tokenizer, label_column=None, label2id=None, max_length=max_length, overlap=overlap,
+        cache=WordPieceCache(tokenizer),
+    )  # fmt: skip
+    return parse_windows(parser, windows, len(corpus), pad_id=tokenizer.pad_token_id, max_tokens=max_tokens,
+                         device=device)  # fmt: skip
+
+
+def parsed_corpus(
+    texts: Sequence[str], parser_dir: str | Path, cache: str | Path | None, *, device: str = "cpu"
+) -> list[dict]:
+    """``{"words", "heads", "deprels"}`` per text; read from ``cache`` when the same texts were
+    parsed by the same parser weights before."""
+    parser_dir = Path(parser_dir)
+    weights = parser_dir / "model.safetensors"
+    key = hashlib.sha256()
+    key.update(json.dumps(list(texts)).encode())
+    key.update(str(weights.stat().st_size).encode() + str(weights.stat().st_mtime_ns).encode())
+    path = Path(cache) / f"parses_{key.hexdigest()[:16]}.json" if cache else None
+    if path is not None and path.is_file():
+        return json.loads(path.read_text())
+    from xdomain_nlp.relational.parser import load_parser
+
+    parser, tokenizer, _ = load_parser(parser_dir)
+    parser.to(device)
+    words = tokenize_texts(texts)
+    heads, rels = parse_words(parser, tokenizer, words, device=device)
+    parses = [{"words": w, "heads": h, "deprels": r} for w, h, r in zip(words, heads, rels)]
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(parses))
+    return parses
+
+
+def graphs_of(parses: Sequence[dict]) -> list[DependencyGraph]:
+    return [build_graph(p["words"], p["heads"], p["deprels"]) for p in parses]
