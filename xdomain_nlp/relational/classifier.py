@@ -19,7 +19,7 @@ from transformers import AutoTokenizer, PreTrainedTokenizerBase
 from xdomain_nlp.encoders import load_encoder
 from xdomain_nlp.relational.graph import RELATION_TYPES
 from xdomain_nlp.relational.layers import RelationalGraphLayer
-from xdomain_nlp.tagging.model import XDOMAIN_FILE
+from xdomain_nlp.tagging.model import XDOMAIN_FILE, read_model_meta
 
 CLASSIFIER_HEAD_FILE = "graph_classifier.safetensors"
 
@@ -91,12 +91,7 @@ def load_graph_classifier(path: str | Path) -> tuple[GraphSentenceClassifier, Pr
     from xdomain_nlp.hub.download import local_model_dir
 
     path = local_model_dir(path)
-    meta_file = path / XDOMAIN_FILE
-    if not meta_file.is_file():
-        raise FileNotFoundError(f"{path}: not an xdomain_nlp model directory (no {XDOMAIN_FILE})")
-    meta = json.loads(meta_file.read_text())
-    if meta.get("task") != "graph-classification":
-        raise ValueError(f"{meta_file}: task is {meta.get('task')!r}, expected 'graph-classification'")
+    meta = read_model_meta(path, "graph-classification")
     model = GraphSentenceClassifier(
         load_encoder(str(path)), meta["labels"], meta["graph_layers"], meta["num_bases"], meta["dropout"]
     )

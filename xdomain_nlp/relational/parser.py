@@ -24,7 +24,7 @@ from xdomain_nlp.encoders import load_encoder
 from xdomain_nlp.relational.tree import decode_single_root
 from xdomain_nlp.tagging.alignment import EncodedWindow
 from xdomain_nlp.tagging.data import collate_windows
-from xdomain_nlp.tagging.model import XDOMAIN_FILE
+from xdomain_nlp.tagging.model import XDOMAIN_FILE, read_model_meta
 
 PARSER_HEAD_FILE = "parser_head.safetensors"
 
@@ -142,12 +142,7 @@ def load_parser(path: str | Path) -> tuple[BiaffineParser, PreTrainedTokenizerBa
     from xdomain_nlp.hub.download import local_model_dir
 
     path = local_model_dir(path)
-    meta_file = path / XDOMAIN_FILE
-    if not meta_file.is_file():
-        raise FileNotFoundError(f"{path}: not an xdomain_nlp model directory (no {XDOMAIN_FILE})")
-    meta = json.loads(meta_file.read_text())
-    if meta.get("task") != "parsing":
-        raise ValueError(f"{meta_file}: task is {meta.get('task')!r}, expected 'parsing'")
+    meta = read_model_meta(path, "parsing")
     parser = BiaffineParser(
         load_encoder(str(path)), meta["relations"], arc_dim=meta["arc_dim"], rel_dim=meta["rel_dim"],
         dropout=meta.get("dropout", 0.2),

@@ -152,17 +152,23 @@ class TokenTagger(nn.Module):
         return path
 
 
+def read_model_meta(path: Path, task: str) -> dict[str, Any]:
+    """``xdomain.json`` of a model directory, checked to be a ``task`` model."""
+    meta_file = path / XDOMAIN_FILE
+    if not meta_file.is_file():
+        raise FileNotFoundError(f"{path}: not an xdomain_nlp model directory (no {XDOMAIN_FILE})")
+    meta = json.loads(meta_file.read_text())
+    if meta.get("task") != task:
+        raise ValueError(f"{meta_file}: task is {meta.get('task')!r}, expected {task!r}")
+    return meta
+
+
 def load_tagger(path: str | Path) -> tuple[TokenTagger, PreTrainedTokenizerBase, dict[str, Any]]:
     """Load a saved tagger back (a directory or a Hub repo id): model, tokenizer, ``xdomain.json``."""
     from xdomain_nlp.hub.download import local_model_dir
 
     path = local_model_dir(path)
-    meta_file = path / XDOMAIN_FILE
-    if not meta_file.is_file():
-        raise FileNotFoundError(f"{path}: not an xdomain_nlp model directory (no {XDOMAIN_FILE})")
-    meta = json.loads(meta_file.read_text())
-    if meta.get("task") != "tagging":
-        raise ValueError(f"{meta_file}: task is {meta.get('task')!r}, expected 'tagging'")
+    meta = read_model_meta(path, "tagging")
     hf = AutoModelForTokenClassification.from_pretrained(path)
     tagger = TokenTagger(hf, meta["labels"], meta.get("tag_set", "upos"))
     if meta.get("mapping_heads"):
