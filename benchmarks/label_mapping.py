@@ -3,8 +3,11 @@
     python benchmarks/label_mapping.py --source-model runs/benchmark_pos_en_de/model
 
 For each k and seed the same k sentences (drawn from GSD dev / EWT dev) train (a) the mapping head
-and (b) a fresh linear head on the same frozen features; scores are on GSD test / EWT test.
-Writes benchmarks/results/label_mapping.json and a learning-curve PNG.
+and (b) a fresh linear head on the same frozen features; then, for STTS, each of the two is tuned
+together with the encoder on the same k sentences (``mapping_head_tuned``, and ``full_finetune``:
+the fresh head with the whole encoder tuned). Only the head's start differs between the pairs.
+Scores are on GSD test / EWT test. Writes benchmarks/results/label_mapping.json and a
+learning-curve PNG.
 """
 
 from __future__ import annotations
@@ -19,12 +22,19 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "recipes"))
-from custom_tagset import sample_sentences, soft_cooccurrence  # noqa: E402
+from custom_tagset import DEFAULTS, tune_encoder  # noqa: E402
 
 from xdomain_nlp.data import load_corpus  # noqa: E402
-from xdomain_nlp.labelspace import MappingHead, MappingPrior, load_tagset, train_head  # noqa: E402
+from xdomain_nlp.labelspace import (  # noqa: E402
+    MappingHead,
+    MappingPrior,
+    load_tagset,
+    sample_sentences,
+    soft_cooccurrence,
+    train_head,
+)
 from xdomain_nlp.labelspace.features import word_features  # noqa: E402
-from xdomain_nlp.tagging import load_tagger  # noqa: E402
+from xdomain_nlp.tagging import encode_corpus, load_tagger, predict_windows  # noqa: E402
 from xdomain_nlp.training import inference_dtype, run_record  # noqa: E402
 
 LAYERS = (4, 12)
@@ -34,7 +44,49 @@ def accuracy(logits: torch.Tensor, gold: torch.Tensor) -> float:
     return 100.0 * float((logits.argmax(-1) == gold).float().mean())
 
 
-def curve(model, tokenizer, target_name, column, pool_spec, test_spec, ks, seeds, dtype) -> dict:
+class FreshHead(torch.nn.Module):
+    """A linear head on the same mixed-layer states as the mapping head, blind to the source tags."""
+
+    def __init__(self, linear: torch.nn.Linear) -> None:
+        super().__init__()
+        self.linear = linear
+        self.feature_layers = LAYERS
+
+    def forward(self, hidden: torch.Tensor, source_logits: torch.Tensor) -> torch.Tensor:
+        return self.linear(hidden.float())
+
+
+def tuned_accuracy(source_model, head, target, train_windows, test_windows, n_test, gold, seed, steps, dtype) -> float:
+    """Tune a fresh copy of the source tagger with ``head`` on the k windows; accuracy on the test words."""
+    model, tokenizer, _ = load_tagger(source_model)
+    model.add_mapping_head(target, head)
+    model = tune_encoder(
+        model,
+        train_windows,
+        pad_id=tokenizer.pad_token_id,
+        tag_set=target.name,
+        steps=steps,
+        batch_size=DEFAULTS["tune_batch_size"],
+        lr=DEFAULTS["tune_lr"],
+        head_lr=DEFAULTS["tune_head_lr"],
+        layer_decay=DEFAULTS["layer_decay"],
+        seed=seed,
+    )
+    pred, _ = predict_windows(
+        model, test_windows, n_test, pad_id=tokenizer.pad_token_id, autocast_dtype=dtype, tag_set=target.name
+    )
+    flat = torch.tensor([p for sent in pred for p in sent])
+    return 100.0 * float((flat == gold).float().mean())
+
+
+def tune_steps(k: int) -> int:
+    """Tuning steps for k sentences: 3 per sentence, between 100 and 300."""
+    return int(min(300, max(100, 3 * k)))
+
+
+def curve(
+    model, tokenizer, target_name, column, pool_spec, test_spec, ks, seeds, dtype, tune_from=None, tune_ks=()
+) -> dict:
     source, target = load_tagset("upos"), load_tagset(target_name)
     pool, test = load_corpus(pool_spec), load_corpus(test_spec)
     pool_feats = word_features(model, tokenizer, pool, autocast_dtype=dtype, layers=LAYERS)
@@ -42,9 +94,11 @@ def curve(model, tokenizer, target_name, column, pool_spec, test_spec, ks, seeds
     pool_gold = torch.tensor([target.id(t, pool_spec) for s in pool[column] for t in s])
     test_gold = torch.tensor([target.id(t, test_spec) for s in test[column] for t in s])
     declared = MappingPrior.estimate(source, target).counts
+    if tune_from:
+        test_windows = encode_corpus(test, tokenizer, label_column=None, label2id=None)
     results: dict[str, dict] = {}
     for k in ks:
-        runs = {"mapping_head": [], "fresh_head": []}
+        runs = {"mapping_head": [], "fresh_head": [], "mapping_head_tuned": [], "full_finetune": []}
         for seed in seeds:
             rows = pool_feats.rows(sample_sentences(len(pool), k, seed))
             x, src, y = pool_feats.states[rows], pool_feats.source_logits[rows], pool_gold[rows]
@@ -60,6 +114,24 @@ def curve(model, tokenizer, target_name, column, pool_spec, test_spec, ks, seeds
                 fresh = train_head(torch.nn.Linear(x.shape[1], len(target)), (x,), y, seed=seed)
                 with torch.no_grad():
                     runs["fresh_head"].append(accuracy(fresh(test_feats.states), test_gold))
+            if k in tune_ks and tune_from:
+                chosen = pool.select(sample_sentences(len(pool), k, seed))
+                windows = encode_corpus(chosen, tokenizer, label_column=column, label2id=target.index)
+                for method, start in (("mapping_head_tuned", head), ("full_finetune", FreshHead(fresh))):
+                    runs[method].append(
+                        tuned_accuracy(
+                            tune_from,
+                            start,
+                            target,
+                            windows,
+                            test_windows,
+                            len(test),
+                            test_gold,
+                            seed,
+                            tune_steps(k),
+                            dtype,
+                        )
+                    )
             print(
                 f"{target_name} k={k} seed={seed}: " + ", ".join(f"{m} {v[-1]:.2f}" for m, v in runs.items() if v),
                 flush=True,
@@ -77,7 +149,7 @@ def plot(stts: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    for method in ("mapping_head", "fresh_head"):
+    for method in ("mapping_head", "fresh_head", "mapping_head_tuned", "full_finetune"):
         ks = [int(k) for k, r in stts.items() if method in r]
         if not ks:
             continue
@@ -100,6 +172,7 @@ def main() -> None:
     parser.add_argument("--source-model", default=str(REPO / "runs/benchmark_pos_en_de/model"))
     parser.add_argument("--ks", default="0,10,50,100,200,799")
     parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--tune-ks", default="10,100", help="k values at which the encoder is also tuned (slow on CPU)")
     parser.add_argument("--out", default=str(REPO / "benchmarks/results/label_mapping.json"))
     args = parser.parse_args()
     model, tokenizer, _ = load_tagger(args.source_model)
@@ -115,6 +188,8 @@ def main() -> None:
         [int(k) for k in args.ks.split(",")],
         seeds,
         dtype,
+        tune_from=args.source_model,
+        tune_ks=[int(k) for k in args.tune_ks.split(",") if k],
     )
     ptb = curve(model, tokenizer, "ptb", "xpos", "ud:en_ewt:dev", "ud:en_ewt:test", [0, 50, 200], seeds, dtype)
     out = Path(args.out)
@@ -126,7 +201,7 @@ def main() -> None:
         **run_record("python benchmarks/label_mapping.py " + " ".join(sys.argv[1:])),
     }
     for k in ("0", "10", "50", "100", "200", "799"):
-        for method in ("mapping_head", "fresh_head"):
+        for method in ("mapping_head", "fresh_head", "mapping_head_tuned", "full_finetune"):
             if k in stts and method in stts[k]:
                 result[f"stts_k{k}_{method}"] = round(stts[k][method]["mean"], 2)
     out.parent.mkdir(parents=True, exist_ok=True)

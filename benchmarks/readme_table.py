@@ -50,6 +50,7 @@ ROWS = {
         ("Dependency parser, English EWT test LAS", "ewt_test_las", "{:.2f}", ""),
         ("Aspect term extraction, SemEval-2014 restaurants test, span F1 (3 seeds)", "semeval14_ate_f1", "{:.2f}", ""),
     ],
+    "label_mapping.json": [],
 }
 TARGETS = {"plain": "", "relational": ">= 86.0, >= plain + 2.0", "relational+lexicon": ">= 86.0"}
 
@@ -77,6 +78,24 @@ def table() -> str:
             value = f"{sst['mean']:.2f} ± {sst['std']:.2f} / {imdb['mean']:.2f} ± {imdb['std']:.2f}"
             label = f"Food → Movie accuracy SST-2 test / IMDb, {method} (fine-tuned, 3 seeds)"
             lines.append(f"| {label} | {value} | {TARGETS.get(method, '')} | {where} |")
+        for tag_set, corpus in (("stts", "German GSD test"), ("ptb", "English EWT test")):
+            curve = data.get(tag_set) if name == "label_mapping.json" else None
+            for method in ("mapping_head", "fresh_head", "mapping_head_tuned", "full_finetune") if curve else ():
+                ks = [k for k, r in curve.items() if method in r]
+                if not ks:
+                    continue
+                value = " / ".join(f"{curve[k][method]['mean']:.2f} ± {curve[k][method]['std']:.2f}" for k in ks)
+                label = f"{tag_set.upper()} accuracy, {corpus}, {method.replace('_', ' ')}, k = {' / '.join(ks)}"
+                target = ">= 93.0 at k = 100" if (tag_set, method) == ("stts", "mapping_head") else ""
+                lines.append(f"| {label} | {value} | {target} | {where} |")
+        if "blitzer" in data:
+            b = data["blitzer"]
+            for method, avg in b["average"].items():
+                worst = min(b["pairs"][method].items(), key=lambda kv: kv[1])
+                value = f"{avg:.2f} (lowest pair {worst[0]} {worst[1]:.2f})"
+                target = ">= 85" if method == b["best_method"] else ""
+                label = f"Amazon (Blitzer) 12-pair average accuracy, frozen encoder, {method.replace('_', ' ')}"
+                lines.append(f"| {label} | {value} | {target} | {where} |")
         if "lexicon" in data:
             lex = data["lexicon"]
             value = (

@@ -3,9 +3,9 @@
     python benchmarks/relational.py
 
 Runs (or reuses, when its metrics.json exists) recipes/parser_ewt.py, recipes/aspect_terms.py
-for 3 seeds and recipes/sentiment_food_to_movie.py (plain / relational / relational+lexicon,
-3 seeds, relation ablation), then writes benchmarks/results/relational.json (mean and sample
-standard deviation over seeds).
+for 3 seeds, recipes/sentiment_food_to_movie.py (plain / relational / relational+lexicon,
+3 seeds, relation ablation) and recipes/sentiment_blitzer.py (the 12 Amazon pairs), then writes
+benchmarks/results/relational.json (mean and sample standard deviation over seeds).
 """
 
 from __future__ import annotations
@@ -98,6 +98,17 @@ def main() -> None:
             for k in ("precision_at_k", "polarity_accuracy", "extracted", "topics")
         }
         result["pseudo_labels"] = mean_std(per_seed[f"relational+lexicon/seed{s}"]["pseudo_labels"] for s in seeds)
+    blitzer = metrics_of("sentiment_blitzer", runs / "sentiment_blitzer", "sentiment_blitzer.yaml")
+    best = blitzer["best_method"]
+    result["blitzer"] = {
+        "average": {m: round(v, 2) for m, v in blitzer["average"].items()},
+        "pairs": blitzer["pairs"],
+        "in_domain_cv": blitzer["in_domain_cv"],
+        "best_method": best,
+        "config": blitzer["config"],
+    }
+    result["blitzer_avg"] = round(blitzer["average"][best], 2)
+    result["blitzer_avg_source_only"] = round(blitzer["average"]["source_only"], 2)
     result.update(run_record("python benchmarks/relational.py " + " ".join(sys.argv[1:])))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")

@@ -16,15 +16,13 @@ re-estimate its prior and the adjusted predictions are scored.
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from xdomain_nlp.data import cache_dir, load_corpus
-from xdomain_nlp.encoders import embed_texts, load_encoder, load_tokenizer
+from xdomain_nlp.encoders.corpus_embeddings import CorpusEmbedder
 from xdomain_nlp.shift import (
     BBSE,
     ESTIMATORS,
@@ -34,7 +32,7 @@ from xdomain_nlp.shift import (
     check_negative_transfer,
     resample_to_priors,
 )
-from xdomain_nlp.training import inference_dtype, parse_recipe_args, run_record, write_json
+from xdomain_nlp.training import parse_recipe_args, run_record, write_json
 
 DEFAULTS = {
     "model": "embedded:multilingual-e5-small",
@@ -60,42 +58,11 @@ DEFAULTS = {
 }
 
 
-def model_identity(model: str) -> str:
-    """The model name, plus size and time of its weights when it is a local directory (which can change)."""
-    weights = Path(model) / "model.safetensors"
-    if weights.is_file():
-        stat = weights.stat()
-        return f"{Path(model).resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
-    return model
-
-
-def embed_corpus(spec: str, model: str, load_model) -> tuple[np.ndarray, np.ndarray]:
-    """Frozen sentence embeddings of a labelled corpus, cached per (model, corpus text)."""
-    data = load_corpus(spec)
-    texts, labels = data["text"], np.asarray(data["label"])
-    digest = hashlib.sha1(f"{model_identity(model)}|query: |mean|v2|".encode())
-    digest.update("\n".join(texts).encode())
-    path = cache_dir() / "embeddings" / f"{spec.replace(':', '_').replace('/', '_')}-{digest.hexdigest()[:16]}.npy"
-    if path.is_file():
-        return np.load(path), labels
-    encoder, tokenizer = load_model()
-    x = embed_texts(model, texts, encoder=encoder, tokenizer=tokenizer, autocast_dtype=inference_dtype("cpu"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.save(path, x)
-    return x, labels
-
-
 def load_sets(cfg: dict, specs: dict[str, list[str]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    loaded = []
-
-    def load_model():  # only when some corpus is not cached yet
-        if not loaded:
-            loaded.append((load_encoder(cfg["model"]), load_tokenizer(cfg["model"])))
-        return loaded[0]
-
+    embed = CorpusEmbedder(cfg["model"])
     out = {}
     for name, parts in specs.items():
-        pairs = [embed_corpus(spec, cfg["model"], load_model) for spec in parts]
+        pairs = [embed(spec) for spec in parts]
         out[name] = (np.concatenate([x for x, _ in pairs]), np.concatenate([y for _, y in pairs]))
         print(f"{name}: {len(out[name][1])} sentences from {', '.join(parts)}")
     return out

@@ -16,14 +16,23 @@ import random
 import shutil
 from pathlib import Path
 
-import numpy as np
 import torch
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from transformers import get_linear_schedule_with_warmup
 
 from xdomain_nlp.data import load_corpus
-from xdomain_nlp.labelspace import MappingHead, MappingPrior, load_tagset, train_head
+from xdomain_nlp.labelspace import fit_mapping_head, load_tagset, sample_sentences
 from xdomain_nlp.labelspace.features import word_features
-from xdomain_nlp.tagging import load_tagger
-from xdomain_nlp.training import inference_dtype, parse_recipe_args, run_record, tagging_report, write_json
+from xdomain_nlp.tagging import TokenTagger, collate_windows, encode_corpus, load_tagger
+from xdomain_nlp.training import (
+    inference_dtype,
+    parse_recipe_args,
+    run_record,
+    tagging_report,
+    transfer_param_groups,
+    write_json,
+)
 
 DEFAULTS = {
     "source_model": "runs/pos_en_de/model",  # a tagger saved by recipes/pos_en_de.py
@@ -40,24 +49,64 @@ DEFAULTS = {
     "epochs": 60,  # passes over the k sentences' words (the head is small; states are cached)
     "lr": 5.0e-3,
     "weight_decay": 1.0e-2,
+    "tune_steps": 0,  # > 0: then tune encoder + head together for this many steps (0 = frozen encoder)
+    "tune_batch_size": 16,  # sentences (windows) per tuning step
+    "tune_lr": 2.0e-4,  # top encoder layer; lower layers get tune_lr * layer_decay**depth
+    "tune_head_lr": 1.0e-3,  # mapping head and source classifier
+    "layer_decay": 0.9,
+    "tune_precision": "auto",  # auto = bf16 autocast where the hardware has it (AVX512-BF16, AMX, GPU); or no
     "output_dir": "runs/custom_tagset",
     "infer_precision": "auto",
 }
 
 
-def sample_sentences(n: int, k: int, seed: int) -> list[int]:
-    """k sentence indices out of n, the same for the same seed (k = -1 or k >= n: all)."""
-    if k < 0 or k >= n:
-        return list(range(n))
-    return sorted(random.Random(seed).sample(range(n), k))
+def tune_encoder(
+    model: TokenTagger,
+    windows: list,
+    *,
+    pad_id: int,
+    tag_set: str | None,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    head_lr: float,
+    layer_decay: float = 0.9,
+    seed: int = 0,
+    precision: str = "auto",
+) -> TokenTagger:
+    """Tune encoder and heads on labelled target windows; ``tag_set`` picks the head that is scored.
 
-
-def soft_cooccurrence(source_logits: torch.Tensor, target_ids: torch.Tensor, n_target: int) -> np.ndarray:
-    """Expected counts [source, target] of the tagger's source distribution against gold targets."""
-    probs = source_logits.softmax(-1)
-    counts = torch.zeros(probs.shape[1], n_target)
-    counts.index_add_(1, target_ids, probs.T)
-    return counts.numpy()
+    Word embeddings stay frozen (they hold the target language's pieces where pretraining put
+    them); batches cycle through reshuffled windows, so k smaller than a batch still works.
+    ``precision="auto"`` trains under bf16 autocast where the device runs bf16 natively.
+    """
+    if precision == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        precision = "bf16" if inference_dtype(device) == torch.bfloat16 else "no"
+    accelerator = Accelerator(mixed_precision=precision)
+    set_seed(seed)
+    groups = transfer_param_groups(model, lr=lr, head_lr=head_lr, layer_decay=layer_decay)
+    optimizer = torch.optim.AdamW(groups, lr=lr)
+    scheduler = get_linear_schedule_with_warmup(optimizer, steps // 10, steps)
+    model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
+    rng = random.Random(seed)
+    queue: list[int] = []
+    model.train()
+    for _ in range(steps):
+        while len(queue) < batch_size:
+            queue += rng.sample(range(len(windows)), len(windows))
+        batch, queue = [windows[i] for i in queue[:batch_size]], queue[batch_size:]
+        tensors = {k: v.to(accelerator.device) for k, v in collate_windows(batch, pad_id).items()}
+        with accelerator.autocast():
+            logits = model(tensors["input_ids"], tensors["attention_mask"], tensors["word_index"], tag_set=tag_set)
+        loss = torch.nn.functional.cross_entropy(logits.float(), tensors["labels"])
+        accelerator.backward(loss)
+        accelerator.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad()
+    model.eval()
+    return accelerator.unwrap_model(model)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -70,48 +119,56 @@ def main(argv: list[str] | None = None) -> dict:
     target = load_tagset(cfg["target_tag_set"])
     dtype = inference_dtype("cpu", cfg["infer_precision"])
 
-    # 2. The k target sentences, encoded once by the frozen tagger.
+    # 2. The k target sentences; 3. the prior (declared table + extra annotated corpora + the k
+    # sentences against the tagger's predictions); 4. the head, at the prior for k = 0, then fitted
+    # on the k sentences' words on the frozen encoder.
     pool = load_corpus(cfg["train"])
     chosen = sample_sentences(len(pool), cfg["k"], cfg["seed"])
     train = pool.select(chosen)
     layers = tuple(cfg["feature_layers"])
-    feats = word_features(model, tokenizer, train, autocast_dtype=dtype, layers=layers)
-    target_ids = torch.tensor(
-        [
-            target.id(t, f"{cfg['train']}: {sid}")
-            for sid, tags in zip(train["sent_id"], train[cfg["target_column"]])
-            for t in tags
-        ],
-        dtype=torch.long,
-    )
-
-    # 3. The prior: declared table + extra annotated corpora + the k sentences against predictions.
     corpora = [(load_corpus(spec), cfg["source_column"], cfg["target_column"], spec) for spec in cfg["prior_corpora"]]
-    counts = np.zeros((len(source), len(target)))
-    if corpora or source.name in target.maps_from:
-        counts += MappingPrior.estimate(source, target, corpora, declared_weight=cfg["declared_weight"]).counts
-    counts += soft_cooccurrence(feats.source_logits, target_ids, len(target))
-    prior = MappingPrior(source, target, counts)
+    head, prior, _ = fit_mapping_head(
+        model,
+        tokenizer,
+        train,
+        source,
+        target,
+        target_column=cfg["target_column"],
+        where=cfg["train"],
+        prior_corpora=corpora,
+        declared_weight=cfg["declared_weight"],
+        feature_layers=layers,
+        epochs=cfg["epochs"],
+        lr=cfg["lr"],
+        weight_decay=cfg["weight_decay"],
+        seed=cfg["seed"],
+        autocast_dtype=dtype,
+    )
     unreachable = prior.unreachable()
     if unreachable:
         print(
             f"unreachable target tags (no source tag leads there; only target examples can teach them): {unreachable}"
         )
 
-    # 4. The head: the prior at k = 0, then fitted on the k sentences' words.
-    head = MappingHead(model.hf.config.hidden_size, prior.conditional(), feature_layers=layers)
-    train_head(
-        head,
-        (feats.states, feats.source_logits),
-        target_ids,
-        epochs=cfg["epochs"],
-        lr=cfg["lr"],
-        weight_decay=cfg["weight_decay"],
-        seed=cfg["seed"],
-    )
+    # 5. Optionally tune the encoder with the head (the head already predicts well, so few steps).
     model.add_mapping_head(target, head)
+    if cfg["tune_steps"] > 0 and len(chosen) > 0:
+        windows = encode_corpus(train, tokenizer, label_column=cfg["target_column"], label2id=target.index)
+        model = tune_encoder(
+            model,
+            windows,
+            pad_id=tokenizer.pad_token_id,
+            tag_set=target.name,
+            steps=cfg["tune_steps"],
+            batch_size=cfg["tune_batch_size"],
+            lr=cfg["tune_lr"],
+            head_lr=cfg["tune_head_lr"],
+            layer_decay=cfg["layer_decay"],
+            seed=cfg["seed"],
+            precision=cfg["tune_precision"],
+        )
 
-    # 5. Score on held-out target data and save the model with its new tag set.
+    # 6. Score on held-out target data and save the model with its new tag set.
     results = {}
     for spec in cfg["eval"]:
         corpus = load_corpus(spec)

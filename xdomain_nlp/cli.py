@@ -139,6 +139,56 @@ def _push(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mapping_estimate(args: argparse.Namespace) -> int:
+    from xdomain_nlp.data import load_corpus
+    from xdomain_nlp.labelspace import MappingPrior, load_tagset
+
+    source, target = load_tagset(args.source), load_tagset(args.target)
+    corpora = [(load_corpus(spec), args.source_column, args.target_column, spec) for spec in args.corpus]
+    prior = MappingPrior.estimate(source, target, corpora, declared_weight=args.declared_weight)
+    for tag, pairs in prior.top_pairs(args.top).items():
+        print(f"{tag:>8} -> " + ", ".join(f"{t} {p:.3f}" for t, p in pairs))
+    unreachable = prior.unreachable()
+    print(f"unreachable {target.name} tags ({len(unreachable)}): {' '.join(unreachable) or '-'}")
+    if args.out:
+        from pathlib import Path
+
+        Path(args.out).write_text(json.dumps({**prior.to_dict(), "unreachable": unreachable}, indent=2))
+        print(f"wrote {args.out}")
+    return 0
+
+
+def _mapping_train(args: argparse.Namespace) -> int:
+    import shutil
+    from pathlib import Path
+
+    from xdomain_nlp.data import load_corpus
+    from xdomain_nlp.labelspace import fit_mapping_head, load_tagset, sample_sentences
+    from xdomain_nlp.tagging import load_tagger
+    from xdomain_nlp.training import inference_dtype
+
+    model, tokenizer, meta = load_tagger(args.model_dir)
+    source, target = load_tagset(meta.get("tag_set", "upos")), load_tagset(args.tag_set)
+    pool = load_corpus(args.train)
+    train = pool.select(sample_sentences(len(pool), args.k, args.seed))
+    dtype = inference_dtype("cpu")
+    head, prior, _ = fit_mapping_head(
+        model, tokenizer, train, source, target, target_column=args.column, where=args.train, seed=args.seed,
+        autocast_dtype=dtype,
+    )  # fmt: skip
+    print(f"{target.name}: head fitted on {len(train)} sentences of {args.train}")
+    if prior.unreachable():
+        print(f"unreachable {target.name} tags (need target examples): {' '.join(prior.unreachable())}")
+    model.add_mapping_head(target, head)
+    out = Path(args.out)
+    if out.exists():
+        shutil.rmtree(out)
+    kept = {k: v for k, v in meta.items() if k not in ("task", "labels", "tag_set", "mapping_heads")}
+    model.save(out, tokenizer, kept)
+    print(f"saved {out} (tag sets: {', '.join(model.available_tag_sets)})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xdomain-nlp", description="Transfer learning across languages and domains.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -186,6 +236,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=DEFAULT_MODEL, help="encoder for the domain classifier; 'none' to skip it")
     p.add_argument("--max-embed", type=int, default=2000, help="sentences per side embedded for the classifier")
     p.set_defaults(func=_diagnose)
+
+    mapping = sub.add_parser("mapping", help="label-space mapping: estimate a tag-set prior, add a tag set to a tagger")
+    msub = mapping.add_subparsers(dest="mapping_command", required=True)
+    p = msub.add_parser("estimate", help="P(target tag | source tag) from corpora and declared tables")
+    p.add_argument("source", help="source tag set: upos, ptb, stts or a YAML/JSON tag-set file")
+    p.add_argument("target", help="target tag set (same choices)")
+    p.add_argument("--corpus", nargs="*", default=[], help="corpora annotated with both tag sets (ud:de_gsd:dev)")
+    p.add_argument("--source-column", default="upos")
+    p.add_argument("--target-column", default="xpos")
+    p.add_argument("--declared-weight", type=float, default=1.0, help="pseudo-counts per declared pair")
+    p.add_argument("--top", type=int, default=3, help="target tags listed per source tag")
+    p.add_argument("--out", help="write the prior (counts, tag sets, unreachable tags) as JSON here")
+    p.set_defaults(func=_mapping_estimate)
+    p = msub.add_parser("train", help="add a tag set to a saved tagger through a mapping head (frozen encoder)")
+    p.add_argument("model_dir", help="a saved tagger (directory or Hub id)")
+    p.add_argument("tag_set", help="upos, ptb, stts or a YAML/JSON tag-set file")
+    p.add_argument("--train", required=True, help="corpus with target tags (ud:de_gsd:dev or a CoNLL-U file)")
+    p.add_argument("--column", default="xpos", help="column holding the target tags")
+    p.add_argument("--k", type=int, default=-1, help="labelled sentences drawn from --train (-1 = all, 0 = prior only)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="where to save the tagger with its new tag set")
+    p.set_defaults(func=_mapping_train)
 
     p = sub.add_parser("push", help="publish a saved model to the Hugging Face Hub with a model card")
     p.add_argument("model_dir")

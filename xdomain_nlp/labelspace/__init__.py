@@ -1,5 +1,6 @@
 """Label spaces: tag sets (UPOS, PTB, STTS, user files, BIO spans), mapping priors, mapping heads."""
 
+from xdomain_nlp.labelspace.fit import fit_mapping_head, sample_sentences, soft_cooccurrence, target_ids
 from xdomain_nlp.labelspace.heads import MappingHead, train_head
 from xdomain_nlp.labelspace.mapping import MappingPrior, cooccurrence, declared_matrix
 from xdomain_nlp.labelspace.tagsets import (
@@ -25,6 +26,10 @@ __all__ = [
     "UnknownTagError",
     "cooccurrence",
     "declared_matrix",
+    "fit_mapping_head",
     "load_tagset",
+    "sample_sentences",
+    "soft_cooccurrence",
+    "target_ids",
     "train_head",
 ]

@@ -37,7 +37,8 @@ def cooccurrence(
 
 
 def declared_matrix(source: TagSet, target: TagSet) -> np.ndarray:
-    """0/1 matrix ``[s, t]`` from the target set's declared ``maps_from[source.name]`` table."""
+    """Matrix ``[s, t]`` from the target set's declared ``maps_from[source.name]`` table: 1 per
+    declared pair, 2 for the declared default reading of ``s`` (``defaults_from``), else 0."""
     table = target.maps_from.get(source.name)
     if table is None:
         raise KeyError(f"tag set {target.name!r} declares no mapping from {source.name!r}")
@@ -45,6 +46,8 @@ def declared_matrix(source: TagSet, target: TagSet) -> np.ndarray:
     for t, sources in table.items():
         for s in sources:
             matrix[source.id(s, f"{target.name} maps_from.{source.name}.{t}"), target.index[t]] = 1
+    for s, t in target.defaults_from.get(source.name, {}).items():
+        matrix[source.id(s, f"{target.name} defaults_from.{source.name}"), target.index[t]] = 2
     return matrix
 
 

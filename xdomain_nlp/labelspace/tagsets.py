@@ -64,6 +64,18 @@ STTS_FROM_UPOS = {
     "VVINF": ["VERB"], "VVIZU": ["VERB"], "VVPP": ["VERB"], "XY": ["X", "SYM"],
 }  # fmt: skip
 
+# The reading a linguist picks when only the UPOS tag is known (the prior's tie-break at k = 0).
+STTS_DEFAULT_FROM_UPOS = {
+    "ADJ": "ADJA", "ADP": "APPR", "ADV": "ADV", "AUX": "VAFIN", "CCONJ": "KON", "DET": "ART", "INTJ": "ITJ",
+    "NOUN": "NN", "NUM": "CARD", "PART": "PTKNEG", "PRON": "PPER", "PROPN": "NE", "PUNCT": "$.",
+    "SCONJ": "KOUS", "SYM": "XY", "VERB": "VVFIN", "X": "FM",
+}  # fmt: skip
+PTB_DEFAULT_FROM_UPOS = {
+    "ADJ": "JJ", "ADP": "IN", "ADV": "RB", "AUX": "VBZ", "CCONJ": "CC", "DET": "DT", "INTJ": "UH",
+    "NOUN": "NN", "NUM": "CD", "PART": "TO", "PRON": "PRP", "PROPN": "NNP", "PUNCT": ".", "SCONJ": "IN",
+    "SYM": "SYM", "VERB": "VB", "X": "FW",
+}  # fmt: skip
+
 
 class UnknownTagError(ValueError):
     """A tag is not in the tag set and no fallback is declared."""
@@ -84,6 +96,8 @@ class TagSet:
     # Declared relation to another tag set: {"upos": {"NN": ["NOUN"], ...}} (this tag -> its source tags).
     maps_from: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     fallback: str | None = None
+    # Optional default reading per source tag: {"upos": {"NOUN": "NN", ...}} (one of its maps_from targets).
+    defaults_from: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.kind not in ("token", "bio"):
@@ -126,13 +140,23 @@ class TagSet:
             "descriptions": self.descriptions,
             "maps_from": self.maps_from,
             "fallback": self.fallback,
+            "defaults_from": self.defaults_from,
         }
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "tag set") -> TagSet:
         if not isinstance(data, dict):
             raise TagSetError(f"{source}: expected a mapping, got {type(data).__name__}")
-        unknown = set(data) - {"name", "kind", "tags", "types", "descriptions", "maps_from", "fallback"}
+        unknown = set(data) - {
+            "name",
+            "kind",
+            "tags",
+            "types",
+            "descriptions",
+            "maps_from",
+            "fallback",
+            "defaults_from",
+        }
         if unknown:
             raise TagSetError(f"{source}: unknown fields {sorted(unknown)}")
         if "name" not in data:
@@ -151,9 +175,19 @@ class TagSet:
             if not isinstance(table, dict):
                 raise TagSetError(f"{source}: maps_from.{other} must map tags to lists of {other} tags")
             maps_from[other] = {str(k): [str(x) for x in (v if isinstance(v, list) else [v])] for k, v in table.items()}
+        defaults_from = {}
+        for other, table in (data.get("defaults_from") or {}).items():
+            if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+                raise TagSetError(f"{source}: defaults_from.{other} must map each {other} tag to one tag of this set")
+            defaults_from[other] = {str(k): v for k, v in table.items()}
         if kind == "bio" and "types" in data:
             tagset = cls.bio(
-                data["name"], names, descriptions=descriptions, maps_from=maps_from, fallback=data.get("fallback")
+                data["name"],
+                names,
+                descriptions=descriptions,
+                maps_from=maps_from,
+                fallback=data.get("fallback"),
+                defaults_from=defaults_from,
             )
         else:
             tagset = cls(
@@ -163,11 +197,17 @@ class TagSet:
                 descriptions=descriptions,
                 maps_from=maps_from,
                 fallback=data.get("fallback"),
+                defaults_from=defaults_from,
             )
         for other, table in tagset.maps_from.items():
             strays = sorted(set(table) - set(tagset.tags))
             if strays:
                 raise TagSetError(f"{source}: maps_from.{other} names tags not in the set: {strays}")
+        for other, table in tagset.defaults_from.items():
+            declared = tagset.maps_from.get(other, {})
+            wrong = sorted(f"{s}->{t}" for s, t in table.items() if s not in declared.get(t, []))
+            if wrong:
+                raise TagSetError(f"{source}: defaults_from.{other} pairs not declared in maps_from.{other}: {wrong}")
         return tagset
 
 
@@ -189,6 +229,13 @@ def load_tagset(spec: str | Path) -> TagSet:
 
 BUILTIN = {
     "upos": lambda: TagSet("upos", list(UPOS_TAGS)),
-    "ptb": lambda: TagSet("ptb", list(PTB_TAGS), maps_from={"upos": dict(PTB_FROM_UPOS)}),
-    "stts": lambda: TagSet("stts", list(STTS_TAGS), maps_from={"upos": dict(STTS_FROM_UPOS)}),
+    "ptb": lambda: TagSet(
+        "ptb", list(PTB_TAGS), maps_from={"upos": dict(PTB_FROM_UPOS)}, defaults_from={"upos": PTB_DEFAULT_FROM_UPOS}
+    ),
+    "stts": lambda: TagSet(
+        "stts",
+        list(STTS_TAGS),
+        maps_from={"upos": dict(STTS_FROM_UPOS)},
+        defaults_from={"upos": STTS_DEFAULT_FROM_UPOS},
+    ),
 }

@@ -1,0 +1,131 @@
+"""Adding a tag set to a trained tagger: the library step, the CLI, and encoder tuning (recipe)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from xdomain_nlp.cli import main as cli
+from xdomain_nlp.data import load_corpus
+from xdomain_nlp.labelspace import (
+    TagSetError,
+    declared_matrix,
+    fit_mapping_head,
+    load_tagset,
+    sample_sentences,
+    target_ids,
+)
+from xdomain_nlp.tagging import encode_corpus, load_tagger, predict_windows
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_sample_sentences_is_seeded_and_bounded():
+    assert sample_sentences(10, 3, 0) == sample_sentences(10, 3, 0)
+    assert sample_sentences(10, 3, 0) != sample_sentences(10, 3, 1)
+    assert sample_sentences(10, -1, 0) == list(range(10)) == sample_sentences(10, 50, 0)
+    assert sample_sentences(10, 0, 0) == []
+
+
+def test_target_ids_name_the_sentence_of_an_unknown_tag(data_dir):
+    gsd = load_corpus("ud:de_gsd:dev").select(range(3))
+    ptb = load_tagset("ptb")  # German STTS tags are not Penn tags
+    with pytest.raises(ValueError, match=r"ud:de_gsd:dev: .*word \d+"):
+        target_ids(gsd, ptb, "xpos", "ud:de_gsd:dev")
+    with pytest.raises(KeyError, match="no column 'stts'"):
+        target_ids(gsd, load_tagset("stts"), "stts", "ud:de_gsd:dev")
+
+
+def test_fit_mapping_head_with_and_without_examples(tiny_tagger):
+    model, tokenizer, _ = load_tagger(tiny_tagger)
+    upos, stts = load_tagset("upos"), load_tagset("stts")
+    gsd = load_corpus("ud:de_gsd:dev")
+    empty = gsd.select([])
+    head0, prior0, _ = fit_mapping_head(model, tokenizer, empty, upos, stts, target_column="xpos")
+    assert np.array_equal(prior0.counts, declared_matrix(upos, stts))  # the declared table only
+    cond = prior0.conditional()
+    for s, t in (("NOUN", "NN"), ("VERB", "VVFIN"), ("DET", "ART")):  # ties broken by the declared default
+        assert stts.tags[cond[upos.index[s]].argmax()] == t
+    train = gsd.select(sample_sentences(len(gsd), 20, 0))
+    head, prior, feats = fit_mapping_head(model, tokenizer, train, upos, stts, target_column="xpos", epochs=30)
+    # The k sentences add one expected count per word to the declared pairs.
+    assert prior.counts.sum() == pytest.approx(prior0.counts.sum() + feats.states.shape[0], rel=1e-4)
+    gold = target_ids(train, stts, "xpos", "train")
+    with torch.no_grad():
+        fitted = (head(feats.states, feats.source_logits).argmax(-1) == gold).float().mean()
+        at_prior = (head0(feats.states, feats.source_logits).argmax(-1) == gold).float().mean()
+    assert fitted > at_prior  # the k sentences taught it something the table could not
+
+
+def test_cli_mapping_estimate_reports_prior_and_unreachable(data_dir, tmp_path, capsys):
+    out = tmp_path / "prior.json"
+    assert cli(["mapping", "estimate", "upos", "stts", "--corpus", "ud:de_gsd:dev", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "NOUN -> NN" in printed and "unreachable stts tags" in printed
+    saved = json.loads(out.read_text())
+    assert saved["source"]["name"] == "upos" and saved["target"]["name"] == "stts"
+    assert len(saved["counts"]) == 17 and len(saved["counts"][0]) == len(load_tagset("stts"))
+
+
+def test_cli_mapping_train_adds_a_tag_set(tiny_tagger, tmp_path, capsys):
+    out = tmp_path / "with_stts"
+    args = ["mapping", "train", str(tiny_tagger), "stts", "--train", "ud:de_gsd:dev", "--k", "10", "--out", str(out)]
+    assert cli(args) == 0
+    assert "tag sets: upos, stts" in capsys.readouterr().out
+    model, tokenizer, _ = load_tagger(out)
+    gsd = load_corpus("ud:de_gsd:test").select(range(4))
+    windows = encode_corpus(gsd, tokenizer, label_column=None, label2id=None)
+    pred, _ = predict_windows(model, windows, len(gsd), pad_id=tokenizer.pad_token_id, tag_set="stts")
+    assert [len(p) for p in pred] == [len(w) for w in gsd["words"]]
+
+
+def test_recipe_tunes_encoder_with_the_head_and_keeps_embeddings(tiny_tagger, tmp_path):
+    """custom_tagset.py with tune_steps: encoder layers move, word embeddings do not, the model saves."""
+    out = tmp_path / "run"
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "recipes/custom_tagset.py"),
+            "--config",
+            str(REPO / "recipes/configs/custom_tagset_stts.yaml"),
+            f"source_model={tiny_tagger}",
+            "k=8",
+            "tune_steps=4",
+            "tune_batch_size=4",
+            "eval=[]",
+            f"output_dir={out}",
+        ],
+        check=True,
+    )
+    before, _, _ = load_tagger(tiny_tagger)
+    after, _, meta = load_tagger(out / "model")
+    assert after.available_tag_sets == ["upos", "stts"]
+    emb = "embeddings.word_embeddings.weight"
+    b, a = dict(before.encoder.named_parameters()), dict(after.encoder.named_parameters())
+    assert torch.equal(b[emb], a[emb])
+    top = "encoder.layer.11.attention.self.query.weight"
+    assert not torch.equal(b[top], a[top])
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["k_sentences"] == 8 and metrics["config"]["tune_steps"] == 4
+
+
+def test_declared_defaults_break_ties_and_are_checked(tmp_path):
+    path = tmp_path / "coarse.yaml"
+    path.write_text(
+        "name: coarse\ntags: [NOMINAL, NAME, OTHER]\n"
+        "maps_from:\n  upos:\n    NOMINAL: [NOUN, PROPN]\n    NAME: [PROPN]\n    OTHER: [ADJ]\n"
+        "defaults_from:\n  upos:\n    PROPN: NAME\n"
+    )
+    coarse, upos = load_tagset(path), load_tagset("upos")
+    matrix = declared_matrix(upos, coarse)
+    assert matrix[upos.index["PROPN"]].tolist() == [1, 2, 0] and matrix[upos.index["NOUN"]].tolist() == [1, 0, 0]
+    assert type(coarse).from_dict(coarse.to_dict()).defaults_from == {"upos": {"PROPN": "NAME"}}
+    path.write_text(path.read_text().replace("PROPN: NAME", "ADJ: NAME"))
+    with pytest.raises(TagSetError, match=r"defaults_from.upos pairs not declared in maps_from.upos: \['ADJ->NAME'\]"):
+        load_tagset(path)
