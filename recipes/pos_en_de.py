@@ -55,6 +55,10 @@ DEFAULTS = {
     "eval_each_epoch": [],  # also score these after every epoch (progress only; never used to pick a model)
     "label_column": "upos",
     "capitalise_prob": 0.0,  # upper-case the first letter of this share of lower-case training words
+    "reweight": "none",  # domain_classifier | kmm | kliep: weight each training sentence by p_target / p_source
+    "reweight_target": "",  # unlabelled target text for the weights (a corpus spec; its labels are never read)
+    "reweight_target_sample": 2000,  # target sentences drawn for the density ratio
+    "reweight_clip": 10.0,  # cap on a sentence weight (weights have mean 1); 0 = no cap
     "output_dir": "runs/pos_en_de",
     "seed": 42,
     "epochs": 2,
@@ -81,6 +85,13 @@ DEFAULTS = {
     "eval_max_tokens": 16384,  # padded tokens per inference batch
     "infer_precision": "auto",  # auto = bf16 where the CPU/GPU runs it natively (same accuracy, faster)
 }
+
+
+def with_word_weights(batch: dict, windows: list, sentence_weights: torch.Tensor | None) -> dict:
+    """Add each labelled word's sentence weight to a collated batch (no-op without weights)."""
+    if sentence_weights is not None:
+        batch["weights"] = torch.cat([sentence_weights[w.sentence].repeat(len(w.labels)) for w in windows])
+    return batch
 
 
 class POSTransferRecipe:
@@ -110,14 +121,16 @@ class POSTransferRecipe:
         # 2. Data: corpora are read and encoded once per process (cheap next to training).
         self.pieces = WordPieceCache(self.tokenizer)
         with acc.main_process_first():
-            _, self.train_windows = self.load_and_encode(cfg["train"], cfg["train_limit"], cfg["capitalise_prob"])
+            train, self.train_windows = self.load_and_encode(cfg["train"], cfg["train_limit"], cfg["capitalise_prob"])
+        # Instance re-weighting (frequency feature bias): one weight per training sentence.
+        weights = self.sentence_weights(train) if cfg["reweight"] != "none" else None
         self.sampler = LengthGroupedBatchSampler(
             [len(w.input_ids) for w in self.train_windows], cfg["batch_size"], seed=cfg["seed"]
         )
         loader = DataLoader(
             self.train_windows,
             batch_sampler=self.sampler,
-            collate_fn=lambda b: collate_windows(b, self.tokenizer.pad_token_id),
+            collate_fn=lambda b: with_word_weights(collate_windows(b, self.tokenizer.pad_token_id), b, weights),
             # The loader's own generator: starting an epoch (or a resumed one) must not draw from the
             # global RNG that dropout uses, or a resumed run would see different dropout masks.
             generator=torch.Generator().manual_seed(cfg["seed"]),
@@ -148,6 +161,37 @@ class POSTransferRecipe:
             self.averager = WeightAverager(acc.unwrap_model(self.model), start_step=start, every=cfg["average_every"])
             acc.register_for_checkpointing(self.averager)  # saved and restored with the run
         self.resume_if_possible()
+
+    def sentence_weights(self, train) -> torch.Tensor:
+        """Density-ratio weights p_target(x) / p_source(x) per training sentence, estimated on the
+        pretrained encoder's mean-pooled sentence embeddings (mean 1, clipped)."""
+        from xdomain_nlp.encoders import embed_texts
+        from xdomain_nlp.shift import ESTIMATORS
+
+        cfg = self.cfg
+        if cfg["reweight"] not in ESTIMATORS:
+            raise ValueError(f"reweight={cfg['reweight']!r}: choose none or one of {sorted(ESTIMATORS)}")
+        if not cfg["reweight_target"]:
+            raise ValueError("reweight needs reweight_target: unlabelled target text as a corpus spec")
+        target = load_corpus(cfg["reweight_target"])
+        if len(target) > cfg["reweight_target_sample"]:
+            target = target.shuffle(seed=cfg["seed"]).select(range(cfg["reweight_target_sample"]))
+        dtype = inference_dtype(self.accelerator.device, cfg["infer_precision"])
+
+        def embed(corpus):
+            texts = corpus["text"] if "text" in corpus.column_names else [" ".join(w) for w in corpus["words"]]
+            return embed_texts(cfg["model"], texts, autocast_dtype=dtype, device=str(self.accelerator.device))
+
+        kwargs = {"clip": cfg["reweight_clip"] or None, **({"seed": cfg["seed"]} if cfg["reweight"] != "kmm" else {})}
+        estimator = ESTIMATORS[cfg["reweight"]](**kwargs).fit(embed(train), embed(target))
+        self.reweighting = {
+            "method": cfg["reweight"],
+            "effective_sample_size": round(estimator.effective_sample_size_, 1),
+            "sentences": len(train),
+            "max_weight": round(float(estimator.weights_.max()), 3),
+        }
+        self.accelerator.print(f"instance weights: {self.reweighting}")
+        return torch.as_tensor(estimator.weights_, dtype=torch.float32)
 
     def load_and_encode(self, spec: str, limit: int = 0, capitalise: float = 0.0):
         """A corpus (its first ``limit`` sentences when set) and its encoder windows."""
@@ -209,7 +253,11 @@ class POSTransferRecipe:
             for batch in loader:
                 with acc.accumulate(self.model):
                     logits = self.model(batch["input_ids"], batch["attention_mask"], batch["word_index"])
-                    loss = torch.nn.functional.cross_entropy(logits.float(), batch["labels"])
+                    if "weights" in batch:  # each word counts as much as its sentence's weight
+                        losses = torch.nn.functional.cross_entropy(logits.float(), batch["labels"], reduction="none")
+                        loss = (losses * batch["weights"]).sum() / batch["weights"].sum().clamp_min(1e-8)
+                    else:
+                        loss = torch.nn.functional.cross_entropy(logits.float(), batch["labels"])
                     acc.backward(loss)
                     if acc.sync_gradients:
                         acc.clip_grad_norm_(self.model.parameters(), cfg["max_grad_norm"])
@@ -292,6 +340,7 @@ class POSTransferRecipe:
                     "run": run_record(),
                     "history": self.state.get("history", []),
                     "train_words_per_s": getattr(self, "train_words_per_s", None),
+                    "reweighting": getattr(self, "reweighting", None),
                 },
                 self.out / "metrics.json",
             )

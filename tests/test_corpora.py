@@ -97,3 +97,20 @@ def test_every_named_corpus_has_a_data_card():
 
     for corpus in CORPORA.values():
         assert (REPO / "data_cards" / corpus.card).is_file(), corpus.name
+
+
+def test_corpus_specs_filter_by_column_values(data_dir):
+    from datasets.utils.logging import disable_progress_bar
+
+    disable_progress_bar()
+    test = load_corpus("ud:en_ewt:test")
+    reviews = load_corpus("ud:en_ewt:test[genre=reviews,answers]")
+    others = load_corpus("ud:en_ewt:test[genre=email,newsgroup,weblog]")
+    assert set(reviews["genre"]) == {"reviews", "answers"}
+    assert len(reviews) + len(others) == len(test)
+    with pytest.raises(ValueError, match="not column=value"):
+        load_corpus("ud:en_ewt:test[genre]")
+    with pytest.raises(ValueError, match="has no column 'domain'"):
+        load_corpus("ud:en_ewt:test[domain=web]")
+    with pytest.raises(ValueError, match="no example of ud:en_ewt:test has genre in"):
+        load_corpus("ud:en_ewt:test[genre=poetry]")

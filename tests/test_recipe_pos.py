@@ -122,3 +122,43 @@ def test_runs_unchanged_under_accelerate_launch(tmp_path, e5_dir):
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["results"]["ud:en_pud:test"]["words"] > 0
     assert (tmp_path / "model/model.safetensors").is_file()
+
+
+def test_sentence_weights_reach_every_word_of_every_window(e5_dir):
+    from pos_en_de import with_word_weights
+
+    from xdomain_nlp.encoders import load_tokenizer
+    from xdomain_nlp.tagging import UPOS, collate_windows, encode_corpus
+
+    tokenizer = load_tokenizer(str(e5_dir))
+    corpus = load_corpus("ud:en_ewt:test").select(range(3))
+    label2id = {t: i for i, t in enumerate(UPOS)}
+    windows = encode_corpus(corpus, tokenizer, label_column="upos", label2id=label2id, max_length=16, overlap=4)
+    assert len(windows) > 3  # some sentence spans several windows
+    weights = torch.tensor([0.5, 2.0, 0.0])
+    batch = with_word_weights(collate_windows(windows, tokenizer.pad_token_id), windows, weights)
+    assert batch["weights"].shape == batch["labels"].shape
+    expected = [weights[w.sentence].item() for w in windows for _ in w.labels]
+    assert batch["weights"].tolist() == expected
+    assert sorted(set(expected)) == [0.0, 0.5, 2.0]
+    assert "weights" not in with_word_weights(collate_windows(windows, tokenizer.pad_token_id), windows, None)
+
+
+def test_instance_weights_from_target_text_enter_training(tmp_path, e5_dir):
+    """reweight=kliep: weights fitted between EWT email sentences and unlabelled review text."""
+    run(
+        tmp_path,
+        "epochs=1",
+        "eval=[]",
+        "train=ud:en_ewt:train[genre=email]",
+        "reweight=kliep",
+        "reweight_target=ud:en_ewt:dev[genre=reviews]",
+        "reweight_target_sample=64",
+    )
+    info = json.loads((tmp_path / "metrics.json").read_text())["reweighting"]
+    assert info["method"] == "kliep" and info["sentences"] == 32
+    assert 1.0 <= info["effective_sample_size"] <= 32.0 and info["max_weight"] >= 1.0
+    with pytest.raises(ValueError, match="reweight needs reweight_target"):
+        run(tmp_path / "bad", "epochs=1", "eval=[]", "reweight=kliep")
+    with pytest.raises(ValueError, match="choose none or one of"):
+        run(tmp_path / "bad2", "epochs=1", "eval=[]", "reweight=importance", "reweight_target=ud:en_ewt:dev")

@@ -362,8 +362,37 @@ READERS = {
 }
 
 
+def split_filters(spec: str) -> tuple[str, dict[str, set[str]]]:
+    """``ud:en_ewt:train[genre=email,weblog;...]`` -> the corpus part and ``{column: values}``."""
+    if not (spec.endswith("]") and "[" in spec):
+        return spec, {}
+    name, _, rest = spec[:-1].partition("[")
+    filters = {}
+    for item in rest.split(";"):
+        column, _, values = item.partition("=")
+        if not column or not values:
+            raise ValueError(f"{spec!r}: filter {item!r} is not column=value[,value]")
+        filters[column] = set(values.split(","))
+    return name, filters
+
+
+def apply_filters(data: datasets.Dataset, filters: dict[str, set[str]], name: str) -> datasets.Dataset:
+    """Keep the examples of corpus ``name`` whose ``column`` value is one of the given values."""
+    for column, values in filters.items():
+        if column not in data.column_names:
+            raise ValueError(f"{name} has no column {column!r} to filter on (it has {data.column_names})")
+        data = data.filter(lambda row, c=column, v=values: row[c] in v)
+        if len(data) == 0:
+            raise ValueError(f"no example of {name} has {column} in {sorted(values)}")
+    return data
+
+
 def load_corpus(spec: str) -> datasets.Dataset:
-    """Load ``name:split`` (``ud:en_ewt:train``, ``sentiment:yelp:all``) or a CoNLL-U file path."""
+    """Load ``name:split`` (``ud:en_ewt:train``, ``sentiment:yelp:all``) or a CoNLL-U file path,
+    optionally filtered by column values: ``ud:en_ewt:train[genre=email,weblog]``."""
+    spec, filters = split_filters(spec)
+    if filters:
+        return apply_filters(load_corpus(spec), filters, spec)
     if spec in CORPORA:
         raise ValueError(f"{spec!r} needs a split, e.g. {spec}:test")
     name, _, split = spec.rpartition(":")

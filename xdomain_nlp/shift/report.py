@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from xdomain_nlp.data import load_corpus  # noqa: E402
+from xdomain_nlp.data.corpora import apply_filters, load_corpus, split_filters  # noqa: E402
 from xdomain_nlp.data.sentiment import read_tab_labelled  # noqa: E402
 from xdomain_nlp.shift.diagnosis import Side, tokenize  # noqa: E402
 
@@ -20,25 +20,13 @@ def load_side(spec: str, label_column: str = "upos") -> Side:
     several joined with ``+``. Tagged corpora give labels per token, sentiment sets per sentence."""
     tokens, token_labels, example_labels, texts = [], [], [], []
     for part in spec.split("+"):
-        name, filters = part, {}
-        if part.endswith("]") and "[" in part:
-            name, _, rest = part[:-1].partition("[")
-            for item in rest.split(";"):
-                column, _, values = item.partition("=")
-                if not values:
-                    raise ValueError(f"{spec!r}: filter {item!r} is not column=value[,value]")
-                filters[column] = set(values.split(","))
+        name, filters = split_filters(part)
         path = Path(name)
         if path.is_file() and path.suffix not in (".conllu", ".conll"):
             data = read_tab_labelled(path)
         else:
             data = load_corpus(name)
-        for column, values in filters.items():
-            if column not in data.column_names:
-                raise ValueError(f"{spec!r}: {name} has no column {column!r} (it has {data.column_names})")
-            data = data.filter(lambda row, c=column, v=values: row[c] in v)
-            if len(data) == 0:
-                raise ValueError(f"{spec!r}: no example of {name} has {column} in {sorted(values)}")
+        data = apply_filters(data, filters, name)
         if "words" in data.column_names:
             tokens += [list(w) for w in data["words"]]
             texts += [" ".join(w) for w in data["words"]]
