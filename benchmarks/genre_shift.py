@@ -50,7 +50,7 @@ def run(method: str, seed: int, runs: Path) -> Path:
                 "--config",
                 str(REPO / "recipes/configs/pos_en_de.yaml"),
                 f"train={TRAIN}",
-                f"eval=[{TARGET_DEV}, {TARGET_TEST}, {SOURCE_TEST}]",
+                f'eval=["{TARGET_DEV}", "{TARGET_TEST}", "{SOURCE_TEST}"]',
                 f"reweight={method}",
                 f"reweight_target={TARGET_TEXT}",
                 "epochs=1",

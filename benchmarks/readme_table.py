@@ -73,6 +73,15 @@ def table() -> str:
                 gain = entry["gain_vs_none"]["sentiment:sst2:test"]["mean"]
                 value += f" ({gain:+.2f} vs none; guard flagged {entry['flagged_by_guard']}/3)"
             lines.append(f"| Food → Movie accuracy SST-2 test / IMDb, {method} | {value} | | {where} |")
+        for method, entry in data.get("ewt_genre_shift", {}).get("methods", {}).items():
+            t, b = entry["target"], entry["biased_words"]
+            value = f"{t['mean']:.2f} ± {t['std']:.2f} / {b['mean']:.2f} ± {b['std']:.2f}"
+            if "gain_vs_none" in entry:
+                gain = entry["gain_vs_none"]["target"]["mean"]
+                value += f" ({gain:+.2f} vs none; guard flagged {entry['flagged_by_guard']}/3)"
+            label = f"EWT genre shift → reviews+answers test UPOS / context-biased words, {method} (3 seeds)"
+            gwhere = f"`{data['ewt_genre_shift']['command']}` @ {data['ewt_genre_shift']['git_commit'][:10]}"
+            lines.append(f"| {label} | {value} | | {gwhere} |")
         for method, entry in data.get("sentiment", {}).items():
             sst, imdb = entry["sentiment:sst2:test"], entry["sentiment:imdb:all"]
             value = f"{sst['mean']:.2f} ± {sst['std']:.2f} / {imdb['mean']:.2f} ± {imdb['std']:.2f}"
