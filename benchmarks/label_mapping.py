@@ -13,6 +13,7 @@ learning-curve PNG.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 from pathlib import Path
@@ -31,6 +32,7 @@ from xdomain_nlp.labelspace import (  # noqa: E402
     load_tagset,
     sample_sentences,
     soft_cooccurrence,
+    target_ids,
     train_head,
 )
 from xdomain_nlp.labelspace.features import word_features  # noqa: E402
@@ -56,14 +58,16 @@ class FreshHead(torch.nn.Module):
         return self.linear(hidden.float())
 
 
-def tuned_accuracy(source_model, head, target, train_windows, test_windows, n_test, gold, seed, steps, dtype) -> float:
-    """Tune a fresh copy of the source tagger with ``head`` on the k windows; accuracy on the test words."""
-    model, tokenizer, _ = load_tagger(source_model)
+def tuned_accuracy(
+    source, pad_id, head, target, train_windows, test_windows, n_test, gold, seed, steps, dtype
+) -> float:
+    """Tune a copy of the ``source`` tagger with ``head`` on the k windows; accuracy on the test words."""
+    model = copy.deepcopy(source)
     model.add_mapping_head(target, head)
     model = tune_encoder(
         model,
         train_windows,
-        pad_id=tokenizer.pad_token_id,
+        pad_id=pad_id,
         tag_set=target.name,
         steps=steps,
         batch_size=DEFAULTS["tune_batch_size"],
@@ -72,9 +76,7 @@ def tuned_accuracy(source_model, head, target, train_windows, test_windows, n_te
         layer_decay=DEFAULTS["layer_decay"],
         seed=seed,
     )
-    pred, _ = predict_windows(
-        model, test_windows, n_test, pad_id=tokenizer.pad_token_id, autocast_dtype=dtype, tag_set=target.name
-    )
+    pred, _ = predict_windows(model, test_windows, n_test, pad_id=pad_id, autocast_dtype=dtype, tag_set=target.name)
     flat = torch.tensor([p for sent in pred for p in sent])
     return 100.0 * float((flat == gold).float().mean())
 
@@ -84,17 +86,15 @@ def tune_steps(k: int) -> int:
     return int(min(300, max(100, 3 * k)))
 
 
-def curve(
-    model, tokenizer, target_name, column, pool_spec, test_spec, ks, seeds, dtype, tune_from=None, tune_ks=()
-) -> dict:
+def curve(model, tokenizer, target_name, column, pool_spec, test_spec, ks, seeds, dtype, tune_ks=()) -> dict:
     source, target = load_tagset("upos"), load_tagset(target_name)
     pool, test = load_corpus(pool_spec), load_corpus(test_spec)
     pool_feats = word_features(model, tokenizer, pool, autocast_dtype=dtype, layers=LAYERS)
     test_feats = word_features(model, tokenizer, test, autocast_dtype=dtype, layers=LAYERS)
-    pool_gold = torch.tensor([target.id(t, pool_spec) for s in pool[column] for t in s])
-    test_gold = torch.tensor([target.id(t, test_spec) for s in test[column] for t in s])
+    pool_gold = target_ids(pool, target, column, pool_spec)
+    test_gold = target_ids(test, target, column, test_spec)
     declared = MappingPrior.estimate(source, target).counts
-    if tune_from:
+    if tune_ks:
         test_windows = encode_corpus(test, tokenizer, label_column=None, label2id=None)
     results: dict[str, dict] = {}
     for k in ks:
@@ -114,13 +114,14 @@ def curve(
                 fresh = train_head(torch.nn.Linear(x.shape[1], len(target)), (x,), y, seed=seed)
                 with torch.no_grad():
                     runs["fresh_head"].append(accuracy(fresh(test_feats.states), test_gold))
-            if k in tune_ks and tune_from:
+            if k in tune_ks:
                 chosen = pool.select(sample_sentences(len(pool), k, seed))
                 windows = encode_corpus(chosen, tokenizer, label_column=column, label2id=target.index)
                 for method, start in (("mapping_head_tuned", head), ("full_finetune", FreshHead(fresh))):
                     runs[method].append(
                         tuned_accuracy(
-                            tune_from,
+                            model,
+                            tokenizer.pad_token_id,
                             start,
                             target,
                             windows,
@@ -188,7 +189,6 @@ def main() -> None:
         [int(k) for k in args.ks.split(",")],
         seeds,
         dtype,
-        tune_from=args.source_model,
         tune_ks=[int(k) for k in args.tune_ks.split(",") if k],
     )
     ptb = curve(model, tokenizer, "ptb", "xpos", "ud:en_ewt:dev", "ud:en_ewt:test", [0, 50, 200], seeds, dtype)

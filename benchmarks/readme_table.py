@@ -73,14 +73,16 @@ def table() -> str:
                 gain = entry["gain_vs_none"]["sentiment:sst2:test"]["mean"]
                 value += f" ({gain:+.2f} vs none; guard flagged {entry['flagged_by_guard']}/3)"
             lines.append(f"| Food → Movie accuracy SST-2 test / IMDb, {method} | {value} | | {where} |")
-        for method, entry in data.get("ewt_genre_shift", {}).get("methods", {}).items():
+        genre = data.get("ewt_genre_shift", {})
+        for method, entry in genre.get("methods", {}).items():
             t, b = entry["target"], entry["biased_words"]
+            seeds = len(genre["runs"][method])
             value = f"{t['mean']:.2f} ± {t['std']:.2f} / {b['mean']:.2f} ± {b['std']:.2f}"
             if "gain_vs_none" in entry:
                 gain = entry["gain_vs_none"]["target"]["mean"]
-                value += f" ({gain:+.2f} vs none; guard flagged {entry['flagged_by_guard']}/3)"
-            label = f"EWT genre shift → reviews+answers test UPOS / context-biased words, {method} (3 seeds)"
-            gwhere = f"`{data['ewt_genre_shift']['command']}` @ {data['ewt_genre_shift']['git_commit'][:10]}"
+                value += f" ({gain:+.2f} vs none; guard flagged {entry['flagged_by_guard']}/{seeds})"
+            label = f"EWT genre shift → reviews+answers test UPOS / context-biased words, {method} ({seeds} seeds)"
+            gwhere = f"`{genre['command']}` @ {genre['git_commit'][:10]}"
             lines.append(f"| {label} | {value} | | {gwhere} |")
         for method, entry in data.get("sentiment", {}).items():
             sst, imdb = entry["sentiment:sst2:test"], entry["sentiment:imdb:all"]
@@ -88,7 +90,7 @@ def table() -> str:
             label = f"Food → Movie accuracy SST-2 test / IMDb, {method} (fine-tuned, 3 seeds)"
             lines.append(f"| {label} | {value} | {TARGETS.get(method, '')} | {where} |")
         for tag_set, corpus in (("stts", "German GSD test"), ("ptb", "English EWT test")):
-            curve = data.get(tag_set) if name == "label_mapping.json" else None
+            curve = data.get(tag_set)
             for method in ("mapping_head", "fresh_head", "mapping_head_tuned", "full_finetune") if curve else ():
                 ks = [k for k, r in curve.items() if method in r]
                 if not ks:

@@ -165,7 +165,7 @@ class POSTransferRecipe:
     def sentence_weights(self, train) -> torch.Tensor:
         """Density-ratio weights p_target(x) / p_source(x) per training sentence, estimated on the
         pretrained encoder's mean-pooled sentence embeddings (mean 1, clipped)."""
-        from xdomain_nlp.encoders import embed_texts
+        from xdomain_nlp.encoders import embed_texts, load_encoder
         from xdomain_nlp.shift import ESTIMATORS
 
         cfg = self.cfg
@@ -178,9 +178,18 @@ class POSTransferRecipe:
             target = target.shuffle(seed=cfg["seed"]).select(range(cfg["reweight_target_sample"]))
         dtype = inference_dtype(self.accelerator.device, cfg["infer_precision"])
 
+        encoder = load_encoder(cfg["model"])  # the pretrained encoder, loaded once for both sides
+
         def embed(corpus):
             texts = corpus["text"] if "text" in corpus.column_names else [" ".join(w) for w in corpus["words"]]
-            return embed_texts(cfg["model"], texts, autocast_dtype=dtype, device=str(self.accelerator.device))
+            return embed_texts(
+                cfg["model"],
+                texts,
+                encoder=encoder,
+                tokenizer=self.tokenizer,
+                autocast_dtype=dtype,
+                device=str(self.accelerator.device),
+            )
 
         kwargs = {"clip": cfg["reweight_clip"] or None, **({"seed": cfg["seed"]} if cfg["reweight"] != "kmm" else {})}
         estimator = ESTIMATORS[cfg["reweight"]](**kwargs).fit(embed(train), embed(target))

@@ -171,11 +171,17 @@ def _mapping_train(args: argparse.Namespace) -> int:
     source, target = load_tagset(meta.get("tag_set", "upos")), load_tagset(args.tag_set)
     pool = load_corpus(args.train)
     train = pool.select(sample_sentences(len(pool), args.k, args.seed))
-    dtype = inference_dtype("cpu")
     head, prior, _ = fit_mapping_head(
-        model, tokenizer, train, source, target, target_column=args.column, where=args.train, seed=args.seed,
-        autocast_dtype=dtype,
-    )  # fmt: skip
+        model,
+        tokenizer,
+        train,
+        source,
+        target,
+        target_column=args.column,
+        where=args.train,
+        seed=args.seed,
+        autocast_dtype=inference_dtype("cpu"),
+    )
     print(f"{target.name}: head fitted on {len(train)} sentences of {args.train}")
     if prior.unreachable():
         print(f"unreachable {target.name} tags (need target examples): {' '.join(prior.unreachable())}")

@@ -42,7 +42,7 @@ class CorpusEmbedder:
             data = data.select(range(limit))
         texts, labels = data["text"], np.asarray(data["label"])
         digest = hashlib.sha1(f"{model_identity(self.model)}|{self.prefix}|mean|v2|".encode())
-        if self.max_length != 256:
+        if self.max_length != 256:  # the default keeps the key (and the cache files) of earlier versions
             digest.update(f"max_length={self.max_length}|".encode())
         digest.update("\n".join(texts).encode())
         name = spec.replace(":", "_").replace("/", "_")
