@@ -56,6 +56,7 @@ def run(method: str, seed: int, runs: Path) -> Path:
                 "epochs=1",
                 f"seed={seed}",
                 f"output_dir={out}",
+                "convention=''",  # German conventions are beside the point of an English genre shift
             ]
         )
     return out

@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO / "recipes"))
 from pos_en_de import DEFAULTS  # noqa: E402
 from pos_en_de import main as run_recipe  # noqa: E402
 
-from xdomain_nlp.data import load_corpus  # noqa: E402
+from xdomain_nlp.data import load_corpora, load_corpus  # noqa: E402
 from xdomain_nlp.encoders import load_tokenizer, resolve_model  # noqa: E402
 from xdomain_nlp.tagging import (  # noqa: E402
     UPOS,
@@ -190,10 +190,12 @@ def main() -> None:
     metrics = json.loads((run_dir / "metrics.json").read_text())
     cfg = {**cfg, **metrics["config"]}  # a reused run is described by the config it actually ran with
     accuracy = {spec: r["accuracy"] for spec, r in metrics["results"].items()}
+    convention = metrics.get("convention") or {"results": {}}
+    german = {spec: r["accuracy"] for spec, r in convention["results"].items()}  # German under German conventions
 
     model_name = resolve_model(cfg["model"])
     tokenizer = load_tokenizer(model_name)
-    train = load_corpus(cfg["train"]).select(range(args.speed_sentences))
+    train = load_corpora(cfg["train"]).select(range(args.speed_sentences))
     torch.manual_seed(cfg["seed"])
     plain_train = time_plain_training(model_name, tokenizer, train, cfg["batch_size"], cfg["lr"])
     torch.manual_seed(cfg["seed"])
@@ -203,8 +205,11 @@ def main() -> None:
     ours_infer = time_package_inference(run_dir / "model", tokenizer, test, cfg)
 
     result = {
-        "de_gsd_test_upos": round(accuracy.get("ud:de_gsd:test", float("nan")), 2),
-        "de_gsd_dev_upos": round(accuracy.get("ud:de_gsd:dev", float("nan")), 2),
+        "de_gsd_test_upos": round(german.get("ud:de_gsd:test", accuracy.get("ud:de_gsd:test", float("nan"))), 2),
+        "de_gsd_dev_upos": round(german.get("ud:de_gsd:dev", accuracy.get("ud:de_gsd:dev", float("nan"))), 2),
+        "de_gsd_test_upos_source_conventions": round(accuracy.get("ud:de_gsd:test", float("nan")), 2),
+        "de_gsd_dev_upos_source_conventions": round(accuracy.get("ud:de_gsd:dev", float("nan")), 2),
+        "convention": {k: v for k, v in convention.items() if k != "results"},
         "en_ewt_test_upos": round(accuracy.get("ud:en_ewt:test", float("nan")), 2),
         "en_pud_test_upos": round(accuracy.get("ud:en_pud:test", float("nan")), 2),
         "train_tokens_per_s_ratio_vs_plain": round(ours_train["tokens_per_s"] / plain_train["tokens_per_s"], 2),

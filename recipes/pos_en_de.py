@@ -23,8 +23,9 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
-from xdomain_nlp.data import load_corpus
+from xdomain_nlp.data import load_corpora, load_corpus
 from xdomain_nlp.encoders import load_tokenizer
+from xdomain_nlp.labelspace import fit_convention_head, parse_rules
 from xdomain_nlp.tagging import (
     UPOS,
     TokenTagger,
@@ -48,12 +49,18 @@ from xdomain_nlp.training import (
 
 DEFAULTS = {
     "model": "embedded:multilingual-e5-small",  # embedded name, local path or Hub id
-    "train": "ud:en_ewt:train",  # corpus split or CoNLL-U path
+    "train": ["ud:en_ewt:train"],  # corpus splits or CoNLL-U paths, concatenated
     "train_limit": 0,  # use only the first N training sentences (0 = all); for smoke runs
     "eval": ["ud:de_gsd:dev", "ud:de_gsd:test", "ud:en_ewt:test"],  # scored after training
     "eval_limit": 0,  # score only the first N sentences of each eval set (0 = all)
     "eval_each_epoch": [],  # also score these after every epoch (progress only; never used to pick a model)
     "label_column": "upos",
+    # A target treebank's conventions for the same tags, learned from the English training data
+    # relabelled by rules (no target labels): e.g. ["PRON[Poss=Yes] -> DET"] for German UD.
+    "convention": "",  # name of the tag set the rules define ("" = none)
+    "convention_rules": [],
+    "convention_sentences": 2000,  # English training sentences the convention head learns from
+    "convention_eval": [],  # eval corpora scored with the convention too (their source-head score stays)
     "capitalise_prob": 0.0,  # upper-case the first letter of this share of lower-case training words
     "reweight": "none",  # domain_classifier | kmm | kliep: weight each training sentence by p_target / p_source
     "reweight_target": "",  # unlabelled target text for the weights (a corpus spec; its labels are never read)
@@ -115,6 +122,8 @@ class POSTransferRecipe:
         set_seed(cfg["seed"])
         self.tokenizer = load_tokenizer(cfg["model"])
         self.labels = list(UPOS)
+        if cfg["convention"]:  # a typo in a rule should fail now, not after training
+            parse_rules(cfg["convention_rules"], self.labels)
         self.label2id = {t: i for i, t in enumerate(self.labels)}
         self.model = TokenTagger.from_encoder(cfg["model"], self.labels, num_layers=cfg["encoder_layers"])
 
@@ -202,9 +211,9 @@ class POSTransferRecipe:
         self.accelerator.print(f"instance weights: {self.reweighting}")
         return torch.as_tensor(estimator.weights_, dtype=torch.float32)
 
-    def load_and_encode(self, spec: str, limit: int = 0, capitalise: float = 0.0):
+    def load_and_encode(self, spec: str | list[str], limit: int = 0, capitalise: float = 0.0):
         """A corpus (its first ``limit`` sentences when set) and its encoder windows."""
-        corpus = load_corpus(spec)
+        corpus = load_corpora(spec)
         if limit:
             corpus = corpus.select(range(min(limit, len(corpus))))
         if capitalise:
@@ -218,7 +227,7 @@ class POSTransferRecipe:
             max_length=self.cfg["max_length"],
             overlap=self.cfg["window_overlap"],
             cache=self.pieces,
-            source=spec,
+            source=spec if isinstance(spec, str) else " + ".join(spec),
         )
         return corpus, windows
 
@@ -303,8 +312,30 @@ class POSTransferRecipe:
         self.train_words_per_s = words_seen * acc.num_processes / max(self.train_seconds, 1e-9)
         return True
 
-    def evaluate(self, specs: list[str] | None = None, write: bool = True) -> dict:
-        """Score eval corpora on the main process; write confusion PNGs."""
+    def add_convention(self) -> dict:
+        """Fit the convention head on relabelled training sentences; its scores on convention_eval."""
+        cfg, acc = self.cfg, self.accelerator
+        if not acc.is_main_process:
+            acc.wait_for_everyone()
+            return {}
+        model = acc.unwrap_model(self.model)
+        train = load_corpora(cfg["train"])
+        _, changed = fit_convention_head(
+            model,
+            self.tokenizer,
+            train,
+            cfg["convention"],
+            cfg["convention_rules"],
+            sentences=cfg["convention_sentences"],
+            seed=cfg["seed"],
+            autocast_dtype=inference_dtype(acc.device, cfg["infer_precision"]),
+        )
+        acc.print(f"convention {cfg['convention']!r}: relabelled training words {dict(changed)}")
+        results = self.evaluate(cfg["convention_eval"], tag_set=cfg["convention"])
+        return {"name": cfg["convention"], "rules": cfg["convention_rules"], "changed": changed, "results": results}
+
+    def evaluate(self, specs: list[str] | None = None, write: bool = True, tag_set: str | None = None) -> dict:
+        """Score eval corpora on the main process (with ``tag_set``'s head if given); write confusion PNGs."""
         cfg, acc = self.cfg, self.accelerator
         results = {}
         if acc.is_main_process:
@@ -321,25 +352,34 @@ class POSTransferRecipe:
                     max_tokens=cfg["eval_max_tokens"],
                     device=acc.device,
                     autocast_dtype=dtype,
+                    tag_set=tag_set,
                 )
                 seconds = time.perf_counter() - start
                 gold = [[self.label2id[t] for t in tags] for tags in corpus[cfg["label_column"]]]
                 report = tagging_report(gold, pred, self.labels)
                 report["words_per_s"] = report["words"] / seconds
+                what = f"UPOS ({tag_set} conventions)" if tag_set else "UPOS"
                 if write:
-                    name = spec.replace(":", "_")
+                    name = spec.replace(":", "_") + (f"_{tag_set}" if tag_set else "")
                     save_confusion_png(
-                        report, self.out / f"confusion_{name}.png", f"{spec}: UPOS {report['accuracy']:.2f}"
+                        report, self.out / f"confusion_{name}.png", f"{spec}: {what} {report['accuracy']:.2f}"
                     )
                 results[spec] = report
-                acc.print(f"{spec}: UPOS accuracy {report['accuracy']:.2f} on {report['words']} words")
+                acc.print(f"{spec}: {what} accuracy {report['accuracy']:.2f} on {report['words']} words")
         acc.wait_for_everyone()
         return results
 
-    def save(self, results: dict) -> None:
+    def save(self, results: dict, convention: dict | None = None) -> None:
         acc = self.accelerator
         if acc.is_main_process:
             summary = {spec: round(r["accuracy"], 2) for spec, r in results.items()}
+            if convention:
+                summary.update(
+                    {
+                        f"{spec} ({convention['name']})": round(r["accuracy"], 2)
+                        for spec, r in convention["results"].items()
+                    }
+                )
             extra = {"tag_set": "upos", "train": self.cfg["train"], "config": self.cfg, "metrics": summary}
             acc.unwrap_model(self.model).save(self.out / "model", self.tokenizer, extra)
             write_json(
@@ -350,6 +390,7 @@ class POSTransferRecipe:
                     "history": self.state.get("history", []),
                     "train_words_per_s": getattr(self, "train_words_per_s", None),
                     "reweighting": getattr(self, "reweighting", None),
+                    "convention": convention,
                 },
                 self.out / "metrics.json",
             )
@@ -363,7 +404,8 @@ def main(argv: list[str] | None = None) -> dict:
         recipe.accelerator.print(f"stopped after {recipe.state['step']} steps; run again to resume")
         return {}
     results = recipe.evaluate()
-    recipe.save(results)
+    convention = recipe.add_convention() if recipe.cfg["convention"] else None
+    recipe.save(results, convention)
     recipe.accelerator.end_training()
     return results
 

@@ -45,7 +45,7 @@ def train_test_tagger(out: Path, *overrides: str) -> Path:
     sys.path.insert(0, str(REPO / "recipes"))
     from pos_en_de import main
 
-    base = [f"output_dir={out}", "batch_size=16", "max_length=64", "lr=1.0e-3", "epochs=1"]
+    base = [f"output_dir={out}", "batch_size=16", "max_length=64", "lr=1.0e-3", "epochs=1", "convention=''"]
     main(["--config", str(REPO / "recipes/configs/pos_en_de.yaml"), *base, *overrides])
     return out / "model"
 

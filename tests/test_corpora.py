@@ -114,3 +114,17 @@ def test_corpus_specs_filter_by_column_values(data_dir):
         load_corpus("ud:en_ewt:test[domain=web]")
     with pytest.raises(ValueError, match="no example of ud:en_ewt:test has genre in"):
         load_corpus("ud:en_ewt:test[genre=poetry]")
+
+
+def test_older_release_beside_head_and_concatenated_sources(data_dir):
+    from xdomain_nlp.data import load_corpora
+
+    path = corpus_path("ud:en_gum_r25", "train")
+    assert path == data_dir / "ud/UD_English-GUM/r2.5/en_gum-ud-train.conllu"
+    gum = load_corpus("ud:en_gum_r25:dev")
+    both = load_corpora(["ud:en_pud:test", "ud:en_gum_r25:dev"])
+    assert len(both) == 1000 + len(gum) == 1000 + 784
+    assert both[1000]["sent_id"] == gum[0]["sent_id"]
+    assert len(load_corpora("ud:en_pud:test")) == 1000
+    with pytest.raises(ValueError, match="no corpus given"):
+        load_corpora([])

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from xdomain_nlp.cli import main as cli
-from xdomain_nlp.data import load_corpus
+from xdomain_nlp.data import corpus_path, load_corpus
 from xdomain_nlp.labelspace import (
     TagSetError,
     declared_matrix,
@@ -21,7 +21,7 @@ from xdomain_nlp.labelspace import (
     sample_sentences,
     target_ids,
 )
-from xdomain_nlp.tagging import encode_corpus, load_tagger, predict_windows
+from xdomain_nlp.tagging import UPOS, encode_corpus, load_tagger, predict_windows
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -83,6 +83,20 @@ def test_cli_mapping_train_adds_a_tag_set(tiny_tagger, tmp_path, capsys):
     windows = encode_corpus(gsd, tokenizer, label_column=None, label2id=None)
     pred, _ = predict_windows(model, windows, len(gsd), pad_id=tokenizer.pad_token_id, tag_set="stts")
     assert [len(p) for p in pred] == [len(w) for w in gsd["words"]]
+    # The CLI serves the new tag set: evaluate against GSD's XPOS column, tag into XPOS beside UPOS.
+    small = tmp_path / "gsd.conllu"
+    text = corpus_path("ud:de_gsd", "test").read_text(encoding="utf-8")
+    small.write_text("\n\n".join(text.split("\n\n")[:4]) + "\n\n", encoding="utf-8")
+    assert cli(["evaluate", str(out), str(small), "--tag-set", "stts", "--column", "xpos"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["tag_set"] == "stts" and result["column"] == "xpos" and result["words"] == sum(map(len, gsd["words"]))
+    tagged_file = tmp_path / "tagged.conllu"
+    assert cli(["tag", str(out), str(small), "--tag-set", "stts", "-o", str(tagged_file)]) == 0
+    tagged = load_corpus(str(tagged_file))
+    stts = set(load_tagset("stts").tags)
+    assert all(t in stts for sent in tagged["xpos"] for t in sent) and all(t in UPOS for s in tagged["upos"] for t in s)
+    with pytest.raises(SystemExit, match="no tag set 'ptb'"):
+        cli(["tag", str(out), str(small), "--tag-set", "ptb"])
 
 
 def test_recipe_tunes_encoder_with_the_head_and_keeps_embeddings(tiny_tagger, tmp_path):

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "recipes"))
 from pos_en_de import main  # noqa: E402
 
-TINY = ["train_limit=32", "batch_size=8", "max_length=64", "lr=1.0e-3"]
+TINY = ["train_limit=32", "batch_size=8", "max_length=64", "lr=1.0e-3", "convention=''"]
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +31,15 @@ def test_train_evaluate_save_and_load_back(tmp_path, e5_dir):
 
     from xdomain_nlp.tagging import load_tagger
 
-    results = run(tmp_path, "epochs=1", "eval=[ud:de_gsd:test]", "eval_limit=25")
+    results = run(
+        tmp_path,
+        "epochs=1",
+        "eval=[ud:de_gsd:test]",
+        "eval_limit=25",
+        "convention=ud_de",
+        "convention_sentences=24",
+        "convention_eval=[ud:de_gsd:test]",
+    )
     report = results["ud:de_gsd:test"]
     assert report["words"] == sum(len(w) for w in load_corpus("ud:de_gsd:test")["words"][:25])
     assert 0.0 <= report["accuracy"] <= 100.0
@@ -39,8 +47,13 @@ def test_train_evaluate_save_and_load_back(tmp_path, e5_dir):
     assert metrics["results"]["ud:de_gsd:test"]["per_tag"]["NOUN"]["support"] > 0
     assert metrics["run"]["git_commit"]
     assert (tmp_path / "confusion_ud_de_gsd_test.png").stat().st_size > 1000
+    convention = metrics["convention"]
+    assert convention["changed"]["PRON[Poss=Yes] -> DET"] > 0
+    assert convention["results"]["ud:de_gsd:test"]["words"] == report["words"]
+    assert (tmp_path / "confusion_ud_de_gsd_test_ud_de.png").is_file()
     tagger, tokenizer, meta = load_tagger(tmp_path / "model")
     assert tagger.labels[:3] == ["ADJ", "ADP", "ADV"] and meta["tag_set"] == "upos"
+    assert tagger.available_tag_sets == ["upos", "ud_de"] and "ud:de_gsd:test (ud_de)" in meta["metrics"]
     hf = AutoModelForTokenClassification.from_pretrained(tmp_path / "model")
     assert hf.config.id2label[7] == "NOUN"
 
@@ -114,6 +127,7 @@ def test_runs_unchanged_under_accelerate_launch(tmp_path, e5_dir):
             "epochs=1",
             "eval=[ud:en_pud:test]",
             "eval_limit=5",
+            "convention=''",
         ],
         check=True,
         cwd=REPO,

@@ -35,6 +35,19 @@ def gold_docs(nlp: spacy.Language, corpus) -> list[Doc]:
     return [Doc(nlp.vocab, words=list(words)) for words in corpus["words"]]
 
 
+def spacy_and_package(model_dir: Path, model, tokenizer, tag_set: str) -> tuple[list[Doc], list, list]:
+    """The first 20 GSD test sentences through spaCy (``tag_set``) and the package (``tag_set``, source)."""
+    from xdomain_nlp.tagging import encode_corpus, predict_windows
+
+    nlp = tagger_nlp(model_dir, tag_set=tag_set)
+    corpus = load_corpus("ud:de_gsd:test").select(range(20))
+    docs = list(nlp.pipe(gold_docs(nlp, corpus)))
+    windows = encode_corpus(corpus, tokenizer, label_column=None, label2id=None)
+    mapped, _ = predict_windows(model, windows, len(corpus), pad_id=tokenizer.pad_token_id, tag_set=tag_set)
+    source, _ = predict_windows(model, windows, len(corpus), pad_id=tokenizer.pad_token_id)
+    return docs, mapped, source
+
+
 def test_factories_are_entry_points():
     names = {ep.name: ep.value for ep in entry_points(group="spacy_factories")}
     assert names["xdomain_tagger"] == "xdomain_nlp.spacy_pipes.tagger:make_tagger"
@@ -127,7 +140,7 @@ def test_disk_and_bytes_round_trips_carry_the_weights(small_tagger, tmp_path):
 
 def test_mapped_tag_set_fills_token_tag(small_tagger, tmp_path):
     from xdomain_nlp.labelspace import MappingHead, MappingPrior, load_tagset
-    from xdomain_nlp.tagging import encode_corpus, load_tagger, predict_windows
+    from xdomain_nlp.tagging import load_tagger
 
     model, tokenizer, meta = load_tagger(small_tagger)
     upos, stts = load_tagset("upos"), load_tagset("stts")
@@ -135,18 +148,26 @@ def test_mapped_tag_set_fills_token_tag(small_tagger, tmp_path):
     model.add_mapping_head(stts, head)
     model.save(tmp_path / "mapped", tokenizer, {k: v for k, v in meta.items() if k not in ("task", "labels")})
 
-    nlp = tagger_nlp(tmp_path / "mapped", tag_set="stts")
-    corpus = load_corpus("ud:de_gsd:test").select(range(20))
-    docs = list(nlp.pipe(gold_docs(nlp, corpus)))
-    windows = encode_corpus(corpus, tokenizer, label_column=None, label2id=None)
-    stts_pred, _ = predict_windows(model, windows, len(corpus), pad_id=tokenizer.pad_token_id, tag_set="stts")
-    upos_pred, _ = predict_windows(model, windows, len(corpus), pad_id=tokenizer.pad_token_id)
+    docs, stts_pred, upos_pred = spacy_and_package(tmp_path / "mapped", model, tokenizer, "stts")
     assert [tags(d, "tag_") for d in docs] == [[stts.tags[i] for i in s] for s in stts_pred]
     assert [tags(d) for d in docs] == [[model.labels[i] for i in s] for s in upos_pred]
     assert set(docs[0][0]._.xdomain_scores) == {"pos", "tag"}
 
     with pytest.raises(ValueError, match="tag_set 'ptb' is not served"):
         tagger_nlp(tmp_path / "mapped", tag_set="ptb")("Ein Satz.")
+
+
+def test_convention_tag_set_fills_token_pos(small_tagger, tmp_path):
+    from xdomain_nlp.labelspace import fit_convention_head
+    from xdomain_nlp.tagging import load_tagger
+
+    model, tokenizer, meta = load_tagger(small_tagger)
+    ewt = load_corpus("ud:en_ewt:train").select(range(192))
+    fit_convention_head(model, tokenizer, ewt, "ud_de", ["PRON[Poss=Yes] -> DET"], sentences=32)
+    model.save(tmp_path / "conv", tokenizer, {k: v for k, v in meta.items() if k not in ("task", "labels")})
+    docs, pred, _ = spacy_and_package(tmp_path / "conv", model, tokenizer, "ud_de")
+    assert [tags(d) for d in docs] == [[model.labels[i] for i in s] for s in pred]
+    assert all(t.tag_ == "" for d in docs for t in d) and set(docs[0][0]._.xdomain_scores) == {"pos"}
 
 
 def test_bad_model_config_names_the_problem(tmp_path):

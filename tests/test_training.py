@@ -57,6 +57,14 @@ def test_config_reports_every_problem(tmp_path):
     assert cfg["lr"] == 1e-4 and cfg["flag"] is False
 
 
+def test_list_settings_take_one_item_or_a_list():
+    defaults = {"train": ["a:train"], "name": "x"}
+    assert load_config(None, ["train=b:train"], defaults)["train"] == "b:train"
+    assert load_config(None, ["train=[a:train, b:train]"], defaults)["train"] == ["a:train", "b:train"]
+    with pytest.raises(ConfigError, match="'name' = \\['y'\\]: expected str"):
+        load_config(None, ["name=[y]"], defaults)
+
+
 def test_tagging_report_counts():
     report = tagging_report([[0, 1, 2], [2, 2]], [[0, 2, 2], [2, 1]], ["A", "B", "C"])
     assert report["accuracy"] == pytest.approx(60.0)

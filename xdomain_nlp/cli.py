@@ -51,15 +51,18 @@ def _tag_or_evaluate(args: argparse.Namespace) -> int:
     import torch
 
     from xdomain_nlp.data import load_corpus
-    from xdomain_nlp.tagging import encode_corpus, load_tagger, predict_windows
+    from xdomain_nlp.tagging import UPOS, encode_corpus, load_tagger, predict_tag_sets
     from xdomain_nlp.training import inference_dtype, tagging_report
 
     model, tokenizer, meta = load_tagger(args.model_dir)
+    if args.tag_set and args.tag_set not in model.available_tag_sets:
+        raise SystemExit(f"{args.model_dir}: no tag set {args.tag_set!r}; it has {model.available_tag_sets}")
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model.to(device)
     corpus = load_corpus(args.corpus)
-    label2id = {t: i for i, t in enumerate(model.labels)}
-    column = meta.get("config", {}).get("label_column", "upos")
+    labels = model.labels_for(args.tag_set)
+    label2id = {t: i for i, t in enumerate(labels)}
+    column = getattr(args, "column", None) or meta.get("config", {}).get("label_column", "upos")
     windows = encode_corpus(
         corpus,
         tokenizer,
@@ -67,24 +70,29 @@ def _tag_or_evaluate(args: argparse.Namespace) -> int:
         label2id=label2id,
         source=args.corpus,
     )
-    pred, prob = predict_windows(
+    (source_pred, _), (pred, prob) = predict_tag_sets(
         model,
         windows,
         len(corpus),
+        [None, args.tag_set],
         pad_id=tokenizer.pad_token_id,
         device=device,
         autocast_dtype=inference_dtype(device, args.precision),
     )
     if args.command == "evaluate":
         gold = [[label2id[t] for t in tags] for tags in corpus[column]]
-        report = tagging_report(gold, pred, model.labels)
-        print(json.dumps({"corpus": args.corpus, "accuracy": round(report["accuracy"], 2), "words": report["words"]}))
+        report = tagging_report(gold, pred, labels)
+        what = {"corpus": args.corpus, "tag_set": args.tag_set or model.source_tag_set, "column": column}
+        print(json.dumps({**what, "accuracy": round(report["accuracy"], 2), "words": report["words"]}))
         return 0
+    # A UPOS-shaped tag set (a convention) fills the UPOS column; any other fills XPOS beside the source UPOS.
+    upos_like = set(labels) <= set(UPOS)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
-    for row, tags, probs in zip(corpus, pred, prob):
+    for row, source_tags, tags, probs in zip(corpus, source_pred, pred, prob):
         out.write(f"# sent_id = {row['sent_id']}\n")
-        for i, (word, tag, p) in enumerate(zip(row["words"], tags, probs), start=1):
-            out.write(f"{i}\t{word}\t_\t{model.labels[tag]}\t_\t_\t_\t_\t_\tProb={p:.3f}\n")
+        for i, (word, s, tag, p) in enumerate(zip(row["words"], source_tags, tags, probs), start=1):
+            upos, xpos = (labels[tag], "_") if upos_like else (model.labels[s], labels[tag])
+            out.write(f"{i}\t{word}\t_\t{upos}\t{xpos}\t_\t_\t_\t_\tProb={p:.3f}\n")
         out.write("\n")
     return 0
 
@@ -228,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
             choices=["auto", "bf16", "fp32"],
             help="inference precision; auto = bf16 where the hardware runs it natively",
         )
+        p.add_argument("--tag-set", help="one of the model's mapping heads (stts, ud_de, ...); default: its own labels")
+        if name == "evaluate":
+            p.add_argument("--column", help="gold column to score against (default: the model's label column)")
         if name == "tag":
             p.add_argument("-o", "--output", help="write here instead of stdout")
         p.set_defaults(func=_tag_or_evaluate)

@@ -8,6 +8,7 @@ from xdomain_nlp.data.corpora import (
     corpus_path,
     data_dir,
     download,
+    load_corpora,
     load_corpus,
 )
 
@@ -20,6 +21,7 @@ __all__ = [
     "data_dir",
     "download",
     "iter_conllu",
+    "load_corpora",
     "load_corpus",
     "read_conllu",
     "surface_tokens",

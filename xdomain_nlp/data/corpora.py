@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -62,10 +63,11 @@ class Corpus:
     splits: dict[str, CorpusFile] = field(default_factory=dict)
 
 
-def _ud(repo: str, tag: str, prefix: str, blobs: dict[str, str]) -> dict[str, CorpusFile]:
+def _ud(repo: str, tag: str, prefix: str, blobs: dict[str, str], folder: str = "") -> dict[str, CorpusFile]:
+    """UD release files; ``folder`` is where a data directory keeps an older release beside HEAD."""
     return {
         split: CorpusFile(
-            relpath=f"ud/{repo}/{prefix}-ud-{split}.conllu",
+            relpath=f"ud/{repo}/{folder}{prefix}-ud-{split}.conllu",
             checksum=f"git-blob:{blob}",
             url_path=f"{repo}/{tag}/{prefix}-ud-{split}.conllu",
         )
@@ -140,6 +142,23 @@ CORPORA: dict[str, Corpus] = {
                     "dev": "c302cf2a8dee9604b33b6f215a0c23efe6fc5971",
                     "test": "d2efc22fa870b39d17475fefca631e2ba726b523",
                 },
+            ),
+        ),
+        Corpus(
+            "ud:en_gum_r25",
+            "English GUM as released in UD r2.5 (3,753 train sentences; news, wiki, interviews, fiction, ...)",
+            "CC BY-NC-SA 4.0 (non-commercial)",
+            "ud_en_gum.md",
+            _ud(
+                "UD_English-GUM",
+                "r2.5",
+                "en_gum",
+                {
+                    "train": "e914239cd7d58db50c6bc9871743a57a900852dd",
+                    "dev": "c3a14fe00ab542a5cc5b8f3a17b5cd85eaf38e90",
+                    "test": "296248cf3c4597d76991bda61a2bc3f83da04624",
+                },
+                folder="r2.5/",
             ),
         ),
         Corpus(
@@ -385,6 +404,15 @@ def apply_filters(data: datasets.Dataset, filters: dict[str, set[str]], name: st
         if len(data) == 0:
             raise ValueError(f"no example of {name} has {column} in {sorted(values)}")
     return data
+
+
+def load_corpora(specs: str | Sequence[str]) -> datasets.Dataset:
+    """One corpus spec, or several concatenated in order (``[ud:en_ewt:train, ud:en_gum_r25:train]``)."""
+    if isinstance(specs, str):
+        return load_corpus(specs)
+    if not specs:
+        raise ValueError("no corpus given: expected a corpus spec or a non-empty list of them")
+    return datasets.concatenate_datasets([load_corpus(s) for s in specs])
 
 
 def load_corpus(spec: str) -> datasets.Dataset:

@@ -25,6 +25,12 @@ class Evaluation:
     words: int | None = None
 
 
+def train_specs(meta: dict) -> list[str]:
+    """The corpora a saved model was trained on (one spec or a list of them in its metadata)."""
+    specs = meta.get("train") or (meta.get("config") or {}).get("train") or []
+    return [specs] if isinstance(specs, str) else [s for s in specs if s]
+
+
 def read_evaluations(meta: dict[str, Any], metrics_file: Path | None) -> list[Evaluation]:
     """Scores from the run's evaluation JSON (``metrics.json``), else from ``xdomain.json``."""
     if metrics_file is not None:
@@ -78,8 +84,7 @@ def build_model_card(
     # A Hub id names the base model; a local directory (even "models/enc") does not.
     looks_like_hub_id = base.count("/") == 1 and not Path(base).expanduser().exists()
     base_id, base_license = EMBEDDED_BASES.get(base, (base if looks_like_hub_id else None, None))
-    train_specs = [s for s in [meta.get("train") or cfg.get("train")] if s]
-    all_specs = train_specs + [e.dataset for e in evaluations]
+    all_specs = train_specs(meta) + [e.dataset for e in evaluations]
     languages = sorted({lang for s in all_specs if (lang := language_of(s))})
     corpora = [CORPORA[n] for n in dict.fromkeys(corpus_name(s) for s in all_specs) if n in CORPORA]
     tag_sets = [meta.get("tag_set", "upos"), *meta.get("mapping_heads", {})]
@@ -123,7 +128,7 @@ def corpus_label(spec: str) -> str:
 
 def _body(meta, evaluations, repo_id, base, corpora, tag_sets) -> str:
     cfg = meta.get("config") or {}
-    train = meta.get("train") or cfg.get("train", "?")
+    train = " + ".join(train_specs(meta)) or "?"
     rows = "\n".join(
         f"| {corpus_label(e.dataset)} | `{e.dataset}` | {e.tag_set.upper()} | {e.accuracy:.2f} |"
         + (f" {e.words} |" if e.words else " |")

@@ -18,7 +18,7 @@ from huggingface_hub import HfApi, constants, get_token
 from huggingface_hub.errors import HfHubHTTPError, HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
-from xdomain_nlp.hub.card import build_model_card, data_card_files, read_evaluations
+from xdomain_nlp.hub.card import build_model_card, data_card_files, read_evaluations, train_specs
 
 try:  # the HTTP client huggingface_hub talks through (httpx2 from huggingface_hub 2.x)
     from httpx2 import TransportError
@@ -78,8 +78,7 @@ def stage_folder(
         spec = {k: v for k, v in spec.items() if k != "feature_layers"}
         (dest / "tag_sets" / f"{name}.json").write_text(json.dumps(spec, indent=2, ensure_ascii=False))
     (dest / "training_config.yaml").write_text(yaml.safe_dump(meta.get("config") or {}, sort_keys=False))
-    specs = [meta.get("train") or (meta.get("config") or {}).get("train", "")] + [e.dataset for e in evaluations]
-    cards = data_card_files([s for s in specs if s])
+    cards = data_card_files(train_specs(meta) + [e.dataset for e in evaluations])
     if cards:
         (dest / "data_cards").mkdir()
         for name, path in cards.items():

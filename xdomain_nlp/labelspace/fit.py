@@ -17,7 +17,7 @@ import torch
 
 from xdomain_nlp.labelspace.features import WordFeatures, word_features
 from xdomain_nlp.labelspace.heads import MappingHead, train_head
-from xdomain_nlp.labelspace.mapping import MappingPrior
+from xdomain_nlp.labelspace.mapping import MappingPrior, declared_matrix
 from xdomain_nlp.labelspace.tagsets import TagSet
 
 
@@ -68,8 +68,12 @@ def fit_mapping_head(
     weight_decay: float = 1e-2,
     seed: int = 0,
     autocast_dtype: torch.dtype | None = None,
+    constrained: bool = False,
 ) -> tuple[MappingHead, MappingPrior, WordFeatures]:
-    """A mapping head for ``target`` on ``model``'s frozen encoder, fitted on ``train`` (may be empty)."""
+    """A mapping head for ``target`` on ``model``'s frozen encoder, fitted on ``train`` (may be empty).
+
+    ``constrained``: each source tag may only become the targets ``target.maps_from`` declares for it.
+    """
     feats = word_features(model, tokenizer, train, autocast_dtype=autocast_dtype, layers=feature_layers)
     ids = target_ids(train, target, target_column, where) if len(train) else torch.zeros(0, dtype=torch.long)
     counts = np.zeros((len(source), len(target)))
@@ -83,7 +87,12 @@ def fit_mapping_head(
         )
     prior = MappingPrior(source, target, counts)
     torch.manual_seed(seed)
-    head = MappingHead(model.hf.config.hidden_size, prior.conditional(), feature_layers=feature_layers)
+    allowed = None
+    if constrained:
+        if source.name not in target.maps_from:
+            raise ValueError(f"a constrained head needs {target.name!r} to declare maps_from {source.name!r}")
+        allowed = declared_matrix(source, target) > 0
+    head = MappingHead(model.hf.config.hidden_size, prior.conditional(), feature_layers=feature_layers, allowed=allowed)
     train_head(
         head, (feats.states, feats.source_logits), ids, epochs=epochs, lr=lr, weight_decay=weight_decay, seed=seed
     )

@@ -10,6 +10,14 @@ no target example the head predicts exactly what the prior allows from the sourc
 target examples then teach it what the prior cannot know (NN vs NE for a German NOUN/PROPN
 confusion, unreachable tags). The encoder stays frozen: with tens of sentences a tuned encoder
 overfits, and a frozen one lets the states be computed once, so training takes seconds.
+
+With ``allowed`` (source x target, boolean) the head is constrained to a declared table: each
+source tag can only become its allowed targets, and the state decides among them,
+
+    log sum_s p(s | h) * softmax_{t allowed for s}( logit P(t | s) + W h )_t
+
+so a source tag with one allowed target is passed through unchanged whatever ``W`` learns. That
+is what a convention head wants (only English possessive PRON may become German DET).
 """
 
 from __future__ import annotations
@@ -21,7 +29,13 @@ from torch import nn
 
 class MappingHead(nn.Module):
     def __init__(
-        self, hidden_size: int, prior: np.ndarray, *, floor: float = 1e-4, feature_layers: tuple[int, int] = (4, 12)
+        self,
+        hidden_size: int,
+        prior: np.ndarray,
+        *,
+        floor: float = 1e-4,
+        feature_layers: tuple[int, int] = (4, 12),
+        allowed: np.ndarray | torch.Tensor | None = None,
     ) -> None:
         super().__init__()
         self.feature_layers = tuple(feature_layers)  # which encoder layers' mean the residual reads
@@ -32,10 +46,21 @@ class MappingHead(nn.Module):
         self.residual = nn.Linear(hidden_size, self.n_target)
         nn.init.zeros_(self.residual.weight)
         nn.init.zeros_(self.residual.bias)
+        if allowed is not None:
+            allowed = torch.as_tensor(allowed, dtype=torch.bool)
+            if allowed.shape != prior.shape or not allowed.any(-1).all():
+                raise ValueError(f"allowed must be {tuple(prior.shape)} with a target for every source tag")
+            self.register_buffer("allowed", allowed)
+        else:
+            self.allowed = None
 
     def forward(self, hidden: torch.Tensor, source_logits: torch.Tensor) -> torch.Tensor:
         """Target logits for word states ``hidden`` (N, H) given the source head's logits (N, S)."""
         log_ps = source_logits.float().log_softmax(-1)  # (N, S)
+        if self.allowed is not None:
+            scores = self.prior_logits.unsqueeze(0) + self.residual(hidden.float()).unsqueeze(1)  # (N, S, T)
+            log_pt_given_sh = scores.masked_fill(~self.allowed, float("-inf")).log_softmax(-1)
+            return torch.logsumexp(log_ps.unsqueeze(-1) + log_pt_given_sh, dim=1)
         log_pt_given_s = self.prior_logits.log_softmax(-1)  # (S, T)
         mixed = torch.logsumexp(log_ps.unsqueeze(-1) + log_pt_given_s.unsqueeze(0), dim=1)  # (N, T)
         return mixed + self.residual(hidden.float())

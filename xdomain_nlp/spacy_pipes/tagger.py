@@ -1,7 +1,8 @@
 """``xdomain_tagger``: a transferred tagger as a spaCy component.
 
 It sets ``token.pos_`` from a UPOS tagger and, with ``tag_set`` naming one of the model's mapping
-heads (or with a tagger whose own labels are not UPOS), ``token.tag_``; the probability of each
+heads (or with a tagger whose own labels are not UPOS), ``token.tag_``; a ``tag_set`` made of UPOS
+tags (a target treebank's conventions, e.g. ``ud_de``) fills ``token.pos_`` instead; the probability of each
 assigned tag is in ``token._.xdomain_scores``. Tokens are spaCy's own; whitespace tokens get
 ``SPACE``. Sentences (when a component before this one set them) or whole documents are cut
 into windows on token boundaries, so a long document is tagged to its last token.
@@ -114,10 +115,12 @@ class XDomainTagger(LazyModelComponent):
                 f"{self.name}: tag_set {self.tag_set!r} is not served by {source}; "
                 f"it has {self.model.available_tag_sets}"
             )
+        mapped = self.tag_set is not None and self.tag_set != self.model.source_tag_set
+        convention = mapped and set(self.model.labels_for(self.tag_set)) <= set(UPOS)
         self.outputs: list[tuple[str, str | None]] = []  # (token attribute, tag set)
         if source_is_upos:
-            self.outputs.append(("pos", None))
-        if self.tag_set is not None and self.tag_set != self.model.source_tag_set:
+            self.outputs.append(("pos", self.tag_set if convention else None))
+        if mapped and not convention:
             self.outputs.append(("tag", self.tag_set))
         elif not source_is_upos:
             self.outputs.append(("tag", None))

@@ -180,7 +180,9 @@ def load_tagger(path: str | Path) -> tuple[TokenTagger, PreTrainedTokenizerBase,
         for name, spec in meta["mapping_heads"].items():
             state = {k[len(name) + 1 :]: v for k, v in tensors.items() if k.startswith(name + ".")}
             layers = tuple(spec.pop("feature_layers"))
-            head = MappingHead(hf.config.hidden_size, state["prior_logits"].exp(), feature_layers=layers)
+            head = MappingHead(
+                hf.config.hidden_size, state["prior_logits"].exp(), feature_layers=layers, allowed=state.get("allowed")
+            )
             head.load_state_dict(state)
             tagger.add_mapping_head(TagSet.from_dict(spec), head)
     return tagger, AutoTokenizer.from_pretrained(path), meta

@@ -50,6 +50,8 @@ def load_config(path: str | Path | None, overrides: Sequence[str], defaults: dic
 
 
 def _same_kind(default: Any, value: Any) -> bool:
+    if isinstance(default, list):  # a list setting also takes a single item
+        return isinstance(value, (list, str))
     if isinstance(default, bool):
         return isinstance(value, bool)
     if isinstance(default, float):
