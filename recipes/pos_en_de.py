@@ -373,14 +373,10 @@ class POSTransferRecipe:
         acc = self.accelerator
         if acc.is_main_process:
             summary = {spec: round(r["accuracy"], 2) for spec, r in results.items()}
-            if convention:
-                summary.update(
-                    {
-                        f"{spec} ({convention['name']})": round(r["accuracy"], 2)
-                        for spec, r in convention["results"].items()
-                    }
-                )
             extra = {"tag_set": "upos", "train": self.cfg["train"], "config": self.cfg, "metrics": summary}
+            if convention:  # the scores of the convention head, by tag set
+                scores = {spec: round(r["accuracy"], 2) for spec, r in convention["results"].items()}
+                extra["metrics_by_tag_set"] = {convention["name"]: scores}
             acc.unwrap_model(self.model).save(self.out / "model", self.tokenizer, extra)
             write_json(
                 {

@@ -127,3 +127,23 @@ def test_an_interrupted_push_commits_nothing_and_can_be_run_again(small_tagger, 
     push_to_hub(small_tagger, REPO_ID, token=TOKEN, endpoint=url)
     assert Path(small_tagger / "xdomain.json").read_bytes() == state.repos[REPO_ID]["xdomain.json"]
     assert len(state.commits[REPO_ID]) == 1
+
+
+def test_evaluations_include_the_convention_head(tmp_path):
+    from xdomain_nlp.hub.card import read_evaluations
+
+    metrics = tmp_path / "metrics.json"
+    test = {"ud:de_gsd:test": {"accuracy": 89.61, "words": 16499}}
+    convention = {"name": "ud_de", "results": {"ud:de_gsd:test": {"accuracy": 90.44, "words": 16499}}}
+    metrics.write_text(json.dumps({"config": {}, "results": test, "convention": convention}))
+    found = [(e.tag_set, e.dataset, e.accuracy) for e in read_evaluations({"tag_set": "upos"}, metrics)]
+    assert found == [("upos", "ud:de_gsd:test", 89.61), ("ud_de", "ud:de_gsd:test", 90.44)]
+    meta = {
+        "tag_set": "upos",
+        "metrics": {"ud:en_ewt:test": 96.72},
+        "metrics_by_tag_set": {"ud_de": {"ud:de_gsd:test": 90.44}},
+    }
+    assert [(e.tag_set, e.accuracy) for e in read_evaluations(meta, None)] == [("upos", 96.72), ("ud_de", 90.44)]
+    metrics.write_text(json.dumps({"results": test, "convention": {"name": "ud_de", "results": {"x": {}}}}))
+    with pytest.raises(ValueError, match=r"convention.results\['x'\] has no 'accuracy'"):
+        read_evaluations({}, metrics)

@@ -53,7 +53,7 @@ def test_train_evaluate_save_and_load_back(tmp_path, e5_dir):
     assert (tmp_path / "confusion_ud_de_gsd_test_ud_de.png").is_file()
     tagger, tokenizer, meta = load_tagger(tmp_path / "model")
     assert tagger.labels[:3] == ["ADJ", "ADP", "ADV"] and meta["tag_set"] == "upos"
-    assert tagger.available_tag_sets == ["upos", "ud_de"] and "ud:de_gsd:test (ud_de)" in meta["metrics"]
+    assert tagger.available_tag_sets == ["upos", "ud_de"] and "ud:de_gsd:test" in meta["metrics_by_tag_set"]["ud_de"]
     hf = AutoModelForTokenClassification.from_pretrained(tmp_path / "model")
     assert hf.config.id2label[7] == "NOUN"
 

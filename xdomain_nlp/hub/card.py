@@ -43,13 +43,19 @@ def read_evaluations(meta: dict[str, Any], metrics_file: Path | None) -> list[Ev
             raise ValueError(f"{metrics_file}: no 'results' mapping of corpus -> report")
         cfg = data.get("config") or {}
         tag_set = cfg.get("target_tag_set") or meta.get("tag_set", "upos")
+        convention = data.get("convention") or {}
+        groups = [(str(tag_set), results, "results")]
+        if convention.get("results"):  # a target treebank's conventions (see labelspace.conventions)
+            groups.append((convention["name"], convention["results"], "convention.results"))
         out = []
-        for spec, report in results.items():
-            if "accuracy" not in report:
-                raise ValueError(f"{metrics_file}: results[{spec!r}] has no 'accuracy'")
-            out.append(Evaluation(str(tag_set), spec, round(float(report["accuracy"]), 2), report.get("words")))
+        for name, reports, where in groups:
+            for spec, report in reports.items():
+                if "accuracy" not in report:
+                    raise ValueError(f"{metrics_file}: {where}[{spec!r}] has no 'accuracy'")
+                out.append(Evaluation(name, spec, round(float(report["accuracy"]), 2), report.get("words")))
         return out
-    return [Evaluation(meta.get("tag_set", "upos"), spec, float(acc)) for spec, acc in meta.get("metrics", {}).items()]
+    scores = {meta.get("tag_set", "upos"): meta.get("metrics", {}), **meta.get("metrics_by_tag_set", {})}
+    return [Evaluation(name, spec, float(acc)) for name, by_spec in scores.items() for spec, acc in by_spec.items()]
 
 
 def corpus_name(spec: str) -> str:
