@@ -9,6 +9,12 @@
    anchored), optionally with L2-SP pulling the weights towards the source model.
 3. Repeat for ``rounds``; score before and after on the eval sets, and let the negative-transfer
    guard flag any set that got worse.
+
+With ``target_labelled`` and ``target_k`` the same loop is few-shot target fine-tuning: k labelled
+target sentences join the mix (``pseudo_labels: false`` leaves the pseudo-labels out), and
+``l2sp_alpha`` is the soft weight sharing that keeps k sentences from pulling the model far:
+
+    python recipes/self_training.py --config recipes/configs/few_shot_de.yaml target_k=50 l2sp_alpha=0.01
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
 from xdomain_nlp.data import load_corpus
+from xdomain_nlp.labelspace import sample_sentences
 from xdomain_nlp.shift import check_negative_transfer
 from xdomain_nlp.shift.selftrain import L2SP, select_pseudo_labels
 from xdomain_nlp.tagging import WordPieceCache, collate_windows, encode_corpus, load_tagger, predict_windows
@@ -45,6 +52,9 @@ DEFAULTS = {
     "target_limit": 0,  # use only the first N target sentences (0 = all); for smoke runs
     "source_train": "ud:en_ewt:train",  # labelled source sentences mixed in
     "source_sentences": 2000,  # how many (drawn per seed; 0 = none)
+    "pseudo_labels": True,  # false: train without pseudo-labels (few-shot fine-tuning on target_labelled)
+    "target_labelled": "",  # labelled target sentences to train on as well (a corpus spec; "" = none)
+    "target_k": 0,  # how many of them, drawn per seed (-1 = all)
     "rounds": 1,
     "threshold": 0.9,
     "balance": True,
@@ -120,27 +130,36 @@ def main(argv: list[str] | None = None) -> dict:
     model.to(acc.device)
     before = evaluate()
     acc.print("before: " + ", ".join(f"{k} {v:.2f}" for k, v in before.items()))
-    target = load_corpus(cfg["target_text"]).select_columns(["words"])
-    if cfg["target_limit"]:
-        target = target.select(range(min(cfg["target_limit"], len(target))))
-    target_windows = encode(target)
+    if cfg["pseudo_labels"]:
+        target = load_corpus(cfg["target_text"]).select_columns(["words"])
+        if cfg["target_limit"]:
+            target = target.select(range(min(cfg["target_limit"], len(target))))
+        target_windows = encode(target)
     source = load_corpus(cfg["source_train"])
     rng = random.Random(cfg["seed"])
     source_pick = sorted(rng.sample(range(len(source)), min(cfg["source_sentences"], len(source))))
     source_windows = encode(source.select(source_pick), labelled=True) if source_pick else []
+    labelled_target = []
+    if cfg["target_labelled"] and cfg["target_k"]:
+        pool = load_corpus(cfg["target_labelled"])
+        labelled_target = encode(pool.select(sample_sentences(len(pool), cfg["target_k"], cfg["seed"])), labelled=True)
+    if not (cfg["pseudo_labels"] or labelled_target or source_windows):
+        raise ValueError("nothing to train on: pseudo_labels is false and no target_labelled or source sentences")
     l2sp = L2SP(model, alpha=cfg["l2sp_alpha"], skip=("classifier",)) if cfg["l2sp_alpha"] > 0 else None
     rounds = []
     for round_ in range(cfg["rounds"]):
         # 1. Pseudo-labels from the current model.
-        pred, prob = predict(target_windows, len(target))
-        labels, summary = select_pseudo_labels(
-            pred, prob, threshold=cfg["threshold"], balance=cfg["balance"], n_classes=len(label2id)
-        )
-        pseudo = [replace(w, labels=[labels[w.sentence][i] for i in w.word_indices]) for w in target_windows]
-        train = pseudo + source_windows
-        acc.print(f"round {round_ + 1}: {summary['kept']} of {summary['words']} target words pseudo-labelled")
-        if summary["kept"] == 0:
-            acc.print(f"WARNING: no target word reached threshold={cfg['threshold']}; this round trains on source only")
+        pseudo, summary = [], {"kept": 0, "words": 0}
+        if cfg["pseudo_labels"]:
+            pred, prob = predict(target_windows, len(target))
+            labels, summary = select_pseudo_labels(
+                pred, prob, threshold=cfg["threshold"], balance=cfg["balance"], n_classes=len(label2id)
+            )
+            pseudo = [replace(w, labels=[labels[w.sentence][i] for i in w.word_indices]) for w in target_windows]
+            acc.print(f"round {round_ + 1}: {summary['kept']} of {summary['words']} target words pseudo-labelled")
+            if summary["kept"] == 0:
+                acc.print(f"WARNING: no target word reached threshold={cfg['threshold']}; no pseudo-labels this round")
+        train = pseudo + labelled_target + source_windows
 
         # 2. Fine-tune on pseudo-labelled target + labelled source.
         sampler = LengthGroupedBatchSampler([len(w.input_ids) for w in train], cfg["batch_size"], seed=cfg["seed"])
@@ -197,7 +216,11 @@ def main(argv: list[str] | None = None) -> dict:
     }
     if acc.is_main_process:
         extra = {k: v for k, v in meta.items() if k not in ("task", "labels", "mapping_heads")}
-        extra["self_training"] = {"target_text": cfg["target_text"], "rounds": cfg["rounds"]}
+        extra["self_training"] = {
+            "target_text": cfg["target_text"] if cfg["pseudo_labels"] else None,
+            "target_labelled": f"{cfg['target_labelled']} ({cfg['target_k']} sentences)" if labelled_target else None,
+            "rounds": cfg["rounds"],
+        }
         extra["metrics"] = {k: round(v, 2) for k, v in after.items()}
         model.save(out / "model", tokenizer, extra)
         write_json(result, out / "metrics.json")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 
+import pytest
 from conftest import REPO
 
 
@@ -39,6 +40,26 @@ def test_self_training_recipe(small_tagger, tmp_path):
     model, _, meta = load_tagger(out / "model")
     assert meta["self_training"]["target_text"] == "ud:de_gsd:dev"
     assert json.loads((out / "metrics.json").read_text())["after"] == result["after"]
+
+
+def test_few_shot_fine_tuning_with_l2sp(small_tagger, tmp_path):
+    """The same recipe without pseudo-labels: k labelled target sentences, L2-SP towards the source."""
+    import torch
+
+    from xdomain_nlp.tagging import load_tagger
+
+    args = ["--config", str(REPO / "recipes/configs/few_shot_de.yaml"), f"source_model={small_tagger}"]
+    result = recipe("self_training")(
+        [*args, "target_k=6", "epochs=2", "l2sp_alpha=0.01", "eval_limit=30", f"output_dir={tmp_path / 'fs'}"]
+    )
+    assert result["rounds"][0]["pseudo_labels"] == {"kept": 0, "words": 0}
+    model, _, meta = load_tagger(tmp_path / "fs/model")
+    source, _, _ = load_tagger(small_tagger)
+    assert meta["self_training"] == {"target_text": None, "target_labelled": "ud:de_gsd:dev (6 sentences)", "rounds": 1}
+    moved = [not torch.equal(a, b) for a, b in zip(model.parameters(), source.parameters())]
+    assert any(moved)  # the k German sentences were trained on
+    with pytest.raises(ValueError, match="nothing to train on"):
+        recipe("self_training")([*args, "target_k=0", f"output_dir={tmp_path / 'none'}"])
 
 
 def test_bias_correction_recipe(small_encoder, tmp_path):
