@@ -72,6 +72,23 @@ ROWS = {
 TARGETS = {"plain": "", "relational": ">= 86.0, >= plain + 2.0", "relational+lexicon": ">= 86.0"}
 
 
+def few_shot_rows(few: dict | None) -> list[str]:
+    """One row per k: GSD test after fine-tuning on k German sentences, per L2-SP alpha."""
+    if not few:
+        return []
+    where = f"`{few['command']}` @ {few['git_commit'][:10]}"
+    seeds = next(iter(few["methods"].values()))["n"]
+    by_k: dict[str, list[str]] = {}
+    for key, entry in few["methods"].items():
+        k, alpha = key.split("_alpha")
+        by_k.setdefault(k[1:], []).append(f"α={alpha}: {entry['mean']:.2f} ± {entry['std']:.2f}")
+    label = "UPOS GSD test after fine-tuning on {k} labelled German sentences, L2-SP α ({seeds} seeds; before: {b:.2f})"
+    return [
+        f"| {label.format(k=k, seeds=seeds, b=few['source_model_before'])} | {'; '.join(v)} | | {where} |"
+        for k, v in by_k.items()
+    ]
+
+
 def table() -> str:
     lines = ["| result | value | target | measured by |", "|---|---|---|---|"]
     for name, rows in ROWS.items():
@@ -101,6 +118,7 @@ def table() -> str:
             label = f"EWT genre shift → reviews+answers test UPOS / context-biased words, {method} ({seeds} seeds)"
             gwhere = f"`{genre['command']}` @ {genre['git_commit'][:10]}"
             lines.append(f"| {label} | {value} | | {gwhere} |")
+        lines += few_shot_rows(data.get("de_gsd_few_shot"))
         for method, entry in data.get("sentiment", {}).items():
             sst, imdb = entry["sentiment:sst2:test"], entry["sentiment:imdb:all"]
             value = f"{sst['mean']:.2f} ± {sst['std']:.2f} / {imdb['mean']:.2f} ± {imdb['std']:.2f}"
