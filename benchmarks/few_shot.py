@@ -2,17 +2,19 @@
 
     python benchmarks/few_shot.py --source-model runs/pos_en_de/model     # k = 10, 50; alpha 0, 0.01, 0.1
 
-Each run is recipes/self_training.py with configs/few_shot_de.yaml: the zero-shot English tagger
+Each run is recipes/self_training.py with configs/self_training_few_shot_de.yaml: the zero-shot English tagger
 fine-tuned on k labelled GSD dev sentences (no pseudo-labels, no English), ``l2sp_alpha`` pulling
 the weights towards the source model, GSD test scored. Seeds draw different k sentences; every
 alpha sees the same sentences for the same seed. The guard compares each run with the tagger
 before fine-tuning. Writes the ``de_gsd_few_shot`` entry of benchmarks/results/shift.json.
+Each run keeps its metrics.json; its model (470 MB) is deleted unless ``--keep-models``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -41,6 +43,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--runs", default=str(REPO / "runs/few_shot"))
     parser.add_argument("--out", default=str(REPO / "benchmarks/results/shift.json"))
+    parser.add_argument("--keep-models", action="store_true", help="keep each run's fine-tuned model")
     args = parser.parse_args()
     ks = [int(k) for k in args.ks.split(",")]
     alphas = [float(a) for a in args.alphas.split(",")]
@@ -57,7 +60,7 @@ def main() -> None:
                     self_training(
                         [
                             "--config",
-                            str(REPO / "recipes/configs/few_shot_de.yaml"),
+                            str(REPO / "recipes/configs/self_training_few_shot_de.yaml"),
                             f"source_model={args.source_model}",
                             f"target_k={k}",
                             f"l2sp_alpha={alpha}",
@@ -66,6 +69,8 @@ def main() -> None:
                         ]
                     )
                 metrics = json.loads((out / "metrics.json").read_text())
+                if not args.keep_models:
+                    shutil.rmtree(out / "model", ignore_errors=True)
                 before = metrics["before"][TEST]
                 runs[name] = {"k": k, "alpha": alpha, "seed": seed, "accuracy": metrics["after"][TEST]}
                 runs[name]["guard_flagged"] = any(g["harmful"] for g in metrics["guard"])

@@ -14,7 +14,7 @@ With ``target_labelled`` and ``target_k`` the same loop is few-shot target fine-
 target sentences join the mix (``pseudo_labels: false`` leaves the pseudo-labels out), and
 ``l2sp_alpha`` is the soft weight sharing that keeps k sentences from pulling the model far:
 
-    python recipes/self_training.py --config recipes/configs/few_shot_de.yaml target_k=50 l2sp_alpha=0.01
+    python recipes/self_training.py --config recipes/configs/self_training_few_shot_de.yaml target_k=50 l2sp_alpha=0.01
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ def test_few_shot_fine_tuning_with_l2sp(small_tagger, tmp_path):
 
     from xdomain_nlp.tagging import load_tagger
 
-    args = ["--config", str(REPO / "recipes/configs/few_shot_de.yaml"), f"source_model={small_tagger}"]
+    args = ["--config", str(REPO / "recipes/configs/self_training_few_shot_de.yaml"), f"source_model={small_tagger}"]
     result = recipe("self_training")(
         [*args, "target_k=6", "epochs=2", "l2sp_alpha=0.01", "eval_limit=30", f"output_dir={tmp_path / 'fs'}"]
     )
