@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> dict:
                 acc.print(f"WARNING: no target word reached threshold={cfg['threshold']}; no pseudo-labels this round")
         train = pseudo + labelled_target + source_windows
 
-        # 2. Fine-tune on pseudo-labelled target + labelled source.
+        # 2. Fine-tune on pseudo-labelled target + labelled target (few-shot) + labelled source.
         sampler = LengthGroupedBatchSampler([len(w.input_ids) for w in train], cfg["batch_size"], seed=cfg["seed"])
         loader = DataLoader(
             train,

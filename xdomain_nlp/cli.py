@@ -62,7 +62,7 @@ def _tag_or_evaluate(args: argparse.Namespace) -> int:
     corpus = load_corpus(args.corpus)
     labels = model.labels_for(args.tag_set)
     label2id = {t: i for i, t in enumerate(labels)}
-    column = getattr(args, "column", None) or meta.get("config", {}).get("label_column", "upos")
+    column = args.column or meta.get("config", {}).get("label_column", "upos")
     windows = encode_corpus(
         corpus,
         tokenizer,
@@ -241,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--column", help="gold column to score against (default: the model's label column)")
         if name == "tag":
             p.add_argument("-o", "--output", help="write here instead of stdout")
+            p.set_defaults(column=None)
         p.set_defaults(func=_tag_or_evaluate)
 
     p = sub.add_parser("diagnose", help="which shift (P(X), P(Y|X), P(Y)) separates two corpora; writes a report")
