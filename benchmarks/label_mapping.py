@@ -27,8 +27,12 @@ from custom_tagset import DEFAULTS, tune_encoder  # noqa: E402
 
 from xdomain_nlp.data import load_corpus  # noqa: E402
 from xdomain_nlp.labelspace import (  # noqa: E402
+    NO_COUNTERPART,
+    PROJECTED_COLUMN,
     MappingHead,
     MappingPrior,
+    fit_head_on_features,
+    load_projection,
     load_tagset,
     sample_sentences,
     soft_cooccurrence,
@@ -40,6 +44,14 @@ from xdomain_nlp.tagging import encode_corpus, load_tagger, predict_windows  # n
 from xdomain_nlp.training import inference_dtype, run_record  # noqa: E402
 
 LAYERS = (4, 12)
+METHODS = (
+    "mapping_head",
+    "fresh_head",
+    "projected_head",
+    "mapping_head_tuned",
+    "full_finetune",
+    "projected_head_tuned",
+)
 
 
 def accuracy(logits: torch.Tensor, gold: torch.Tensor) -> float:
@@ -86,7 +98,30 @@ def tune_steps(k: int) -> int:
     return int(min(300, max(100, 3 * k)))
 
 
-def curve(model, tokenizer, target_name, column, pool_spec, test_spec, ks, seeds, dtype, tune_ks=()) -> dict:
+def projected_words(model, tokenizer, name: str, spec: str, sentences: int, dtype) -> tuple[torch.Tensor, ...]:
+    """States, source logits and projected target ids (-1: left out) of ``sentences`` of ``spec``."""
+    corpus = load_corpus(spec)
+    corpus, _ = load_projection(name).apply(corpus.select(sample_sentences(len(corpus), sentences, 0)))
+    words = word_features(model, tokenizer, corpus, autocast_dtype=dtype, layers=LAYERS)
+    target = load_projection(name).target
+    ids = target_ids(corpus, target, PROJECTED_COLUMN, spec, skip=NO_COUNTERPART)
+    return words.states, words.source_logits, ids
+
+
+def curve(
+    model,
+    tokenizer,
+    target_name,
+    column,
+    pool_spec,
+    test_spec,
+    ks,
+    seeds,
+    dtype,
+    tune_ks=(),
+    projected=None,
+    tune_methods=("mapping_head_tuned", "full_finetune", "projected_head_tuned"),
+) -> dict:
     source, target = load_tagset("upos"), load_tagset(target_name)
     pool, test = load_corpus(pool_spec), load_corpus(test_spec)
     pool_feats = word_features(model, tokenizer, pool, autocast_dtype=dtype, layers=LAYERS)
@@ -98,7 +133,7 @@ def curve(model, tokenizer, target_name, column, pool_spec, test_spec, ks, seeds
         test_windows = encode_corpus(test, tokenizer, label_column=None, label2id=None)
     results: dict[str, dict] = {}
     for k in ks:
-        runs = {"mapping_head": [], "fresh_head": [], "mapping_head_tuned": [], "full_finetune": []}
+        runs = {m: [] for m in METHODS}
         for seed in seeds:
             rows = pool_feats.rows(sample_sentences(len(pool), k, seed))
             x, src, y = pool_feats.states[rows], pool_feats.source_logits[rows], pool_gold[rows]
@@ -109,6 +144,14 @@ def curve(model, tokenizer, target_name, column, pool_spec, test_spec, ks, seeds
             )
             with torch.no_grad():
                 runs["mapping_head"].append(accuracy(head(test_feats.states, test_feats.source_logits), test_gold))
+            if projected is not None:
+                projected_head, _ = fit_head_on_features(
+                    source, target, (x, src, y), base_counts=declared, projected=projected, epochs=20, seed=seed
+                )
+                with torch.no_grad():
+                    runs["projected_head"].append(
+                        accuracy(projected_head(test_feats.states, test_feats.source_logits), test_gold)
+                    )
             if k > 0:
                 torch.manual_seed(seed)
                 fresh = train_head(torch.nn.Linear(x.shape[1], len(target)), (x,), y, seed=seed)
@@ -117,7 +160,10 @@ def curve(model, tokenizer, target_name, column, pool_spec, test_spec, ks, seeds
             if k in tune_ks:
                 chosen = pool.select(sample_sentences(len(pool), k, seed))
                 windows = encode_corpus(chosen, tokenizer, label_column=column, label2id=target.index)
-                for method, start in (("mapping_head_tuned", head), ("full_finetune", FreshHead(fresh))):
+                starts = [("mapping_head_tuned", head), ("full_finetune", FreshHead(fresh))]
+                if projected is not None:
+                    starts.append(("projected_head_tuned", projected_head))
+                for method, start in [(m, h) for m, h in starts if m in tune_methods]:
                     runs[method].append(
                         tuned_accuracy(
                             model,
@@ -150,7 +196,7 @@ def plot(stts: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    for method in ("mapping_head", "fresh_head", "mapping_head_tuned", "full_finetune"):
+    for method in METHODS:
         ks = [int(k) for k, r in stts.items() if method in r]
         if not ks:
             continue
@@ -174,6 +220,18 @@ def main() -> None:
     parser.add_argument("--ks", default="0,10,50,100,200,799")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--tune-ks", default="10,100", help="k values at which the encoder is also tuned (slow on CPU)")
+    parser.add_argument("--projection", default="ud_en_stts", help="rules writing English UD as STTS ('' = none)")
+    parser.add_argument("--projection-sentences", type=int, default=4000, help="English sentences projected")
+    parser.add_argument(
+        "--tune-methods",
+        default="mapping_head_tuned,full_finetune,projected_head_tuned",
+        help="which heads to tune at --tune-ks; with --carry-over the others keep the results already in --out",
+    )
+    parser.add_argument(
+        "--carry-over",
+        action="store_true",
+        help="keep methods and k values of the existing --out that this run does not measure (marked in the JSON)",
+    )
     parser.add_argument("--out", default=str(REPO / "benchmarks/results/label_mapping.json"))
     args = parser.parse_args()
     model, tokenizer, _ = load_tagger(args.source_model)
@@ -190,18 +248,41 @@ def main() -> None:
         seeds,
         dtype,
         tune_ks=[int(k) for k in args.tune_ks.split(",") if k],
+        tune_methods=args.tune_methods.split(","),
+        projected=projected_words(
+            model, tokenizer, args.projection, "ud:en_ewt:train", args.projection_sentences, dtype
+        )
+        if args.projection
+        else None,
     )
     ptb = curve(model, tokenizer, "ptb", "xpos", "ud:en_ewt:dev", "ud:en_ewt:test", [0, 50, 200], seeds, dtype)
     out = Path(args.out)
+    carried = []
+    if args.carry_over and out.exists():
+        # Tuning on CPU takes most of the run; results that do not depend on what changed are kept,
+        # and listed with the run that measured them.
+        before = json.loads(out.read_text())
+        for name, now in (("stts", stts), ("ptb", ptb)):
+            for k, methods in before.get(name, {}).items():
+                for method, entry in methods.items():
+                    if method not in now.get(k, {}):
+                        now.setdefault(k, {})[method] = entry
+                        carried.append(f"{name} k={k} {method}")
+        carried_from = before.get("carried_from") or {
+            "command": before.get("command"),
+            "git_commit": before.get("git_commit"),
+        }
     result = {
         "stts": stts,
         "ptb": ptb,
         "feature_layers": list(LAYERS),
+        "projection": args.projection or None,
+        **({"carried_over": carried, "carried_from": carried_from} if carried else {}),
         "source_model": args.source_model,
         **run_record("python benchmarks/label_mapping.py " + " ".join(sys.argv[1:])),
     }
     for k in ("0", "10", "50", "100", "200", "799"):
-        for method in ("mapping_head", "fresh_head", "mapping_head_tuned", "full_finetune"):
+        for method in METHODS:
             if k in stts and method in stts[k]:
                 result[f"stts_k{k}_{method}"] = round(stts[k][method]["mean"], 2)
     out.parent.mkdir(parents=True, exist_ok=True)

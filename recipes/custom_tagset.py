@@ -6,7 +6,9 @@
 Take a UPOS tagger (from recipes/pos_en_de.py), a target tag set (STTS, PTB or your own YAML),
 and k sentences labelled with target tags. The mapping head starts from the prior P(target |
 source) -- a declared table plus what the k sentences show against the tagger's own predictions
--- and learns the rest from the k sentences on the frozen encoder. The result is the same model
+-- and learns the rest from the k sentences on the frozen encoder. With ``projection`` (the
+STTS config sets ``ud_en_stts``) English training sentences rewritten in the target tag set by
+rules train the head too, so it tags STTS before it sees any German sentence (k = 0). The result is the same model
 directory with one more tag set: ``predict_windows(..., tag_set="stts")``.
 """
 
@@ -22,7 +24,7 @@ from accelerate.utils import set_seed
 from transformers import get_linear_schedule_with_warmup
 
 from xdomain_nlp.data import load_corpus
-from xdomain_nlp.labelspace import fit_mapping_head, load_tagset, sample_sentences
+from xdomain_nlp.labelspace import fit_mapping_head, load_projection, load_tagset, sample_sentences
 from xdomain_nlp.labelspace.features import word_features
 from xdomain_nlp.tagging import TokenTagger, collate_windows, encode_corpus, load_tagger
 from xdomain_nlp.training import (
@@ -45,6 +47,11 @@ DEFAULTS = {
     "prior_corpora": [],  # extra corpora annotated with both tag sets (source column, target column)
     "source_column": "upos",  # source-tag column of prior_corpora
     "declared_weight": 1.0,  # pseudo-counts per declared (source, target) pair
+    "projection": None,  # rules writing source-annotated sentences in the target tag set (ud_en_stts, a YAML file)
+    "projection_corpus": "ud:en_ewt:train",  # the source treebank they rewrite (needs the columns the rules read)
+    "projection_sentences": 4000,  # how many of its sentences (seeded sample; -1 = all)
+    "projection_share": 1.0,  # all projected words together weigh this many times the k target sentences' words
+    "projection_epochs": 20,  # joint passes over projected + target words (then 20 on the target words alone)
     "feature_layers": [4, 12],  # the head reads the mean of these encoder layers (+3.5 points over the top one)
     "epochs": 60,  # passes over the k sentences' words (the head is small; states are cached)
     "lr": 5.0e-3,
@@ -127,6 +134,22 @@ def main(argv: list[str] | None = None) -> dict:
     train = pool.select(chosen)
     layers = tuple(cfg["feature_layers"])
     corpora = [(load_corpus(spec), cfg["source_column"], cfg["target_column"], spec) for spec in cfg["prior_corpora"]]
+    projected, projection_counts = None, {}
+    if cfg["projection"]:
+        # 3b. Source sentences rewritten in the target tag set: what the source annotation already
+        # knows (verb form, attributive adjective, ...) reaches the head before any target example.
+        projection = load_projection(cfg["projection"])
+        if projection.target.name != target.name:
+            raise ValueError(f"projection {projection.name!r} writes {projection.target.name!r}, not {target.name!r}")
+        corpus = load_corpus(cfg["projection_corpus"])
+        corpus = corpus.select(sample_sentences(len(corpus), cfg["projection_sentences"], cfg["seed"]))
+        projected, projection_counts = projection.apply(corpus)
+        silent = [rule for rule, n in projection_counts.items() if n == 0]
+        print(
+            f"projection {projection.name}: {len(projected)} sentences of {cfg['projection_corpus']}, "
+            f"{projection.left_out(projection_counts)} words with no {target.name} counterpart left out"
+            + (f"; rules that wrote nothing: {silent}" if silent else "")
+        )
     head, prior, _ = fit_mapping_head(
         model,
         tokenizer,
@@ -143,6 +166,9 @@ def main(argv: list[str] | None = None) -> dict:
         weight_decay=cfg["weight_decay"],
         seed=cfg["seed"],
         autocast_dtype=dtype,
+        projected=projected,
+        projected_share=cfg["projection_share"],
+        projected_epochs=cfg["projection_epochs"],
     )
     unreachable = prior.unreachable()
     if unreachable:
@@ -194,6 +220,7 @@ def main(argv: list[str] | None = None) -> dict:
             "config": cfg,
             "k_sentences": len(chosen),
             "unreachable": unreachable,
+            "projection_rule_counts": dict(projection_counts),
             "prior_top": prior.top_pairs(),
             "results": results,
             "run": run_record(),

@@ -76,8 +76,9 @@ def test_cli_mapping_estimate_reports_prior_and_unreachable(data_dir, tmp_path, 
 def test_cli_mapping_train_adds_a_tag_set(tiny_tagger, tmp_path, capsys):
     out = tmp_path / "with_stts"
     args = ["mapping", "train", str(tiny_tagger), "stts", "--train", "ud:de_gsd:dev", "--k", "10", "--out", str(out)]
-    assert cli(args) == 0
-    assert "tag sets: upos, stts" in capsys.readouterr().out
+    assert cli([*args, "--projection", "ud_en_stts", "--projection-sentences", "20"]) == 0
+    printed = capsys.readouterr().out
+    assert "projection ud_en_stts: 20 sentences of ud:en_ewt:train" in printed and "tag sets: upos, stts" in printed
     model, tokenizer, _ = load_tagger(out)
     gsd = load_corpus("ud:de_gsd:test").select(range(4))
     windows = encode_corpus(gsd, tokenizer, label_column=None, label2id=None)
@@ -110,6 +111,7 @@ def test_recipe_tunes_encoder_with_the_head_and_keeps_embeddings(tiny_tagger, tm
             str(REPO / "recipes/configs/custom_tagset_stts.yaml"),
             f"source_model={tiny_tagger}",
             "k=8",
+            "projection_sentences=30",
             "tune_steps=4",
             "tune_batch_size=4",
             "eval=[]",
@@ -127,6 +129,8 @@ def test_recipe_tunes_encoder_with_the_head_and_keeps_embeddings(tiny_tagger, tm
     assert not torch.equal(b[top], a[top])
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["k_sentences"] == 8 and metrics["config"]["tune_steps"] == 4
+    # The STTS config trains the head on English rewritten as STTS too; the rule counts are kept.
+    assert metrics["config"]["projection"] == "ud_en_stts" and metrics["projection_rule_counts"]["NOUN -> NN"] > 0
 
 
 def test_declared_defaults_break_ties_and_are_checked(tmp_path):

@@ -171,7 +171,7 @@ def _mapping_train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from xdomain_nlp.data import load_corpus
-    from xdomain_nlp.labelspace import fit_mapping_head, load_tagset, sample_sentences
+    from xdomain_nlp.labelspace import fit_mapping_head, load_projection, load_tagset, sample_sentences
     from xdomain_nlp.tagging import load_tagger
     from xdomain_nlp.training import inference_dtype
 
@@ -179,6 +179,19 @@ def _mapping_train(args: argparse.Namespace) -> int:
     source, target = load_tagset(meta.get("tag_set", "upos")), load_tagset(args.tag_set)
     pool = load_corpus(args.train)
     train = pool.select(sample_sentences(len(pool), args.k, args.seed))
+    projected = None
+    if args.projection:
+        projection = load_projection(args.projection)
+        if projection.target.name != target.name:
+            raise SystemExit(
+                f"xdomain-nlp: projection {projection.name!r} writes {projection.target.name!r}, not {target.name!r}"
+            )
+        corpus = load_corpus(args.projection_corpus)
+        projected, counts = projection.apply(corpus.select(sample_sentences(len(corpus), args.projection_sentences, 0)))
+        print(
+            f"projection {projection.name}: {len(projected)} sentences of {args.projection_corpus} "
+            f"({projection.left_out(counts)} words with no {target.name} counterpart left out)"
+        )
     head, prior, _ = fit_mapping_head(
         model,
         tokenizer,
@@ -189,6 +202,7 @@ def _mapping_train(args: argparse.Namespace) -> int:
         where=args.train,
         seed=args.seed,
         autocast_dtype=inference_dtype("cpu"),
+        projected=projected,
     )
     print(f"{target.name}: head fitted on {len(train)} sentences of {args.train}")
     if prior.unreachable():
@@ -274,6 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--column", default="xpos", help="column holding the target tags")
     p.add_argument("--k", type=int, default=-1, help="labelled sentences drawn from --train (-1 = all, 0 = prior only)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--projection", help="rules writing a source treebank in the tag set (ud_en_stts or a YAML file)")
+    p.add_argument("--projection-corpus", default="ud:en_ewt:train", help="the source treebank the rules rewrite")
+    p.add_argument("--projection-sentences", type=int, default=4000, help="sentences of it to use (-1 = all)")
     p.add_argument("--out", required=True, help="where to save the tagger with its new tag set")
     p.set_defaults(func=_mapping_train)
 

@@ -1,15 +1,24 @@
-"""Label spaces: tag sets (UPOS, PTB, STTS, user files, BIO spans), mapping priors, mapping heads."""
+"""Label spaces: tag sets (UPOS, PTB, STTS, user files, BIO spans), mapping priors, mapping heads,
+conventions and projections (a source treebank rewritten in another tag set by rules)."""
 
 from xdomain_nlp.labelspace.conventions import (
+    NO_COUNTERPART,
     ConventionRule,
     convention_tag_set,
     fit_convention_head,
     parse_rules,
     relabel,
 )
-from xdomain_nlp.labelspace.fit import fit_mapping_head, sample_sentences, soft_cooccurrence, target_ids
+from xdomain_nlp.labelspace.fit import (
+    fit_head_on_features,
+    fit_mapping_head,
+    sample_sentences,
+    soft_cooccurrence,
+    target_ids,
+)
 from xdomain_nlp.labelspace.heads import MappingHead, train_head
 from xdomain_nlp.labelspace.mapping import MappingPrior, cooccurrence, declared_matrix
+from xdomain_nlp.labelspace.projection import PROJECTED_COLUMN, Projection, load_projection
 from xdomain_nlp.labelspace.tagsets import (
     BUILTIN,
     PTB_TAGS,
@@ -22,6 +31,7 @@ from xdomain_nlp.labelspace.tagsets import (
 )
 
 __all__ = [
+    "NO_COUNTERPART",
     "BUILTIN",
     "ConventionRule",
     "PTB_TAGS",
@@ -29,6 +39,8 @@ __all__ = [
     "UPOS_TAGS",
     "MappingHead",
     "MappingPrior",
+    "PROJECTED_COLUMN",
+    "Projection",
     "TagSet",
     "TagSetError",
     "UnknownTagError",
@@ -36,7 +48,9 @@ __all__ = [
     "cooccurrence",
     "declared_matrix",
     "fit_convention_head",
+    "fit_head_on_features",
     "fit_mapping_head",
+    "load_projection",
     "load_tagset",
     "parse_rules",
     "relabel",

@@ -76,8 +76,10 @@ def train_head(
     weight_decay: float = 1e-2,
     batch_size: int = 256,
     seed: int = 0,
+    weights: torch.Tensor | None = None,
 ) -> nn.Module:
-    """Fit a head on precomputed word features (full-batch friendly, deterministic per seed)."""
+    """Fit a head on precomputed word features (deterministic per seed); ``weights`` scale each
+    word's loss (projected source words count less than target words)."""
     if labels.numel() == 0:
         return head
     generator = torch.Generator().manual_seed(seed)
@@ -88,7 +90,8 @@ def train_head(
         order = torch.randperm(n, generator=generator)
         for start in range(0, n, batch_size):
             idx = order[start : start + batch_size]
-            loss = nn.functional.cross_entropy(head(*(x[idx] for x in inputs)), labels[idx])
+            losses = nn.functional.cross_entropy(head(*(x[idx] for x in inputs)), labels[idx], reduction="none")
+            loss = losses.mean() if weights is None else (losses * weights[idx]).sum() / weights[idx].sum()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
