@@ -210,11 +210,18 @@ def main(argv: list[str] | None = None) -> dict:
     out = Path(cfg["output_dir"])
     if (out / "model").exists():
         shutil.rmtree(out / "model")
-    model.save(
-        out / "model",
-        tokenizer,
-        {k: v for k, v in meta.items() if k not in ("task", "labels", "tag_set", "mapping_heads")},
-    )
+    training = {
+        "tag_set": target.name,
+        "k": len(chosen),
+        "train": cfg["train"],
+        "tune_steps": cfg["tune_steps"] if len(chosen) else 0,
+        "projection": cfg["projection"] or None,
+        "projection_corpus": cfg["projection_corpus"] if cfg["projection"] else None,
+        "projection_sentences": len(projected) if projected is not None else 0,
+    }
+    kept = {k: v for k, v in meta.items() if k not in ("task", "labels", "tag_set", "mapping_heads")}
+    kept["mapping_training"] = {**meta.get("mapping_training", {}), target.name: training}  # read by the model card
+    model.save(out / "model", tokenizer, kept)
     write_json(
         {
             "config": cfg,

@@ -131,6 +131,14 @@ def test_recipe_tunes_encoder_with_the_head_and_keeps_embeddings(tiny_tagger, tm
     assert metrics["k_sentences"] == 8 and metrics["config"]["tune_steps"] == 4
     # The STTS config trains the head on English rewritten as STTS too; the rule counts are kept.
     assert metrics["config"]["projection"] == "ud_en_stts" and metrics["projection_rule_counts"]["NOUN -> NN"] > 0
+    # The model card says how the STTS head was made.
+    from xdomain_nlp.hub.card import build_model_card
+
+    assert meta["mapping_training"]["stts"]["projection_sentences"] == 30
+    card = str(build_model_card(meta, [], "someone/tagger-stts"))
+    assert "fitted on 8 labelled sentences of `ud:de_gsd:dev`" in card
+    assert "30 sentences of `ud:en_ewt:train` written in `stts` by the projection rules `ud_en_stts`" in card
+    assert "then 4 steps tuning the encoder" in card
 
 
 def test_declared_defaults_break_ties_and_are_checked(tmp_path):

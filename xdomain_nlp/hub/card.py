@@ -132,6 +132,21 @@ def corpus_label(spec: str) -> str:
     return f"{title}, {split}" if split else title
 
 
+def _head_training(how: dict | None) -> str:
+    """How a mapping head was fitted (saved by recipes/custom_tagset.py), in words."""
+    if not how:
+        return ""
+    text = f", fitted on {how['k']} labelled sentences of `{how['train']}`"
+    if how.get("projection"):
+        text += (
+            f" and {how['projection_sentences']} sentences of `{how['projection_corpus']}` written in"
+            f" `{how['tag_set']}` by the projection rules `{how['projection']}`"
+        )
+    if how.get("tune_steps"):
+        text += f", then {how['tune_steps']} steps tuning the encoder with it"
+    return text
+
+
 def _body(meta, evaluations, repo_id, base, corpora, tag_sets) -> str:
     cfg = meta.get("config") or {}
     train = " + ".join(train_specs(meta)) or "?"
@@ -146,7 +161,9 @@ def _body(meta, evaluations, repo_id, base, corpora, tag_sets) -> str:
     heads = meta.get("mapping_heads", {})
     head_text = (
         "\n".join(
-            f"- `{name}`: {len(spec.get('tags', []))} tags, read through a mapping head" for name, spec in heads.items()
+            f"- `{name}`: {len(spec.get('tags', []))} tags, read through a mapping head"
+            + _head_training(meta.get("mapping_training", {}).get(name))
+            for name, spec in heads.items()
         )
         or "- none (the source tag set only)"
     )
