@@ -137,7 +137,7 @@ def test_recipe_tunes_encoder_with_the_head_and_keeps_embeddings(tiny_tagger, tm
     assert meta["mapping_training"]["stts"]["projection_sentences"] == 30
     card = str(build_model_card(meta, [], "someone/tagger-stts"))
     assert "fitted on 8 labelled sentences of `ud:de_gsd:dev`" in card
-    assert "30 sentences of `ud:en_ewt:train` written in `stts` by the projection rules `ud_en_stts`" in card
+    assert "and on 30 sentences of `ud:en_ewt:train` written in `stts` by the projection rules `ud_en_stts`" in card
     assert "then 4 steps tuning the encoder" in card
 
 

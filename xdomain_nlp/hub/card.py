@@ -136,15 +136,29 @@ def _head_training(how: dict | None) -> str:
     """How a mapping head was fitted (saved by recipes/custom_tagset.py), in words."""
     if not how:
         return ""
-    text = f", fitted on {how['k']} labelled sentences of `{how['train']}`"
+    text = (
+        f", fitted on {how['k']} labelled sentences of `{how['train']}`"
+        if how["k"]
+        else ", fitted with no labelled target sentence"
+    )
     if how.get("projection"):
         text += (
-            f" and {how['projection_sentences']} sentences of `{how['projection_corpus']}` written in"
-            f" `{how['tag_set']}` by the projection rules `{how['projection']}`"
+            f"{' and' if how['k'] else ','} on {how['projection_sentences']} sentences of"
+            f" `{how['projection_corpus']}` written in `{how['tag_set']}` by the projection rules `{how['projection']}`"
         )
     if how.get("tune_steps"):
         text += f", then {how['tune_steps']} steps tuning the encoder with it"
     return text
+
+
+def _extra_tag_set_usage(heads: dict) -> str:
+    if not heads:
+        return ""
+    name = next(iter(heads))
+    return (
+        f'Another tag set: `config={{"model": ..., "tag_set": "{name}"}}` (a UPOS-shaped set fills `token.pos_`, '
+        "any other `token.tag_`; the scores are in `token._.xdomain_scores`)."
+    )
 
 
 def _body(meta, evaluations, repo_id, base, corpora, tag_sets) -> str:
@@ -208,6 +222,7 @@ nlp = spacy.blank("{(languages_for(evaluations) or ["de"])[0]}")
 nlp.add_pipe("xdomain_tagger", config={{"model": "{repo_id}"}})
 print([(t.text, t.pos_) for t in nlp("Der Monitor zeigt die Werte an.")])
 ```
+{_extra_tag_set_usage(heads)}
 Or with plain `transformers`: `AutoModelForTokenClassification.from_pretrained("{repo_id}")` (labels
 sit on the first subword of each word).
 
