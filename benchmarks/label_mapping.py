@@ -2,10 +2,12 @@
 
     python benchmarks/label_mapping.py --source-model runs/benchmark_pos_en_de/model
 
-For each k and seed the same k sentences (drawn from GSD dev / EWT dev) train (a) the mapping head
-and (b) a fresh linear head on the same frozen features; then, for STTS, each of the two is tuned
-together with the encoder on the same k sentences (``mapping_head_tuned``, and ``full_finetune``:
-the fresh head with the whole encoder tuned). Only the head's start differs between the pairs.
+For each k and seed the same k sentences (drawn from GSD dev / EWT dev) train (a) the mapping head,
+(b) a fresh linear head on the same frozen features and, for STTS, (c) the mapping head trained on
+English EWT written as STTS by a projection too (``projected_head``, ``--projection``); then each
+is tuned together with the encoder on the same k sentences (``mapping_head_tuned``,
+``full_finetune``: the fresh head with the whole encoder tuned, ``projected_head_tuned``). Only
+the head's start differs between the tuned runs.
 Scores are on GSD test / EWT test. Writes benchmarks/results/label_mapping.json and a
 learning-curve PNG.
 """
@@ -32,8 +34,8 @@ from xdomain_nlp.labelspace import (  # noqa: E402
     MappingHead,
     MappingPrior,
     fit_head_on_features,
-    load_projection,
     load_tagset,
+    project_sample,
     sample_sentences,
     soft_cooccurrence,
     target_ids,
@@ -100,11 +102,10 @@ def tune_steps(k: int) -> int:
 
 def projected_words(model, tokenizer, name: str, spec: str, sentences: int, dtype) -> tuple[torch.Tensor, ...]:
     """States, source logits and projected target ids (-1: left out) of ``sentences`` of ``spec``."""
-    corpus = load_corpus(spec)
-    corpus, _ = load_projection(name).apply(corpus.select(sample_sentences(len(corpus), sentences, 0)))
+    projection, corpus, _, summary = project_sample(name, spec, sentences)
+    print(summary)
     words = word_features(model, tokenizer, corpus, autocast_dtype=dtype, layers=LAYERS)
-    target = load_projection(name).target
-    ids = target_ids(corpus, target, PROJECTED_COLUMN, spec, skip=NO_COUNTERPART)
+    ids = target_ids(corpus, projection.target, PROJECTED_COLUMN, spec, skip=NO_COUNTERPART)
     return words.states, words.source_logits, ids
 
 

@@ -24,7 +24,7 @@ from accelerate.utils import set_seed
 from transformers import get_linear_schedule_with_warmup
 
 from xdomain_nlp.data import load_corpus
-from xdomain_nlp.labelspace import fit_mapping_head, load_projection, load_tagset, sample_sentences
+from xdomain_nlp.labelspace import fit_mapping_head, load_tagset, project_sample, sample_sentences
 from xdomain_nlp.labelspace.features import word_features
 from xdomain_nlp.tagging import TokenTagger, collate_windows, encode_corpus, load_tagger
 from xdomain_nlp.training import (
@@ -138,18 +138,10 @@ def main(argv: list[str] | None = None) -> dict:
     if cfg["projection"]:
         # 3b. Source sentences rewritten in the target tag set: what the source annotation already
         # knows (verb form, attributive adjective, ...) reaches the head before any target example.
-        projection = load_projection(cfg["projection"])
-        if projection.target.name != target.name:
-            raise ValueError(f"projection {projection.name!r} writes {projection.target.name!r}, not {target.name!r}")
-        corpus = load_corpus(cfg["projection_corpus"])
-        corpus = corpus.select(sample_sentences(len(corpus), cfg["projection_sentences"], cfg["seed"]))
-        projected, projection_counts = projection.apply(corpus)
-        silent = [rule for rule, n in projection_counts.items() if n == 0]
-        print(
-            f"projection {projection.name}: {len(projected)} sentences of {cfg['projection_corpus']}, "
-            f"{projection.left_out(projection_counts)} words with no {target.name} counterpart left out"
-            + (f"; rules that wrote nothing: {silent}" if silent else "")
+        _, projected, projection_counts, summary = project_sample(
+            cfg["projection"], cfg["projection_corpus"], cfg["projection_sentences"], seed=cfg["seed"], target=target
         )
+        print(summary)
     head, prior, _ = fit_mapping_head(
         model,
         tokenizer,

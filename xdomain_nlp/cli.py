@@ -171,7 +171,7 @@ def _mapping_train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from xdomain_nlp.data import load_corpus
-    from xdomain_nlp.labelspace import fit_mapping_head, load_projection, load_tagset, sample_sentences
+    from xdomain_nlp.labelspace import fit_mapping_head, load_tagset, project_sample, sample_sentences
     from xdomain_nlp.tagging import load_tagger
     from xdomain_nlp.training import inference_dtype
 
@@ -181,17 +181,13 @@ def _mapping_train(args: argparse.Namespace) -> int:
     train = pool.select(sample_sentences(len(pool), args.k, args.seed))
     projected = None
     if args.projection:
-        projection = load_projection(args.projection)
-        if projection.target.name != target.name:
-            raise SystemExit(
-                f"xdomain-nlp: projection {projection.name!r} writes {projection.target.name!r}, not {target.name!r}"
+        try:
+            _, projected, _, summary = project_sample(
+                args.projection, args.projection_corpus, args.projection_sentences, target=target
             )
-        corpus = load_corpus(args.projection_corpus)
-        projected, counts = projection.apply(corpus.select(sample_sentences(len(corpus), args.projection_sentences, 0)))
-        print(
-            f"projection {projection.name}: {len(projected)} sentences of {args.projection_corpus} "
-            f"({projection.left_out(counts)} words with no {target.name} counterpart left out)"
-        )
+        except ValueError as err:
+            raise SystemExit(f"xdomain-nlp: {err}") from None
+        print(summary)
     head, prior, _ = fit_mapping_head(
         model,
         tokenizer,

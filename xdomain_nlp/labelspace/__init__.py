@@ -18,7 +18,7 @@ from xdomain_nlp.labelspace.fit import (
 )
 from xdomain_nlp.labelspace.heads import MappingHead, train_head
 from xdomain_nlp.labelspace.mapping import MappingPrior, cooccurrence, declared_matrix
-from xdomain_nlp.labelspace.projection import PROJECTED_COLUMN, Projection, load_projection
+from xdomain_nlp.labelspace.projection import PROJECTED_COLUMN, Projection, load_projection, project_sample
 from xdomain_nlp.labelspace.tagsets import (
     BUILTIN,
     PTB_TAGS,
@@ -53,6 +53,7 @@ __all__ = [
     "load_projection",
     "load_tagset",
     "parse_rules",
+    "project_sample",
     "relabel",
     "sample_sentences",
     "soft_cooccurrence",

@@ -47,6 +47,28 @@ class Projection:
         return sum(n for rule, n in counts.items() if rule.endswith(f"-> {NO_COUNTERPART}"))
 
 
+def project_sample(
+    spec: str | Path, corpus_spec: str, sentences: int, *, seed: int = 0, target: TagSet | None = None
+) -> tuple[Projection, datasets.Dataset, Counter, str]:
+    """``sentences`` of ``corpus_spec`` (seeded; -1 = all) written by projection ``spec``; checks that it
+    writes ``target``. Returns the projection, the projected corpus, the rule counts and a summary line."""
+    from xdomain_nlp.data import load_corpus
+    from xdomain_nlp.labelspace.fit import sample_sentences
+
+    projection = load_projection(spec)
+    if target is not None and projection.target.name != target.name:
+        raise ValueError(f"projection {projection.name!r} writes {projection.target.name!r}, not {target.name!r}")
+    corpus = load_corpus(corpus_spec)
+    projected, counts = projection.apply(corpus.select(sample_sentences(len(corpus), sentences, seed)))
+    silent = [rule for rule, n in counts.items() if n == 0]
+    summary = (
+        f"projection {projection.name}: {len(projected)} sentences of {corpus_spec}, "
+        f"{projection.left_out(counts)} words with no {projection.target.name} counterpart left out"
+        + (f"; rules that wrote nothing: {silent}" if silent else "")
+    )
+    return projection, projected, counts, summary
+
+
 def load_projection(spec: str | Path) -> Projection:
     """A shipped projection by name (``ud_en_stts``) or a YAML file with name, source, target, rules."""
     path = BUILTIN_DIR / f"{spec}.yaml" if (BUILTIN_DIR / f"{spec}.yaml").is_file() else Path(spec)
