@@ -7,7 +7,9 @@ For each k and seed the same k sentences (drawn from GSD dev / EWT dev) train (a
 English EWT written as STTS by a projection too (``projected_head``, ``--projection``); then each
 is tuned together with the encoder on the same k sentences (``mapping_head_tuned``,
 ``full_finetune``: the fresh head with the whole encoder tuned, ``projected_head_tuned``). Only
-the head's start differs between the tuned runs.
+the head's start differs between the tuned runs. ``pretuned_*``: the same methods on the encoder
+first tuned on all of English EWT written as STTS (``--projection-tune-steps``, as
+``projection_tune_steps`` in the recipe; one tuning, seed 0, shared by the three k seeds).
 Scores are on GSD test / EWT test. Writes benchmarks/results/label_mapping.json and a
 learning-curve PNG.
 """
@@ -25,7 +27,7 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "recipes"))
-from custom_tagset import DEFAULTS, tune_encoder  # noqa: E402
+from custom_tagset import DEFAULTS, tune_encoder, tune_on_projection  # noqa: E402
 
 from xdomain_nlp.data import load_corpus  # noqa: E402
 from xdomain_nlp.labelspace import (  # noqa: E402
@@ -54,6 +56,7 @@ METHODS = (
     "full_finetune",
     "projected_head_tuned",
 )
+PRETUNED = tuple(f"pretuned_{m}" for m in ("mapping_head", "fresh_head", "projected_head", "projected_head_tuned"))
 
 
 def accuracy(logits: torch.Tensor, gold: torch.Tensor) -> float:
@@ -107,6 +110,50 @@ def projected_words(model, tokenizer, name: str, spec: str, sentences: int, dtyp
     words = word_features(model, tokenizer, corpus, autocast_dtype=dtype, layers=LAYERS)
     ids = target_ids(corpus, projection.target, PROJECTED_COLUMN, spec, skip=NO_COUNTERPART)
     return words.states, words.source_logits, ids
+
+
+def pretune(model, tokenizer, args, dtype) -> tuple:
+    """The tagger with its encoder tuned on all of EWT train written as STTS (as the recipe's
+    ``projection_tune_steps``), and what the tuning did to UPOS on GSD test."""
+    source, target = load_tagset("upos"), load_tagset("stts")
+    _, sample, _, _ = project_sample(args.projection, "ud:en_ewt:train", args.projection_sentences, target=target)
+    _, everything, _, summary = project_sample(args.projection, "ud:en_ewt:train", -1, target=target)
+    print(f"pretuning the encoder: {summary}", flush=True)
+    upos_before = upos_accuracy(model, tokenizer, dtype)
+    tuned = tune_on_projection(
+        model,
+        tokenizer,
+        source,
+        target,
+        sample,
+        everything,
+        steps=args.projection_tune_steps,
+        lr=DEFAULTS["projection_tune_lr"],
+        seed=0,
+        feature_layers=LAYERS,
+        batch_size=DEFAULTS["tune_batch_size"],
+        head_lr=DEFAULTS["tune_head_lr"],
+        layer_decay=DEFAULTS["layer_decay"],
+        autocast_dtype=dtype,
+    )
+    info = {
+        "steps": args.projection_tune_steps,
+        "lr": DEFAULTS["projection_tune_lr"],
+        "seed": 0,
+        "sentences": len(everything),
+        "gsd_test_upos_before": round(upos_before, 2),
+        "gsd_test_upos_after": round(upos_accuracy(tuned, tokenizer, dtype), 2),
+    }
+    print(f"pretuned encoder: {info}", flush=True)
+    return tuned, info
+
+
+def upos_accuracy(model, tokenizer, dtype) -> float:
+    """The tagger's own (UPOS) head on GSD test."""
+    test = load_corpus("ud:de_gsd:test")
+    feats = word_features(model, tokenizer, test, autocast_dtype=dtype, layers=LAYERS)
+    gold = torch.tensor([model.labels.index(t) for tags in test["upos"] for t in tags])
+    return accuracy(feats.source_logits, gold)
 
 
 def curve(
@@ -190,14 +237,33 @@ def curve(
     return results
 
 
+def carry_over(before: dict, now: dict[str, dict]) -> dict[str, dict]:
+    """Copy into ``now`` the (tag set, k, method) results of the earlier JSON ``before`` that this
+    run did not measure; returns ``{"stts k=100 full_finetune": {command, git_commit}, ...}``,
+    naming the run that measured each (an earlier carried result keeps its own)."""
+    earlier = before.get("carried_over", {})
+    if isinstance(earlier, list):  # written before results kept their own run
+        earlier = dict.fromkeys(earlier, before.get("carried_from"))
+    measured_by = {"command": before.get("command"), "git_commit": before.get("git_commit")}
+    carried = {}
+    for name, results in now.items():
+        for k, methods in before.get(name, {}).items():
+            for method, entry in methods.items():
+                if method not in results.get(k, {}):
+                    results.setdefault(k, {})[method] = entry
+                    row = f"{name} k={k} {method}"
+                    carried[row] = earlier.get(row) or measured_by
+    return carried
+
+
 def plot(stts: dict, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for method in METHODS:
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for method in METHODS + PRETUNED:
         ks = [int(k) for k, r in stts.items() if method in r]
         if not ks:
             continue
@@ -208,7 +274,7 @@ def plot(stts: dict, path: Path) -> None:
     ax.set_xscale("log")
     ax.set_xlabel("labelled German sentences k (k=0 drawn at 1)")
     ax.set_ylabel("STTS accuracy, GSD test")
-    ax.legend()
+    ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -224,6 +290,15 @@ def main() -> None:
     parser.add_argument("--projection", default="ud_en_stts", help="rules writing English UD as STTS ('' = none)")
     parser.add_argument("--projection-sentences", type=int, default=4000, help="English sentences projected")
     parser.add_argument(
+        "--projection-tune-steps",
+        type=int,
+        default=600,
+        help="> 0: also run every method on the encoder first tuned this many steps on all projected EWT",
+    )
+    parser.add_argument(
+        "--only-pretuned", action="store_true", help="measure only the pretuned_* methods (others carried over)"
+    )
+    parser.add_argument(
         "--tune-methods",
         default="mapping_head_tuned,full_finetune,projected_head_tuned",
         help="which heads to tune at --tune-ks; with --carry-over the others keep the results already in --out",
@@ -235,55 +310,61 @@ def main() -> None:
     )
     parser.add_argument("--out", default=str(REPO / "benchmarks/results/label_mapping.json"))
     args = parser.parse_args()
+    if args.only_pretuned and not (args.carry_over and args.projection and args.projection_tune_steps):
+        parser.error("--only-pretuned needs --carry-over, --projection and --projection-tune-steps > 0")
     model, tokenizer, _ = load_tagger(args.source_model)
     dtype = inference_dtype("cpu")
     seeds = [int(s) for s in args.seeds.split(",")]
-    stts = curve(
-        model,
-        tokenizer,
-        "stts",
-        "xpos",
-        "ud:de_gsd:dev",
-        "ud:de_gsd:test",
-        [int(k) for k in args.ks.split(",")],
-        seeds,
-        dtype,
-        tune_ks=[int(k) for k in args.tune_ks.split(",") if k],
-        tune_methods=args.tune_methods.split(","),
-        projected=projected_words(
-            model, tokenizer, args.projection, "ud:en_ewt:train", args.projection_sentences, dtype
+    ks = [int(k) for k in args.ks.split(",")]
+    tune_ks = [int(k) for k in args.tune_ks.split(",") if k]
+
+    def stts_curve(tagger, tune_methods):
+        words = None
+        if args.projection:
+            words = projected_words(
+                tagger, tokenizer, args.projection, "ud:en_ewt:train", args.projection_sentences, dtype
+            )
+        return curve(
+            tagger,
+            tokenizer,
+            "stts",
+            "xpos",
+            "ud:de_gsd:dev",
+            "ud:de_gsd:test",
+            ks,
+            seeds,
+            dtype,
+            tune_ks=tune_ks,
+            tune_methods=tune_methods,
+            projected=words,
         )
-        if args.projection
-        else None,
-    )
-    ptb = curve(model, tokenizer, "ptb", "xpos", "ud:en_ewt:dev", "ud:en_ewt:test", [0, 50, 200], seeds, dtype)
+
+    stts, ptb, pretuned_info = {}, {}, None
+    if not args.only_pretuned:
+        stts = stts_curve(model, args.tune_methods.split(","))
+        ptb = curve(model, tokenizer, "ptb", "xpos", "ud:en_ewt:dev", "ud:en_ewt:test", [0, 50, 200], seeds, dtype)
+    if args.projection and args.projection_tune_steps > 0:
+        pretuned, pretuned_info = pretune(copy.deepcopy(model), tokenizer, args, dtype)
+        for k, methods in stts_curve(pretuned, ["projected_head_tuned"]).items():
+            stts.setdefault(k, {}).update({f"pretuned_{m}": entry for m, entry in methods.items()})
     out = Path(args.out)
-    carried = []
+    carried: dict[str, dict] = {}
     if args.carry_over and out.exists():
         # Tuning on CPU takes most of the run; results that do not depend on what changed are kept,
-        # and listed with the run that measured them.
-        before = json.loads(out.read_text())
-        for name, now in (("stts", stts), ("ptb", ptb)):
-            for k, methods in before.get(name, {}).items():
-                for method, entry in methods.items():
-                    if method not in now.get(k, {}):
-                        now.setdefault(k, {})[method] = entry
-                        carried.append(f"{name} k={k} {method}")
-        carried_from = before.get("carried_from") or {
-            "command": before.get("command"),
-            "git_commit": before.get("git_commit"),
-        }
+        # each with the run that measured it.
+        carried = carry_over(json.loads(out.read_text()), {"stts": stts, "ptb": ptb})
     result = {
         "stts": stts,
         "ptb": ptb,
         "feature_layers": list(LAYERS),
         "projection": args.projection or None,
-        **({"carried_over": carried, "carried_from": carried_from} if carried else {}),
+        **({"pretuned_encoder": pretuned_info} if pretuned_info else {}),
+        **({"carried_over": carried} if carried else {}),
         "source_model": args.source_model,
         **run_record("python benchmarks/label_mapping.py " + " ".join(sys.argv[1:])),
     }
     for k in ("0", "10", "50", "100", "200", "799"):
-        for method in METHODS:
+        for method in METHODS + PRETUNED:
             if k in stts and method in stts[k]:
                 result[f"stts_k{k}_{method}"] = round(stts[k][method]["mean"], 2)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -8,8 +8,10 @@ and k sentences labelled with target tags. The mapping head starts from the prio
 source) -- a declared table plus what the k sentences show against the tagger's own predictions
 -- and learns the rest from the k sentences on the frozen encoder. With ``projection`` (the
 STTS config sets ``ud_en_stts``) English training sentences rewritten in the target tag set by
-rules train the head too, so it tags STTS before it sees any German sentence (k = 0). The result is the same model
-directory with one more tag set: ``predict_windows(..., tag_set="stts")``.
+rules train the head too, so it tags STTS before it sees any German sentence (k = 0). With
+``projection_tune_steps`` the encoder first learns those distinctions on the whole projected
+treebank (the UPOS tagger had no reason to keep a verb's form or an adjective's position). The
+result is the same model directory with one more tag set: ``predict_windows(..., tag_set="stts")``.
 """
 
 from __future__ import annotations
@@ -18,13 +20,22 @@ import random
 import shutil
 from pathlib import Path
 
+import datasets
 import torch
 from accelerate import Accelerator
 from accelerate.utils import set_seed
 from transformers import get_linear_schedule_with_warmup
 
 from xdomain_nlp.data import load_corpus
-from xdomain_nlp.labelspace import fit_mapping_head, load_tagset, project_sample, sample_sentences
+from xdomain_nlp.labelspace import (
+    NO_COUNTERPART,
+    PROJECTED_COLUMN,
+    TagSet,
+    fit_mapping_head,
+    load_tagset,
+    project_sample,
+    sample_sentences,
+)
 from xdomain_nlp.labelspace.features import word_features
 from xdomain_nlp.tagging import TokenTagger, collate_windows, encode_corpus, load_tagger
 from xdomain_nlp.training import (
@@ -52,6 +63,9 @@ DEFAULTS = {
     "projection_sentences": 4000,  # how many of its sentences (seeded sample; -1 = all)
     "projection_share": 1.0,  # all projected words together weigh this many times the k target sentences' words
     "projection_epochs": 20,  # joint passes over projected + target words (then 20 on the target words alone)
+    "projection_tune_steps": 0,  # > 0: first tune the encoder this many steps on the projected source treebank
+    "projection_tune_sentences": -1,  # sentences of projection_corpus it draws from (-1 = all)
+    "projection_tune_lr": 1.0e-4,  # top encoder layer (lower layers decay as in tune_lr)
     "feature_layers": [4, 12],  # the head reads the mean of these encoder layers (+3.5 points over the top one)
     "epochs": 60,  # passes over the k sentences' words (the head is small; states are cached)
     "lr": 5.0e-3,
@@ -116,8 +130,67 @@ def tune_encoder(
     return accelerator.unwrap_model(model)
 
 
+def tune_on_projection(
+    model: TokenTagger,
+    tokenizer,
+    source: TagSet,
+    target: TagSet,
+    projected: datasets.Dataset,
+    tune_corpus: datasets.Dataset,
+    *,
+    steps: int,
+    lr: float,
+    seed: int = 0,
+    feature_layers: tuple[int, int] = (4, 12),
+    projection_epochs: int = 20,
+    batch_size: int = 16,
+    head_lr: float = 1.0e-3,
+    layer_decay: float = 0.9,
+    precision: str = "auto",
+    autocast_dtype: torch.dtype | None = None,
+) -> TokenTagger:
+    """Tune the encoder on ``tune_corpus`` written in ``target`` by a projection (words with no
+    counterpart carry no loss), under a mapping head fitted on the ``projected`` sample alone.
+
+    A tagger trained for the source tags had no reason to keep what only the target tag set asks
+    for (a verb's form, an adjective's position); the projected treebank teaches it back.
+    """
+    start, _, _ = fit_mapping_head(
+        model,
+        tokenizer,
+        projected.select([]),
+        source,
+        target,
+        target_column=PROJECTED_COLUMN,
+        feature_layers=feature_layers,
+        seed=seed,
+        autocast_dtype=autocast_dtype,
+        projected=projected,
+        projected_epochs=projection_epochs,
+    )
+    model.add_mapping_head(target, start)
+    windows = encode_corpus(
+        tune_corpus, tokenizer, label_column=PROJECTED_COLUMN, label2id={**target.index, NO_COUNTERPART: -100}
+    )
+    return tune_encoder(
+        model,
+        windows,
+        pad_id=tokenizer.pad_token_id,
+        tag_set=target.name,
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        head_lr=head_lr,
+        layer_decay=layer_decay,
+        seed=seed,
+        precision=precision,
+    )
+
+
 def main(argv: list[str] | None = None) -> dict:
     cfg = parse_recipe_args(__doc__, DEFAULTS, argv)
+    if cfg["projection_tune_steps"] > 0 and not cfg["projection"]:
+        raise ValueError("projection_tune_steps > 0 needs a projection (e.g. projection=ud_en_stts)")
     torch.manual_seed(cfg["seed"])
 
     # 1. The source tagger and both tag sets.
@@ -142,6 +215,33 @@ def main(argv: list[str] | None = None) -> dict:
             cfg["projection"], cfg["projection_corpus"], cfg["projection_sentences"], seed=cfg["seed"], target=target
         )
         print(summary)
+    tuned_on = 0  # projected sentences the encoder was tuned on
+    if projected is not None and cfg["projection_tune_steps"] > 0:
+        # 3c. The encoder learns the target distinctions on the whole projected treebank, with a
+        # head fitted on the projected words alone (the k target sentences stay for step 4).
+        _, everything, _, summary = project_sample(
+            cfg["projection"], cfg["projection_corpus"], cfg["projection_tune_sentences"], seed=cfg["seed"]
+        )
+        print(f"tuning the encoder on it: {summary}")
+        tuned_on = len(everything)
+        model = tune_on_projection(
+            model,
+            tokenizer,
+            source,
+            target,
+            projected,
+            everything,
+            steps=cfg["projection_tune_steps"],
+            lr=cfg["projection_tune_lr"],
+            seed=cfg["seed"],
+            feature_layers=layers,
+            projection_epochs=cfg["projection_epochs"],
+            batch_size=cfg["tune_batch_size"],
+            head_lr=cfg["tune_head_lr"],
+            layer_decay=cfg["layer_decay"],
+            precision=cfg["tune_precision"],
+            autocast_dtype=dtype,
+        )
     head, prior, _ = fit_mapping_head(
         model,
         tokenizer,
@@ -187,7 +287,7 @@ def main(argv: list[str] | None = None) -> dict:
         )
 
     # 6. Score on held-out target data and save the model with its new tag set.
-    results = {}
+    results, source_results = {}, {}
     for spec in cfg["eval"]:
         corpus = load_corpus(spec)
         eval_feats = word_features(model, tokenizer, corpus, autocast_dtype=dtype, layers=layers)
@@ -199,6 +299,13 @@ def main(argv: list[str] | None = None) -> dict:
         report = tagging_report(gold, split, target.tags)
         results[spec] = report
         print(f"{spec}: {target.name} accuracy {report['accuracy']:.2f} with k={len(chosen)} target sentences")
+        if cfg["source_column"] in corpus.column_names:
+            # Tuning moved the encoder under the source head too: say what it does to the source tags.
+            src_tags = TagSet(source.name, model.labels)  # in the order of the tagger's outputs
+            src_gold = [src_tags.id(t, spec) for tags in corpus[cfg["source_column"]] for t in tags]
+            src_acc = 100.0 * float((eval_feats.source_logits.argmax(-1) == torch.tensor(src_gold)).float().mean())
+            source_results[spec] = round(src_acc, 2)
+            print(f"{spec}: {source.name} accuracy {src_acc:.2f} (source head on the same encoder)")
     out = Path(cfg["output_dir"])
     if (out / "model").exists():
         shutil.rmtree(out / "model")
@@ -210,6 +317,8 @@ def main(argv: list[str] | None = None) -> dict:
         "projection": cfg["projection"] or None,
         "projection_corpus": cfg["projection_corpus"] if cfg["projection"] else None,
         "projection_sentences": len(projected) if projected is not None else 0,
+        "projection_tune_steps": cfg["projection_tune_steps"] if tuned_on else 0,
+        "projection_tune_sentences": tuned_on,
     }
     kept = {k: v for k, v in meta.items() if k not in ("task", "labels", "tag_set", "mapping_heads")}
     kept["mapping_training"] = {**meta.get("mapping_training", {}), target.name: training}  # read by the model card
@@ -222,6 +331,7 @@ def main(argv: list[str] | None = None) -> dict:
             "projection_rule_counts": dict(projection_counts),
             "prior_top": prior.top_pairs(),
             "results": results,
+            "source_results": source_results,
             "run": run_record(),
         },
         out / "metrics.json",

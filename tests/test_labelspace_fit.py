@@ -114,7 +114,9 @@ def test_recipe_tunes_encoder_with_the_head_and_keeps_embeddings(tiny_tagger, tm
             "projection_sentences=30",
             "tune_steps=4",
             "tune_batch_size=4",
-            "eval=[]",
+            "projection_tune_steps=3",
+            "projection_tune_sentences=40",
+            "eval=[ud:de_gsd:test]",
             f"output_dir={out}",
         ],
         check=True,
@@ -129,6 +131,9 @@ def test_recipe_tunes_encoder_with_the_head_and_keeps_embeddings(tiny_tagger, tm
     assert not torch.equal(b[top], a[top])
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["k_sentences"] == 8 and metrics["config"]["tune_steps"] == 4
+    # Tuning moved the encoder under the UPOS head too: its accuracy is reported beside STTS.
+    assert 0 < metrics["source_results"]["ud:de_gsd:test"] <= 100
+    assert metrics["results"]["ud:de_gsd:test"]["words"] > 10000
     # The STTS config trains the head on English rewritten as STTS too; the rule counts are kept.
     assert metrics["config"]["projection"] == "ud_en_stts" and metrics["projection_rule_counts"]["NOUN -> NN"] > 0
     # The model card says how the STTS head was made.
@@ -138,6 +143,7 @@ def test_recipe_tunes_encoder_with_the_head_and_keeps_embeddings(tiny_tagger, tm
     card = str(build_model_card(meta, [], "someone/tagger-stts"))
     assert "fitted on 8 labelled sentences of `ud:de_gsd:dev`" in card
     assert "and on 30 sentences of `ud:en_ewt:train` written in `stts` by the projection rules `ud_en_stts`" in card
+    assert "(the encoder first tuned 3 steps on 40 sentences of `ud:en_ewt:train` written that way)" in card
     assert "then 4 steps tuning the encoder" in card
 
 
@@ -155,3 +161,12 @@ def test_declared_defaults_break_ties_and_are_checked(tmp_path):
     path.write_text(path.read_text().replace("PROPN: NAME", "ADJ: NAME"))
     with pytest.raises(TagSetError, match=r"defaults_from.upos pairs not declared in maps_from.upos: \['ADJ->NAME'\]"):
         load_tagset(path)
+
+
+def test_recipe_refuses_encoder_tuning_on_a_projection_it_was_not_given():
+    sys.path.insert(0, str(REPO / "recipes"))
+    from custom_tagset import main
+
+    config = str(REPO / "recipes/configs/custom_tagset_stts.yaml")
+    with pytest.raises(ValueError, match="projection_tune_steps > 0 needs a projection"):
+        main(["--config", config, "projection=null", "projection_tune_steps=600"])

@@ -146,6 +146,11 @@ def _head_training(how: dict | None) -> str:
             f"{' and' if how['k'] else ','} on {how['projection_sentences']} sentences of"
             f" `{how['projection_corpus']}` written in `{how['tag_set']}` by the projection rules `{how['projection']}`"
         )
+    if how.get("projection_tune_steps"):
+        text += (
+            f" (the encoder first tuned {how['projection_tune_steps']} steps on"
+            f" {how['projection_tune_sentences']} sentences of `{how['projection_corpus']}` written that way)"
+        )
     if how.get("tune_steps"):
         text += f", then {how['tune_steps']} steps tuning the encoder with it"
     return text
