@@ -43,7 +43,7 @@ from xdomain_nlp.labelspace import (  # noqa: E402
     target_ids,
     train_head,
 )
-from xdomain_nlp.labelspace.features import word_features  # noqa: E402
+from xdomain_nlp.labelspace.features import source_accuracy, word_features  # noqa: E402
 from xdomain_nlp.tagging import encode_corpus, load_tagger, predict_windows  # noqa: E402
 from xdomain_nlp.training import inference_dtype, run_record  # noqa: E402
 
@@ -116,8 +116,8 @@ def pretune(model, tokenizer, args, dtype) -> tuple:
     """The tagger with its encoder tuned on all of EWT train written as STTS (as the recipe's
     ``projection_tune_steps``), and what the tuning did to UPOS on GSD test."""
     source, target = load_tagset("upos"), load_tagset("stts")
-    _, sample, _, _ = project_sample(args.projection, "ud:en_ewt:train", args.projection_sentences, target=target)
     _, everything, _, summary = project_sample(args.projection, "ud:en_ewt:train", -1, target=target)
+    sample = everything.select(sample_sentences(len(everything), args.projection_sentences, 0))  # = projected_words'
     print(f"pretuning the encoder: {summary}", flush=True)
     upos_before = upos_accuracy(model, tokenizer, dtype)
     tuned = tune_on_projection(
@@ -152,8 +152,7 @@ def upos_accuracy(model, tokenizer, dtype) -> float:
     """The tagger's own (UPOS) head on GSD test."""
     test = load_corpus("ud:de_gsd:test")
     feats = word_features(model, tokenizer, test, autocast_dtype=dtype, layers=LAYERS)
-    gold = torch.tensor([model.labels.index(t) for tags in test["upos"] for t in tags])
-    return accuracy(feats.source_logits, gold)
+    return source_accuracy(model, feats, test, "upos", "ud:de_gsd:test")
 
 
 def curve(

@@ -36,7 +36,7 @@ from xdomain_nlp.labelspace import (
     project_sample,
     sample_sentences,
 )
-from xdomain_nlp.labelspace.features import word_features
+from xdomain_nlp.labelspace.features import source_accuracy, word_features
 from xdomain_nlp.tagging import TokenTagger, collate_windows, encode_corpus, load_tagger
 from xdomain_nlp.training import (
     inference_dtype,
@@ -301,9 +301,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"{spec}: {target.name} accuracy {report['accuracy']:.2f} with k={len(chosen)} target sentences")
         if cfg["source_column"] in corpus.column_names:
             # Tuning moved the encoder under the source head too: say what it does to the source tags.
-            src_tags = TagSet(source.name, model.labels)  # in the order of the tagger's outputs
-            src_gold = [src_tags.id(t, spec) for tags in corpus[cfg["source_column"]] for t in tags]
-            src_acc = 100.0 * float((eval_feats.source_logits.argmax(-1) == torch.tensor(src_gold)).float().mean())
+            src_acc = source_accuracy(model, eval_feats, corpus, cfg["source_column"], spec)
             source_results[spec] = round(src_acc, 2)
             print(f"{spec}: {source.name} accuracy {src_acc:.2f} (source head on the same encoder)")
     out = Path(cfg["output_dir"])

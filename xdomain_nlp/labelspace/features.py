@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import datasets
 import torch
 
+from xdomain_nlp.labelspace.tagsets import TagSet
 from xdomain_nlp.tagging import TokenTagger, collate_windows, encode_corpus, token_budget_batches
 
 
@@ -62,3 +63,13 @@ def word_features(
         states[rows] = words.float()
         logits[rows] = source.float()
     return WordFeatures(states, logits, offsets)
+
+
+def source_accuracy(
+    model: TokenTagger, feats: WordFeatures, corpus: datasets.Dataset, column: str, where: str
+) -> float:
+    """Accuracy (%) of the tagger's own head on ``corpus[column]``, from features already computed:
+    tuning for another tag set moves the encoder under the source head too."""
+    tags = TagSet(model.source_tag_set, model.labels)  # in the order of the tagger's outputs
+    gold = torch.tensor([tags.id(t, where) for sent in corpus[column] for t in sent])
+    return 100.0 * float((feats.source_logits.argmax(-1) == gold).float().mean())
