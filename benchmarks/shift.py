@@ -1,11 +1,15 @@
 """Benchmark shift correction: self-training EN->DE, re-weighting Food->Movie, label shift.
 
     python benchmarks/shift.py --tagger runs/benchmark_pos_en_de/model
+    python benchmarks/shift.py --tagger runs/benchmark_pos_en_de/model --carry-over
 
-Runs recipes/bias_correction.py (3 seeds, every re-weighting method against the uncorrected
-classifier on the same draw, label shift on a 90/10 target) and recipes/self_training.py (3
-seeds from one source tagger; a finished run directory is reused), then writes
-benchmarks/results/shift.json with mean and standard deviation over seeds.
+Runs recipes/self_training.py (3 seeds from one source tagger, into German UD's conventions
+and keeping English UD's; a finished run directory is reused) and recipes/bias_correction.py
+(3 seeds, every re-weighting method against the uncorrected classifier on the same draw, label
+shift on a 90/10 target), then writes benchmarks/results/shift.json with mean and standard
+deviation over seeds (entries other benchmarks wrote there are kept). ``--carry-over`` keeps
+the Food -> Movie results of the existing JSON (with the command and commit that measured them)
+and reruns only the self-training.
 """
 
 from __future__ import annotations
@@ -35,20 +39,11 @@ def mean_std(values) -> dict:
     return {"mean": round(float(values.mean()), 3), "std": round(float(values.std(ddof=1)), 3), "n": len(values)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--tagger", default=str(REPO / "runs/benchmark_pos_en_de/model"))
-    parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--runs", default=str(REPO / "runs"))
-    parser.add_argument("--out", default=str(REPO / "benchmarks/results/shift.json"))
-    args = parser.parse_args()
-    seeds = [int(s) for s in args.seeds.split(",")]
-    runs = Path(args.runs)
-
-    # 1. Self-training EN->DE on GSD dev text; scored on GSD test (and EWT test, for the source task).
-    selftrain = []
-    for seed in seeds:
-        out = runs / f"selftrain_de_seed{seed}"
+def self_training(name: str, overrides: list[str], args: argparse.Namespace) -> list[dict]:
+    """The self-training recipe per seed (a run directory with metrics.json is reused)."""
+    rows = []
+    for seed in [int(s) for s in args.seeds.split(",")]:
+        out = Path(args.runs) / f"{name}_seed{seed}"
         if not (out / "metrics.json").is_file():
             recipe("self_training")(
                 [
@@ -58,20 +53,44 @@ def main() -> None:
                     f"seed={seed}",
                     f"output_dir={out}",
                     "eval=[ud:de_gsd:test,ud:en_ewt:test]",
+                    *overrides,
                 ]
             )
-        selftrain.append(json.loads((out / "metrics.json").read_text()))
+        rows.append(json.loads((out / "metrics.json").read_text()))
+    return rows
 
-    # 2. Food -> Movie re-weighting and label shift.
+
+def self_training_summary(rows: list[dict], args: argparse.Namespace) -> dict:
+    return {
+        "seeds": [r["config"]["seed"] for r in rows],
+        "source_tagger": args.tagger,
+        "convention": rows[0]["config"].get("convention") or None,
+        "de_gsd_test": {
+            "before": mean_std(r["before"]["ud:de_gsd:test"] for r in rows),
+            "after": mean_std(r["after"]["ud:de_gsd:test"] for r in rows),
+        },
+        "en_ewt_test": {
+            "before": mean_std(r["before"]["ud:en_ewt:test"] for r in rows),
+            "after": mean_std(r["after"]["ud:en_ewt:test"] for r in rows),
+        },
+        "pseudo_labelled_share": mean_std(r["rounds"][-1]["pseudo_labels"]["kept_share"] for r in rows),
+        "config": rows[0]["config"],
+        "runs": [r.get("command") for r in rows],
+        "note": "one source tagger; seeds vary the convention head's and the source sentences' draw and the order",
+    }
+
+
+def food_movie(args: argparse.Namespace) -> dict:
+    """Re-weighting and label shift, Food -> Movie, from recipes/bias_correction.py."""
+    seeds = [int(s) for s in args.seeds.split(",")]
     sentiment = recipe("bias_correction")(
         [
             "--config",
             str(REPO / "recipes/configs/bias_correction_food_movie.yaml"),
             f"seeds={seeds}",
-            f"output_dir={runs / 'shift_food_movie'}",
+            f"output_dir={Path(args.runs) / 'shift_food_movie'}",
         ]
     )
-
     methods = sentiment["config"]["methods"]
     evals = sentiment["config"]["eval"]
     reweighting = {}
@@ -101,34 +120,70 @@ def main() -> None:
             "accuracy_bbse": mean_std(r["accuracy_bbse"] for r in rows),
             "em_gain": mean_std(r["accuracy_em"] - r["accuracy_before"] for r in rows),
         }
-
-    de_after = [r["after"]["ud:de_gsd:test"] for r in selftrain]
-    de_before = [r["before"]["ud:de_gsd:test"] for r in selftrain]
-    result = {
-        "de_gsd_test_upos_selftrain": round(float(np.mean(de_after)), 2),
-        "de_gsd_test_upos_selftrain_std": round(float(np.std(de_after, ddof=1)), 2),
-        "de_gsd_test_upos_baseline": round(float(np.mean(de_before)), 2),
+    return {
         "label_shift_prior_abs_error": label_shift["in_domain"]["em_prior_abs_error"]["mean"],
         "label_shift_acc_gain": label_shift["in_domain"]["em_gain"]["mean"],
-        "selftrain": {
-            "seeds": seeds,
-            "source_tagger": args.tagger,
-            "de_gsd_test": {"before": mean_std(de_before), "after": mean_std(de_after)},
-            "en_ewt_test": {
-                "before": mean_std(r["before"]["ud:en_ewt:test"] for r in selftrain),
-                "after": mean_std(r["after"]["ud:en_ewt:test"] for r in selftrain),
-            },
-            "pseudo_labelled_share": mean_std(r["rounds"][-1]["pseudo_labels"]["kept_share"] for r in selftrain),
-            "config": selftrain[0]["config"],
-            "note": "one source tagger; seeds vary the source-sentence draw and the fine-tuning order",
-        },
         "food_movie_reweighting": reweighting,
         "label_shift": label_shift,
         "sentiment_config": sentiment["config"],
+    }
+
+
+FOOD_MOVIE_KEYS = (
+    "label_shift_prior_abs_error",
+    "label_shift_acc_gain",
+    "food_movie_reweighting",
+    "label_shift",
+    "sentiment_config",
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tagger", default=str(REPO / "runs/benchmark_pos_en_de/model"))
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--runs", default=str(REPO / "runs"))
+    parser.add_argument("--out", default=str(REPO / "benchmarks/results/shift.json"))
+    parser.add_argument("--carry-over", action="store_true", help="keep the Food -> Movie results of --out")
+    args = parser.parse_args()
+
+    # 1. Self-training EN->DE on GSD dev text; scored on GSD test (and EWT test, for the source task).
+    convention = self_training("selftrain_de_ud_de", [], args)
+    plain = self_training("selftrain_de", ["convention="], args)
+
+    # 2. Food -> Movie re-weighting and label shift (or the previous run's, named).
+    carried = {}
+    if args.carry_over:
+        previous = json.loads(Path(args.out).read_text())
+        sentiment = {k: previous[k] for k in FOOD_MOVIE_KEYS}
+        carried = {
+            "food_movie": previous.get("carried_over", {}).get("food_movie")
+            or {"command": previous["command"], "git_commit": previous["git_commit"]}
+        }
+    else:
+        sentiment = food_movie(args)
+
+    def mean(rows, when):
+        return round(float(np.mean([r[when]["ud:de_gsd:test"] for r in rows])), 2)
+
+    result = {
+        "de_gsd_test_upos_selftrain": mean(convention, "after"),
+        "de_gsd_test_upos_selftrain_std": round(
+            float(np.std([r["after"]["ud:de_gsd:test"] for r in convention], ddof=1)), 2
+        ),
+        "de_gsd_test_upos_convention_head": mean(convention, "before"),
+        "de_gsd_test_upos_selftrain_source_conventions": mean(plain, "after"),
+        "de_gsd_test_upos_baseline": mean(plain, "before"),
+        "selftrain": self_training_summary(convention, args),
+        "selftrain_source_conventions": self_training_summary(plain, args),
+        **sentiment,
+        **({"carried_over": carried} if carried else {}),
         **run_record("python benchmarks/shift.py " + " ".join(sys.argv[1:])),
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    others = json.loads(out.read_text()) if out.is_file() else {}  # genre_shift.py, few_shot.py write here too
+    out.write_text(json.dumps({**others, **result}, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if not isinstance(v, dict)}, indent=2))
 
 

@@ -10,6 +10,13 @@
 3. Repeat for ``rounds``; score before and after on the eval sets, and let the negative-transfer
    guard flag any set that got worse.
 
+With ``convention`` the tagger is self-trained into the target treebank's annotation conventions
+(German UD tags possessives DET, adverbially used adjectives ADJ, modals AUX, where English UD
+does not): a constrained convention head is fitted on source sentences relabelled by
+``convention_rules``, and self-training then runs through that head: it gives the pseudo-labels,
+the source sentences mixed in are relabelled by the same rules, and it is scored and saved as the
+model's tag set of that name. Still no target label is read.
+
 With ``target_labelled`` and ``target_k`` the same loop is few-shot target fine-tuning: k labelled
 target sentences join the mix (``pseudo_labels: false`` leaves the pseudo-labels out), and
 ``l2sp_alpha`` is the soft weight sharing that keeps k sentences from pulling the model far:
@@ -32,7 +39,7 @@ from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
 from xdomain_nlp.data import load_corpus
-from xdomain_nlp.labelspace import sample_sentences
+from xdomain_nlp.labelspace import fit_convention_head, parse_rules, relabel, sample_sentences
 from xdomain_nlp.shift import check_negative_transfer
 from xdomain_nlp.shift.selftrain import L2SP, select_pseudo_labels
 from xdomain_nlp.tagging import WordPieceCache, collate_windows, encode_corpus, load_tagger, predict_windows
@@ -52,6 +59,9 @@ DEFAULTS = {
     "target_limit": 0,  # use only the first N target sentences (0 = all); for smoke runs
     "source_train": "ud:en_ewt:train",  # labelled source sentences mixed in
     "source_sentences": 2000,  # how many (drawn per seed; 0 = none)
+    "convention": "",  # tag set name of the target's conventions ("" = keep the source conventions)
+    "convention_rules": [],  # rules over the source annotation (labelspace.conventions), e.g. "PRON[Poss=Yes] -> DET"
+    "convention_sentences": 2000,  # source sentences the convention head is fitted on
     "pseudo_labels": True,  # false: train without pseudo-labels (few-shot fine-tuning on target_labelled)
     "target_labelled": "",  # labelled target sentences to train on as well (a corpus spec; "" = none)
     "target_k": 0,  # how many of them, drawn per seed (-1 = all)
@@ -88,8 +98,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     label_column = meta.get("config", {}).get("label_column", "upos")
 
-    def encode(corpus, labelled: bool = False):
-        column = label_column if labelled else None
+    def encode(corpus, labelled: bool = False, column: str | None = None):
+        column = (column or label_column) if labelled else None
         return encode_corpus(
             corpus,
             tokenizer,
@@ -100,7 +110,7 @@ def main(argv: list[str] | None = None) -> dict:
             cache=pieces,
         )
 
-    def predict(windows, n_sentences):
+    def predict(windows, n_sentences, tag_set=None):
         return predict_windows(
             model,
             windows,
@@ -109,6 +119,7 @@ def main(argv: list[str] | None = None) -> dict:
             max_tokens=cfg["eval_max_tokens"],
             device=acc.device,
             autocast_dtype=dtype,
+            tag_set=tag_set,
         )
 
     # Every corpus is read and encoded once; rounds only re-predict.
@@ -120,25 +131,42 @@ def main(argv: list[str] | None = None) -> dict:
         gold = [[label2id[t] for t in tags] for tags in corpus[label_column]]
         eval_sets[spec] = (encode(corpus), gold)
 
-    def evaluate() -> dict[str, float]:
+    def evaluate(tag_set=None) -> dict[str, float]:
         scores = {}
         for spec, (windows, gold) in eval_sets.items():
-            pred, _ = predict(windows, len(gold))
+            pred, _ = predict(windows, len(gold), tag_set)
             scores[spec] = tagging_report(gold, pred, model.labels)["accuracy"]
         return scores
 
     model.to(acc.device)
-    before = evaluate()
+    source = load_corpus(cfg["source_train"])
+    convention = cfg["convention"] or None
+    if convention:
+        # The convention head gives the first pseudo-labels; the source head learns the convention.
+        rules = parse_rules(cfg["convention_rules"], model.labels)
+        _, changed = fit_convention_head(
+            model,
+            tokenizer,
+            source,
+            convention,
+            rules,
+            sentences=cfg["convention_sentences"],
+            seed=cfg["seed"],
+            autocast_dtype=dtype,
+        )
+        acc.print(f"convention {convention!r}: relabelled source words {dict(changed)}")
+        source, _ = relabel(source, rules, column=label_column, new_column="convention")
+    before = evaluate(convention)  # with a convention, every score is of its head
     acc.print("before: " + ", ".join(f"{k} {v:.2f}" for k, v in before.items()))
     if cfg["pseudo_labels"]:
         target = load_corpus(cfg["target_text"]).select_columns(["words"])
         if cfg["target_limit"]:
             target = target.select(range(min(cfg["target_limit"], len(target))))
         target_windows = encode(target)
-    source = load_corpus(cfg["source_train"])
     rng = random.Random(cfg["seed"])
     source_pick = sorted(rng.sample(range(len(source)), min(cfg["source_sentences"], len(source))))
-    source_windows = encode(source.select(source_pick), labelled=True) if source_pick else []
+    source_column = "convention" if convention else None
+    source_windows = encode(source.select(source_pick), labelled=True, column=source_column) if source_pick else []
     labelled_target = []
     if cfg["target_labelled"] and cfg["target_k"]:
         pool = load_corpus(cfg["target_labelled"])
@@ -151,7 +179,7 @@ def main(argv: list[str] | None = None) -> dict:
         # 1. Pseudo-labels from the current model.
         pseudo, summary = [], {"kept": 0, "words": 0}
         if cfg["pseudo_labels"]:
-            pred, prob = predict(target_windows, len(target))
+            pred, prob = predict(target_windows, len(target), convention)
             labels, summary = select_pseudo_labels(
                 pred, prob, threshold=cfg["threshold"], balance=cfg["balance"], n_classes=len(label2id)
             )
@@ -186,7 +214,7 @@ def main(argv: list[str] | None = None) -> dict:
             sampler.set_epoch(epoch)
             loader.set_epoch(epoch)
             for batch in loader:
-                logits = model_p(batch["input_ids"], batch["attention_mask"], batch["word_index"])
+                logits = model_p(batch["input_ids"], batch["attention_mask"], batch["word_index"], tag_set=convention)
                 loss = torch.nn.functional.cross_entropy(logits.float(), batch["labels"], ignore_index=-100)
                 if l2sp is not None:
                     loss = loss + l2sp.penalty(acc.unwrap_model(model_p))
@@ -199,7 +227,7 @@ def main(argv: list[str] | None = None) -> dict:
                 bar.set_postfix(loss=f"{loss.item():.3f}")
         bar.close()
         model = acc.unwrap_model(model_p)
-        scores = evaluate()
+        scores = evaluate(convention)
         rounds.append({"round": round_ + 1, "pseudo_labels": summary, "scores": scores})
         acc.print(f"round {round_ + 1}: " + ", ".join(f"{k} {v:.2f}" for k, v in scores.items()))
 
@@ -220,6 +248,7 @@ def main(argv: list[str] | None = None) -> dict:
             "target_text": cfg["target_text"] if cfg["pseudo_labels"] else None,
             "target_labelled": f"{cfg['target_labelled']} ({cfg['target_k']} sentences)" if labelled_target else None,
             "rounds": cfg["rounds"],
+            "convention": {"name": convention, "rules": cfg["convention_rules"]} if convention else None,
         }
         extra["metrics"] = {k: round(v, 2) for k, v in after.items()}
         model.save(out / "model", tokenizer, extra)

@@ -38,6 +38,21 @@ def test_rules_parse_and_bad_rules_say_what_is_wrong():
         parse_rules([], UPOS)
 
 
+def test_suffix_rules_match_the_end_of_the_form_in_any_case(data_dir):
+    rule = ConventionRule.parse("ADV[suffix=ly/wise] -> ADJ")
+    assert rule.where == (("suffix", ("ly", "wise")),)
+    assert rule.matches("ADV", None, {"suffix": "Quickly"}) and rule.matches("ADV", "_", {"suffix": "otherwise"})
+    assert not rule.matches("ADV", None, {"suffix": "soon"}) and not rule.matches("ADJ", None, {"suffix": "lovely"})
+    assert not rule.matches("ADV", None, {})  # no form column: no match, not an error
+    ewt = load_corpus("ud:en_ewt:dev").select(range(300))
+    out, changed = relabel(
+        ewt, [ConventionRule.parse("ADV[form=only] -> ADV"), ConventionRule.parse("ADV[suffix=ly] -> ADJ")]
+    )
+    moved = [w for ws, a, b in zip(out["words"], out["upos"], out["convention"]) for w, x, y in zip(ws, a, b) if x != y]
+    assert moved and all(w.lower().endswith("ly") and w.lower() != "only" for w in moved)
+    assert changed["ADV[suffix=ly] -> ADJ"] == len(moved)
+
+
 def test_relabel_changes_exactly_the_matching_words(data_dir):
     ewt = load_corpus("ud:en_ewt:dev").select(range(300))
     rules = parse_rules([POSSESSIVES, "PRON[Poss=Maybe] -> DET"], UPOS)

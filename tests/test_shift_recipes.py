@@ -29,6 +29,9 @@ def test_self_training_recipe(small_tagger, tmp_path):
             "threshold=0.3",  # the few-step test tagger is rarely more confident than that
             "source_sentences=16",
             "eval_limit=40",
+            # German UD's conventions: a head fitted on relabelled English gives the pseudo-labels
+            'convention_rules=["PRON[Poss=Yes] -> DET", "ADV[suffix=ly] -> ADJ"]',
+            "convention_sentences=120",
             f"output_dir={out}",
         ]
     )
@@ -39,6 +42,12 @@ def test_self_training_recipe(small_tagger, tmp_path):
     assert verdict["harmful"] == (result["after"]["ud:de_gsd:test"] < result["before"]["ud:de_gsd:test"])
     model, _, meta = load_tagger(out / "model")
     assert meta["self_training"]["target_text"] == "ud:de_gsd:dev"
+    assert meta["self_training"]["convention"] == {
+        "name": "ud_de",
+        "rules": ["PRON[Poss=Yes] -> DET", "ADV[suffix=ly] -> ADJ"],
+    }
+    # self-training ran through the convention head, which is saved with the model
+    assert "ud_de" in model.available_tag_sets
     assert json.loads((out / "metrics.json").read_text())["after"] == result["after"]
 
 
@@ -55,7 +64,12 @@ def test_few_shot_fine_tuning_with_l2sp(small_tagger, tmp_path):
     assert result["rounds"][0]["pseudo_labels"] == {"kept": 0, "words": 0}
     model, _, meta = load_tagger(tmp_path / "fs/model")
     source, _, _ = load_tagger(small_tagger)
-    assert meta["self_training"] == {"target_text": None, "target_labelled": "ud:de_gsd:dev (6 sentences)", "rounds": 1}
+    assert meta["self_training"] == {
+        "target_text": None,
+        "target_labelled": "ud:de_gsd:dev (6 sentences)",
+        "rounds": 1,
+        "convention": None,
+    }
     moved = [not torch.equal(a, b) for a, b in zip(model.parameters(), source.parameters())]
     assert any(moved)  # the k German sentences were trained on
     with pytest.raises(ValueError, match="nothing to train on"):

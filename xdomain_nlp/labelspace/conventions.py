@@ -27,7 +27,8 @@ RULE = re.compile(r"^\s*(?P<tag>[^\s\[\]]+)\s*(?:\[(?P<feats>[^\]]*)\])?\s*->\s*
 
 
 # Lowercase keys in a rule's brackets read another column of the word; capitalised keys are UD features.
-COLUMN_KEYS = {"xpos": "xpos", "deprel": "deprels", "form": "words", "lemma": "lemmas"}
+COLUMN_KEYS = {"xpos": "xpos", "deprel": "deprels", "form": "words", "lemma": "lemmas", "suffix": "words"}
+CASELESS_KEYS = ("form", "lemma", "suffix")
 NO_COUNTERPART = "_"  # rule target for words the target tag set has no tag for (left out of training)
 
 
@@ -46,8 +47,9 @@ class ConventionRule:
         """``"PRON[Poss=Yes] -> DET"``; ``"ADJ[deprel=amod] -> ADJA"``; ``"ADP[form=than/as] -> KOKOM"``.
 
         Features are optional, ``|`` or ``,`` between them; lowercase keys (xpos, deprel, form,
-        lemma) test that column, with ``/`` between accepted values (a deprel matches with or
-        without its subtype, a form or lemma in any case).
+        lemma, suffix) test that column, with ``/`` between accepted values (a deprel matches with
+        or without its subtype, a form or lemma in any case, a suffix the end of the form:
+        ``"ADV[suffix=ly] -> ADJ"``).
         """
         match = RULE.match(text)
         if not match:
@@ -61,7 +63,7 @@ class ConventionRule:
             if key.islower():
                 if key not in COLUMN_KEYS:
                     raise ValueError(f"convention rule {text!r}: {key!r} is not one of {sorted(COLUMN_KEYS)}")
-                where.append((key, tuple(v.lower() if key in ("form", "lemma") else v for v in value.split("/"))))
+                where.append((key, tuple(v.lower() if key in CASELESS_KEYS else v for v in value.split("/"))))
             else:
                 feats.append((key, value))
         return cls(match["tag"], tuple(feats), match["to"], tuple(where))
@@ -76,8 +78,12 @@ class ConventionRule:
             value = (columns or {}).get(key)
             if value is None:
                 return False
-            if key in ("form", "lemma"):
+            if key in CASELESS_KEYS:
                 value = value.lower()
+            if key == "suffix":
+                if not value.endswith(values):
+                    return False
+                continue
             if value not in values and not (key == "deprel" and value.split(":")[0] in values):
                 return False
         return True
