@@ -250,7 +250,12 @@ def main(argv: list[str] | None = None) -> dict:
             "rounds": cfg["rounds"],
             "convention": {"name": convention, "rules": cfg["convention_rules"]} if convention else None,
         }
-        extra["metrics"] = {k: round(v, 2) for k, v in after.items()}
+        scores = {k: round(v, 2) for k, v in after.items()}
+        if convention:  # the scores are the convention head's; the source head was not scored after
+            extra.pop("metrics", None)
+            extra["metrics_by_tag_set"] = {**extra.get("metrics_by_tag_set", {}), convention: scores}
+        else:
+            extra["metrics"] = scores
         model.save(out / "model", tokenizer, extra)
         write_json(result, out / "metrics.json")
     return result

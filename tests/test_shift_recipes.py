@@ -48,6 +48,9 @@ def test_self_training_recipe(small_tagger, tmp_path):
     }
     # self-training ran through the convention head, which is saved with the model
     assert "ud_de" in model.available_tag_sets
+    # the card's scores are labelled with the head that earned them, not the source tag set
+    assert meta["metrics_by_tag_set"]["ud_de"] == {k: round(v, 2) for k, v in result["after"].items()}
+    assert "metrics" not in meta
     assert json.loads((out / "metrics.json").read_text())["after"] == result["after"]
 
 
