@@ -144,6 +144,18 @@ def test_evaluations_include_the_convention_head(tmp_path):
         "metrics_by_tag_set": {"ud_de": {"ud:de_gsd:test": 90.44}},
     }
     assert [(e.tag_set, e.accuracy) for e in read_evaluations(meta, None)] == [("upos", 96.72), ("ud_de", 90.44)]
+    # a self-training run: its scores after adapting, of the convention head it trained through
+    selftrain = {
+        "config": {"convention": "ud_de"},
+        "before": {"ud:de_gsd:test": 92.2},
+        "after": {"ud:de_gsd:test": 92.38},
+    }
+    metrics.write_text(json.dumps(selftrain))
+    found = [(e.tag_set, e.dataset, e.accuracy) for e in read_evaluations({"tag_set": "upos"}, metrics)]
+    assert found == [("ud_de", "ud:de_gsd:test", 92.38)]
+    selftrain["config"]["convention"] = ""
+    metrics.write_text(json.dumps(selftrain))
+    assert [e.tag_set for e in read_evaluations({"tag_set": "upos"}, metrics)] == ["upos"]
     metrics.write_text(json.dumps({"results": test, "convention": {"name": "ud_de", "results": {"x": {}}}}))
     with pytest.raises(ValueError, match=r"convention.results\['x'\] has no 'accuracy'"):
         read_evaluations({}, metrics)

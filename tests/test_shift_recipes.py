@@ -51,6 +51,11 @@ def test_self_training_recipe(small_tagger, tmp_path):
     # the card's scores are labelled with the head that earned them, not the source tag set
     assert meta["metrics_by_tag_set"]["ud_de"] == {k: round(v, 2) for k, v in result["after"].items()}
     assert "metrics" not in meta
+    from xdomain_nlp.hub.card import build_model_card, read_evaluations
+
+    card = str(build_model_card(meta, read_evaluations(meta, out / "metrics.json"), "me/selftrained"))
+    assert "Target adaptation: self-trained 1 round(s) on the words of `ud:de_gsd:dev`" in card
+    assert "`ADV[suffix=ly] -> ADJ`" in card and "| UD_DE |" in card
     assert json.loads((out / "metrics.json").read_text())["after"] == result["after"]
 
 

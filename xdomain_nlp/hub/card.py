@@ -32,13 +32,18 @@ def train_specs(meta: dict) -> list[str]:
 
 
 def read_evaluations(meta: dict[str, Any], metrics_file: Path | None) -> list[Evaluation]:
-    """Scores from the run's evaluation JSON (``metrics.json``), else from ``xdomain.json``."""
+    """Scores from the run's evaluation JSON (``metrics.json``; a self-training run's ``after``
+    scores belong to its convention head if it had one), else from ``xdomain.json``."""
     if metrics_file is not None:
         try:
             data = json.loads(metrics_file.read_text())
         except (OSError, json.JSONDecodeError) as err:
             raise ValueError(f"{metrics_file}: cannot read the evaluation JSON ({err})") from err
         results = data.get("results")
+        after = data.get("after")
+        if results is None and isinstance(after, dict) and after:  # recipes/self_training.py: scores after adapting
+            name = (data.get("config") or {}).get("convention") or meta.get("tag_set", "upos")
+            return [Evaluation(str(name), spec, round(float(acc), 2)) for spec, acc in after.items()]
         if not isinstance(results, dict) or not results:
             raise ValueError(f"{metrics_file}: no 'results' mapping of corpus -> report")
         cfg = data.get("config") or {}
@@ -156,6 +161,23 @@ def _head_training(how: dict | None) -> str:
     return text
 
 
+def _adaptation(meta: dict) -> str:
+    """A line on recipes/self_training.py's adaptation of a saved tagger (empty if none)."""
+    how = meta.get("self_training")
+    if not how:
+        return ""
+    parts = []
+    if how.get("target_text"):
+        parts.append(f"self-trained {how.get('rounds', 1)} round(s) on the words of `{how['target_text']}` (no labels)")
+    if how.get("target_labelled"):
+        parts.append(f"fine-tuned on `{how['target_labelled']}`")
+    convention = how.get("convention")
+    if convention:
+        rules = "; ".join(f"`{r}`" for r in convention["rules"])
+        parts.append(f"through the `{convention['name']}` head, whose conventions are the rules {rules}")
+    return "\n- Target adaptation: " + ", ".join(parts) + "."
+
+
 def _extra_tag_set_usage(heads: dict) -> str:
     if not heads:
         return ""
@@ -201,7 +223,7 @@ and domains without target-language labels unless a tag set below says otherwise
   learning-rate decay {cfg.get("layer_decay", "?")}, {cfg.get("epochs", "?")} epochs, learning rate {cfg.get("lr", "?")}
   (the full configuration is in `training_config.yaml`).
 - Cross-lingual use: the multilingual encoder shares one subword vocabulary across languages, so the
-  tagger runs on German (or any language the encoder covers) with no German training labels.
+  tagger runs on German (or any language the encoder covers) with no German training labels.{_adaptation(meta)}
 - Extra tag sets:
 {head_text}
 
