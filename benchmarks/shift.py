@@ -152,38 +152,34 @@ def main() -> None:
     plain = self_training("selftrain_de", ["convention="], args)
 
     # 2. Food -> Movie re-weighting and label shift (or the previous run's, named).
-    carried = {}
+    out = Path(args.out)
+    previous = json.loads(out.read_text()) if out.is_file() else {}  # genre_shift.py, few_shot.py write here too
+    carried = previous.pop("carried_over", {})  # only what this run carries over stays marked as carried
     if args.carry_over:
-        previous = json.loads(Path(args.out).read_text())
         sentiment = {k: previous[k] for k in FOOD_MOVIE_KEYS}
         carried = {
-            "food_movie": previous.get("carried_over", {}).get("food_movie")
+            "food_movie": carried.get("food_movie")
             or {"command": previous["command"], "git_commit": previous["git_commit"]}
         }
     else:
-        sentiment = food_movie(args)
+        sentiment, carried = food_movie(args), {}
 
-    def mean(rows, when):
-        return round(float(np.mean([r[when]["ud:de_gsd:test"] for r in rows])), 2)
-
+    selftrain = self_training_summary(convention, args)
+    selftrain_plain = self_training_summary(plain, args)
     result = {
-        "de_gsd_test_upos_selftrain": mean(convention, "after"),
-        "de_gsd_test_upos_selftrain_std": round(
-            float(np.std([r["after"]["ud:de_gsd:test"] for r in convention], ddof=1)), 2
-        ),
-        "de_gsd_test_upos_convention_head": mean(convention, "before"),
-        "de_gsd_test_upos_selftrain_source_conventions": mean(plain, "after"),
-        "de_gsd_test_upos_baseline": mean(plain, "before"),
-        "selftrain": self_training_summary(convention, args),
-        "selftrain_source_conventions": self_training_summary(plain, args),
+        "de_gsd_test_upos_selftrain": round(selftrain["de_gsd_test"]["after"]["mean"], 2),
+        "de_gsd_test_upos_selftrain_std": round(selftrain["de_gsd_test"]["after"]["std"], 2),
+        "de_gsd_test_upos_convention_head": round(selftrain["de_gsd_test"]["before"]["mean"], 2),
+        "de_gsd_test_upos_selftrain_source_conventions": round(selftrain_plain["de_gsd_test"]["after"]["mean"], 2),
+        "de_gsd_test_upos_baseline": round(selftrain_plain["de_gsd_test"]["before"]["mean"], 2),
+        "selftrain": selftrain,
+        "selftrain_source_conventions": selftrain_plain,
         **sentiment,
         **({"carried_over": carried} if carried else {}),
         **run_record("python benchmarks/shift.py " + " ".join(sys.argv[1:])),
     }
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    others = json.loads(out.read_text()) if out.is_file() else {}  # genre_shift.py, few_shot.py write here too
-    out.write_text(json.dumps({**others, **result}, indent=2) + "\n")
+    out.write_text(json.dumps({**previous, **result}, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if not isinstance(v, dict)}, indent=2))
 
 

@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> dict:
     source = load_corpus(cfg["source_train"])
     convention = cfg["convention"] or None
     if convention:
-        # The convention head gives the first pseudo-labels; the source head learns the convention.
+        # Self-training runs through the convention head: it gives the pseudo-labels and is trained.
         rules = parse_rules(cfg["convention_rules"], model.labels)
         _, changed = fit_convention_head(
             model,
@@ -155,7 +155,6 @@ def main(argv: list[str] | None = None) -> dict:
             autocast_dtype=dtype,
         )
         acc.print(f"convention {convention!r}: relabelled source words {dict(changed)}")
-        source, _ = relabel(source, rules, column=label_column, new_column="convention")
     before = evaluate(convention)  # with a convention, every score is of its head
     acc.print("before: " + ", ".join(f"{k} {v:.2f}" for k, v in before.items()))
     if cfg["pseudo_labels"]:
@@ -165,8 +164,12 @@ def main(argv: list[str] | None = None) -> dict:
         target_windows = encode(target)
     rng = random.Random(cfg["seed"])
     source_pick = sorted(rng.sample(range(len(source)), min(cfg["source_sentences"], len(source))))
-    source_column = "convention" if convention else None
-    source_windows = encode(source.select(source_pick), labelled=True, column=source_column) if source_pick else []
+    source_windows = []
+    if source_pick:
+        mixed_in = source.select(source_pick)
+        if convention:  # the English sentences mixed in follow the convention too
+            mixed_in, _ = relabel(mixed_in, rules, column=label_column, new_column="convention")
+        source_windows = encode(mixed_in, labelled=True, column="convention" if convention else None)
     labelled_target = []
     if cfg["target_labelled"] and cfg["target_k"]:
         pool = load_corpus(cfg["target_labelled"])
