@@ -291,7 +291,7 @@ def main() -> None:
     parser.add_argument(
         "--projection-tune-steps",
         type=int,
-        default=600,
+        default=1500,
         help="> 0: also run every method on the encoder first tuned this many steps on all projected EWT",
     )
     parser.add_argument(
