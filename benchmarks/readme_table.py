@@ -78,7 +78,15 @@ ROWS = {
 }
 # Entries a benchmark may carry over from an earlier run (``carried_over``): which keys each covers.
 CARRIED_KEYS = {"food_movie": ("label_shift_prior_abs_error", "label_shift_acc_gain", "food_movie_reweighting")}
+# relational.json reuses runs measured at other commits (``measured_at``): which run each key comes from.
+MEASURED_IN = {"ewt_test_uas": "parser_ewt", "ewt_test_las": "parser_ewt", "semeval14_ate_f1": "aspect_terms_seed0"}
 TARGETS = {"plain": "", "relational": ">= 86.0, >= plain + 2.0", "relational+lexicon": ">= 86.0"}
+
+
+def run_where(data: dict, part: str, where: str) -> str:
+    """The benchmark command and the commit of the reused run that measured ``part`` (``measured_at``)."""
+    measured_at = data.get("measured_at", {})
+    return f"`{data['command']}` (run @ {measured_at[part][:10]})" if part in measured_at else where
 
 
 def few_shot_rows(few: dict | None) -> list[str]:
@@ -110,6 +118,7 @@ def table() -> str:
         for part, run in data.get("carried_over", {}).items():
             if part in CARRIED_KEYS and isinstance(run, dict):
                 measured_by.update(dict.fromkeys(CARRIED_KEYS[part], f"`{run['command']}` @ {run['git_commit'][:10]}"))
+        measured_by.update({key: run_where(data, part, where) for key, part in MEASURED_IN.items()})
         for label, key, fmt, target in rows:
             if key in data:
                 lines.append(f"| {label} | {fmt.format(data[key])} | {target} | {measured_by.get(key, where)} |")
@@ -137,13 +146,14 @@ def table() -> str:
             sst, imdb = entry["sentiment:sst2:test"], entry["sentiment:imdb:all"]
             value = f"{sst['mean']:.2f} ± {sst['std']:.2f} / {imdb['mean']:.2f} ± {imdb['std']:.2f}"
             label = f"Food → Movie accuracy SST-2 test / IMDb, {method} (fine-tuned, 3 seeds)"
-            lines.append(f"| {label} | {value} | {TARGETS.get(method, '')} | {where} |")
+            food_where = run_where(data, "sentiment_food_to_movie", where)
+            lines.append(f"| {label} | {value} | {TARGETS.get(method, '')} | {food_where} |")
         if "in_domain_upper_bound" in data:
             bound = data["in_domain_upper_bound"]
             sst, imdb = bound["sentiment:sst2:test"], bound["sentiment:imdb:all"]
             value = f"{sst['mean']:.2f} ± {sst['std']:.2f} / {imdb['mean']:.2f} ± {imdb['std']:.2f}"
             label = "...upper bound: plain trained on SST-2 train (Movie labels), SST-2 test / IMDb (3 seeds)"
-            lines.append(f"| {label} | {value} | | {where} |")
+            lines.append(f"| {label} | {value} | | {run_where(data, 'sentiment_sst2_in_domain', where)} |")
         for tag_set, corpus in (("stts", "German GSD test"), ("ptb", "English EWT test")):
             curve = data.get(tag_set)
             methods = (
@@ -180,7 +190,7 @@ def table() -> str:
                 value = f"{avg:.2f} (lowest pair {worst[0]} {worst[1]:.2f})"
                 target = ">= 85" if method == b["best_method"] else ""
                 label = f"Amazon (Blitzer) 12-pair average accuracy, frozen encoder, {method.replace('_', ' ')}"
-                lines.append(f"| {label} | {value} | {target} | {where} |")
+                lines.append(f"| {label} | {value} | {target} | {run_where(data, 'sentiment_blitzer', where)} |")
         if "lexicon" in data:
             lex = data["lexicon"]
             value = (
@@ -188,7 +198,7 @@ def table() -> str:
                 f"polarity {lex['polarity_accuracy']['mean']:.1f}"
             )
             label = "Movie opinion words bootstrapped from Food patterns: top-100 precision vs held-out VADER half"
-            lines.append(f"| {label} | {value} | | {where} |")
+            lines.append(f"| {label} | {value} | | {run_where(data, 'sentiment_food_to_movie', where)} |")
         machine = data.get("machine", {})
         lines.append(
             f"| machine for `{name}` | {machine.get('cpu', '?')}, {machine.get('cpu_cores', '?')} cores, "
