@@ -89,6 +89,12 @@ def run_where(data: dict, part: str, where: str) -> str:
     return f"`{data['command']}` (run @ {measured_at[part][:10]})" if part in measured_at else where
 
 
+def sst2_imdb(entry: dict) -> str:
+    """``mean ± std`` on SST-2 test / UCI imdb of one method."""
+    sst, imdb = entry["sentiment:sst2:test"], entry["sentiment:imdb:all"]
+    return f"{sst['mean']:.2f} ± {sst['std']:.2f} / {imdb['mean']:.2f} ± {imdb['std']:.2f}"
+
+
 def few_shot_rows(few: dict | None) -> list[str]:
     """One row per k: GSD test after fine-tuning on k German sentences, per L2-SP alpha."""
     if not few:
@@ -124,8 +130,7 @@ def table() -> str:
                 lines.append(f"| {label} | {fmt.format(data[key])} | {target} | {measured_by.get(key, where)} |")
         fm_where = measured_by.get("food_movie_reweighting", where)
         for method, entry in data.get("food_movie_reweighting", {}).items():
-            sst, imdb = entry["sentiment:sst2:test"], entry["sentiment:imdb:all"]
-            value = f"{sst['mean']:.2f} ± {sst['std']:.2f} / {imdb['mean']:.2f} ± {imdb['std']:.2f}"
+            value = sst2_imdb(entry)
             if "gain_vs_none" in entry:
                 gain = entry["gain_vs_none"]["sentiment:sst2:test"]["mean"]
                 value += f" ({gain:+.2f} vs none; guard flagged {entry['flagged_by_guard']}/3)"
@@ -142,16 +147,13 @@ def table() -> str:
             gwhere = f"`{genre['command']}` @ {genre['git_commit'][:10]}"
             lines.append(f"| {label} | {value} | | {gwhere} |")
         lines += few_shot_rows(data.get("de_gsd_few_shot"))
+        food_where = run_where(data, "sentiment_food_to_movie", where)
         for method, entry in data.get("sentiment", {}).items():
-            sst, imdb = entry["sentiment:sst2:test"], entry["sentiment:imdb:all"]
-            value = f"{sst['mean']:.2f} ± {sst['std']:.2f} / {imdb['mean']:.2f} ± {imdb['std']:.2f}"
+            value = sst2_imdb(entry)
             label = f"Food → Movie accuracy SST-2 test / IMDb, {method} (fine-tuned, 3 seeds)"
-            food_where = run_where(data, "sentiment_food_to_movie", where)
             lines.append(f"| {label} | {value} | {TARGETS.get(method, '')} | {food_where} |")
         if "in_domain_upper_bound" in data:
-            bound = data["in_domain_upper_bound"]
-            sst, imdb = bound["sentiment:sst2:test"], bound["sentiment:imdb:all"]
-            value = f"{sst['mean']:.2f} ± {sst['std']:.2f} / {imdb['mean']:.2f} ± {imdb['std']:.2f}"
+            value = sst2_imdb(data["in_domain_upper_bound"])
             label = "...upper bound: plain trained on SST-2 train (Movie labels), SST-2 test / IMDb (3 seeds)"
             lines.append(f"| {label} | {value} | | {run_where(data, 'sentiment_sst2_in_domain', where)} |")
         for tag_set, corpus in (("stts", "German GSD test"), ("ptb", "English EWT test")):
@@ -198,7 +200,7 @@ def table() -> str:
                 f"polarity {lex['polarity_accuracy']['mean']:.1f}"
             )
             label = "Movie opinion words bootstrapped from Food patterns: top-100 precision vs held-out VADER half"
-            lines.append(f"| {label} | {value} | | {run_where(data, 'sentiment_food_to_movie', where)} |")
+            lines.append(f"| {label} | {value} | | {food_where} |")
         machine = data.get("machine", {})
         lines.append(
             f"| machine for `{name}` | {machine.get('cpu', '?')}, {machine.get('cpu_cores', '?')} cores, "

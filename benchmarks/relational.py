@@ -55,7 +55,8 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     runs = Path(args.runs)
 
-    parse = metrics_of("parser_ewt", runs / "parser_ewt", "parser_ewt.yaml")["results"]["ud:en_ewt:test"]
+    parser_run = metrics_of("parser_ewt", runs / "parser_ewt", "parser_ewt.yaml")
+    parse = parser_run["results"]["ud:en_ewt:test"]
     ate = [
         metrics_of("aspect_terms", runs / f"aspect_terms_seed{s}", "aspect_terms_semeval14.yaml", f"seed={s}")
         for s in seeds
@@ -101,7 +102,7 @@ def main() -> None:
             r: mean_std(per_seed[f"relational/seed{s}"]["ablation"][r] for s in seeds)
             for r in sentiment["config"]["ablate"]
         },
-        "parser_config": json.loads((runs / "parser_ewt" / "metrics.json").read_text())["config"],
+        "parser_config": parser_run["config"],
         "sentiment_config": sentiment["config"],
     }
     for method, key in (("plain", "plain"), ("relational", "relational"), ("relational+lexicon", "relational_lexicon")):
@@ -127,11 +128,14 @@ def main() -> None:
     }
     result["blitzer_avg"] = round(blitzer["average"][best], 2)
     result["blitzer_avg_source_only"] = round(blitzer["average"]["source_only"], 2)
-    result["measured_at"] = {
-        name: json.loads((runs / name / "metrics.json").read_text())["run"]["git_commit"]
-        for name in ("parser_ewt", *(f"aspect_terms_seed{s}" for s in seeds), "sentiment_food_to_movie",
-                     "sentiment_sst2_in_domain", "sentiment_blitzer")
-    }  # fmt: skip
+    reused = {
+        "parser_ewt": parser_run,
+        **{f"aspect_terms_seed{s}": m for s, m in zip(seeds, ate)},
+        "sentiment_food_to_movie": sentiment,
+        "sentiment_sst2_in_domain": in_domain,
+        "sentiment_blitzer": blitzer,
+    }
+    result["measured_at"] = {name: run["run"]["git_commit"] for name, run in reused.items()}
     result.update(run_record("python benchmarks/relational.py " + " ".join(sys.argv[1:])))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
