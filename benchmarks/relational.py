@@ -1,13 +1,16 @@
 """Benchmark relational transfer: parser (EWT), aspect terms (SemEval-2014), Food -> Movie sentiment.
 
     python benchmarks/relational.py
+    python benchmarks/relational.py --carry-over   # runs missing from runs/ keep their figures from the JSON
 
 Runs (or reuses, when its metrics.json exists) recipes/parser_ewt.py, recipes/aspect_terms.py
 for 3 seeds, recipes/sentiment_food_to_movie.py (plain / relational / relational+lexicon,
 3 seeds, relation ablation), the same recipe's plain model trained on SST-2 train (the in-domain
 upper bound) and recipes/sentiment_blitzer.py (the 12 Amazon pairs), then writes
 benchmarks/results/relational.json (mean and sample standard deviation over seeds; ``measured_at``
-names the commit of each reused run).
+names the commit of each run the figures come from). With ``--carry-over``, a run whose
+metrics.json is not on disk is not rerun: its figures and its ``measured_at`` are taken from the
+existing JSON, and ``carried_over`` lists it. The Food -> Movie run itself is never carried.
 """
 
 from __future__ import annotations
@@ -46,99 +49,147 @@ def metrics_of(name: str, out: Path, config: str, *overrides: str) -> dict:
     return json.loads((out / "metrics.json").read_text())
 
 
+def parser_figures(run: dict) -> dict:
+    parse = run["results"]["ud:en_ewt:test"]
+    return {
+        "ewt_test_uas": round(parse["uas"], 2),
+        "ewt_test_las": round(parse["las"], 2),
+        "parser_config": run["config"],
+    }
+
+
+def aspect_figures(runs: list[dict]) -> dict:
+    test = [m["results"]["absa:semeval14_restaurants:test"] for m in runs]
+    return {
+        "semeval14_ate_f1": mean_std(r["f1"] for r in test)["mean"],
+        "semeval14_ate": {k: mean_std(r[k] for r in test) for k in ("precision", "recall", "f1")},
+    }
+
+
+def sentiment_figures(run: dict, seeds: list[int]) -> dict:
+    per_seed, methods = run["runs"], run["config"]["methods"]
+
+    def score(method: str, spec: str) -> dict:
+        return mean_std(per_seed[f"{method}/seed{s}"][spec] for s in seeds)
+
+    figures = {
+        "sentiment": {m: {SST2: score(m, SST2), IMDB: score(m, IMDB)} for m in methods},
+        "relational_gain_sst2": mean_std(
+            per_seed[f"relational/seed{s}"][SST2] - per_seed[f"plain/seed{s}"][SST2] for s in seeds
+        ),
+        "relation_ablation_sst2": {
+            r: mean_std(per_seed[f"relational/seed{s}"]["ablation"][r] for s in seeds) for r in run["config"]["ablate"]
+        },
+        "sentiment_config": run["config"],
+    }
+    for method, key in (("plain", "plain"), ("relational", "relational"), ("relational+lexicon", "relational_lexicon")):
+        if method in methods:
+            figures[f"sst2_test_{key}"] = figures["sentiment"][method][SST2]["mean"]
+            figures[f"uci_imdb_{key}"] = figures["sentiment"][method][IMDB]["mean"]
+    if "relational+lexicon" in methods:
+        figures["lexicon"] = {
+            k: mean_std(per_seed[f"relational+lexicon/seed{s}"]["lexicon"][k] for s in seeds)
+            for k in ("precision_at_k", "polarity_accuracy", "extracted", "topics")
+        }
+        figures["pseudo_labels"] = mean_std(per_seed[f"relational+lexicon/seed{s}"]["pseudo_labels"] for s in seeds)
+    return figures
+
+
+def in_domain_figures(run: dict, seeds: list[int]) -> dict:
+    bound = {spec: mean_std(run["runs"][f"plain/seed{s}"][spec] for s in seeds) for spec in (SST2, IMDB)}
+    return {
+        "in_domain_upper_bound": bound,
+        "sst2_test_in_domain": bound[SST2]["mean"],
+        "uci_imdb_in_domain": bound[IMDB]["mean"],
+    }
+
+
+def blitzer_figures(run: dict) -> dict:
+    best = run["best_method"]
+    return {
+        "blitzer": {
+            "average": {m: round(v, 2) for m, v in run["average"].items()},
+            "pairs": run["pairs"],
+            "in_domain_cv": run["in_domain_cv"],
+            "best_method": best,
+            "config": run["config"],
+        },
+        "blitzer_avg": round(run["average"][best], 2),
+        "blitzer_avg_source_only": round(run["average"]["source_only"], 2),
+    }
+
+
+# The figures each carried-over group of runs contributes to the JSON.
+CARRIED_KEYS = {
+    "parser_ewt": ("ewt_test_uas", "ewt_test_las", "parser_config"),
+    "aspect_terms": ("semeval14_ate_f1", "semeval14_ate"),
+    "sentiment_sst2_in_domain": ("in_domain_upper_bound", "sst2_test_in_domain", "uci_imdb_in_domain"),
+    "sentiment_blitzer": ("blitzer", "blitzer_avg", "blitzer_avg_source_only"),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--runs", default=str(REPO / "runs"))
     parser.add_argument("--out", default=str(REPO / "benchmarks/results/relational.json"))
+    parser.add_argument(
+        "--carry-over", action="store_true", help="keep the JSON's figures for runs whose metrics.json is not on disk"
+    )
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
-    runs = Path(args.runs)
+    runs, out = Path(args.runs), Path(args.out)
+    previous = json.loads(out.read_text()) if args.carry_over and out.is_file() else None
+    parsed_by = f"parser={runs / 'parser_ewt' / 'model'}"
+    result: dict = {}
+    measured_at: dict[str, str] = {}
+    carried: list[str] = []
 
-    parser_run = metrics_of("parser_ewt", runs / "parser_ewt", "parser_ewt.yaml")
-    parse = parser_run["results"]["ud:en_ewt:test"]
-    ate = [
-        metrics_of("aspect_terms", runs / f"aspect_terms_seed{s}", "aspect_terms_semeval14.yaml", f"seed={s}")
-        for s in seeds
-    ]
-    ate_test = [m["results"]["absa:semeval14_restaurants:test"] for m in ate]
+    def carry(group: str, names: list[str]) -> bool:
+        """With --carry-over and a run of the group not on disk, the group's figures come from the JSON."""
+        if previous is None or all((runs / n / "metrics.json").is_file() for n in names):
+            return False
+        result.update({k: previous[k] for k in CARRIED_KEYS[group]})
+        measured_at.update({n: previous["measured_at"][n] for n in names})
+        carried.append(group)
+        return True
+
+    if not carry("parser_ewt", ["parser_ewt"]):
+        run = metrics_of("parser_ewt", runs / "parser_ewt", "parser_ewt.yaml")
+        result.update(parser_figures(run))
+        measured_at["parser_ewt"] = run["run"]["git_commit"]
+    ate_names = [f"aspect_terms_seed{s}" for s in seeds]
+    if not carry("aspect_terms", ate_names):
+        ate = [
+            metrics_of("aspect_terms", runs / n, "aspect_terms_semeval14.yaml", f"seed={s}")
+            for n, s in zip(ate_names, seeds)
+        ]
+        result.update(aspect_figures(ate))
+        measured_at.update({n: m["run"]["git_commit"] for n, m in zip(ate_names, ate)})
     sentiment = metrics_of(
-        "sentiment_food_to_movie",
-        runs / "sentiment_food_to_movie",
-        "sentiment_food_to_movie.yaml",
-        f"parser={runs / 'parser_ewt' / 'model'}",
+        "sentiment_food_to_movie", runs / "sentiment_food_to_movie", "sentiment_food_to_movie.yaml", parsed_by,
         f"seeds={seeds}",
-    )
-    per_seed = sentiment["runs"]
-    methods = sentiment["config"]["methods"]
-    # The upper bound: the plain model with Movie labels (SST-2 train), scored on the same targets.
-    in_domain = metrics_of(
-        "sentiment_food_to_movie",
-        runs / "sentiment_sst2_in_domain",
-        "sentiment_food_to_movie.yaml",
-        f"parser={runs / 'parser_ewt' / 'model'}",
-        f"seeds={seeds}",
-        "source=[sentiment:sst2:train]",
-        "methods=[plain]",
-        "ablate=[]",
-    )
-
-    def score(method: str, spec: str) -> dict:
-        return mean_std(per_seed[f"{method}/seed{s}"][spec] for s in seeds)
-
-    result = {
-        "ewt_test_uas": round(parse["uas"], 2),
-        "ewt_test_las": round(parse["las"], 2),
-        "semeval14_ate_f1": mean_std(r["f1"] for r in ate_test)["mean"],
-        "semeval14_ate": {k: mean_std(r[k] for r in ate_test) for k in ("precision", "recall", "f1")},
-        "sentiment": {m: {SST2: score(m, SST2), IMDB: score(m, IMDB)} for m in methods},
-        "in_domain_upper_bound": {
-            spec: mean_std(in_domain["runs"][f"plain/seed{s}"][spec] for s in seeds) for spec in (SST2, IMDB)
-        },
-        "relational_gain_sst2": mean_std(
-            per_seed[f"relational/seed{s}"][SST2] - per_seed[f"plain/seed{s}"][SST2] for s in seeds
-        ),
-        "relation_ablation_sst2": {
-            r: mean_std(per_seed[f"relational/seed{s}"]["ablation"][r] for s in seeds)
-            for r in sentiment["config"]["ablate"]
-        },
-        "parser_config": parser_run["config"],
-        "sentiment_config": sentiment["config"],
-    }
-    for method, key in (("plain", "plain"), ("relational", "relational"), ("relational+lexicon", "relational_lexicon")):
-        if method in methods:
-            result[f"sst2_test_{key}"] = result["sentiment"][method][SST2]["mean"]
-            result[f"uci_imdb_{key}"] = result["sentiment"][method][IMDB]["mean"]
-    result["sst2_test_in_domain"] = result["in_domain_upper_bound"][SST2]["mean"]
-    result["uci_imdb_in_domain"] = result["in_domain_upper_bound"][IMDB]["mean"]
-    if "relational+lexicon" in methods:
-        result["lexicon"] = {
-            k: mean_std(per_seed[f"relational+lexicon/seed{s}"]["lexicon"][k] for s in seeds)
-            for k in ("precision_at_k", "polarity_accuracy", "extracted", "topics")
-        }
-        result["pseudo_labels"] = mean_std(per_seed[f"relational+lexicon/seed{s}"]["pseudo_labels"] for s in seeds)
-    blitzer = metrics_of("sentiment_blitzer", runs / "sentiment_blitzer", "sentiment_blitzer.yaml")
-    best = blitzer["best_method"]
-    result["blitzer"] = {
-        "average": {m: round(v, 2) for m, v in blitzer["average"].items()},
-        "pairs": blitzer["pairs"],
-        "in_domain_cv": blitzer["in_domain_cv"],
-        "best_method": best,
-        "config": blitzer["config"],
-    }
-    result["blitzer_avg"] = round(blitzer["average"][best], 2)
-    result["blitzer_avg_source_only"] = round(blitzer["average"]["source_only"], 2)
-    reused = {
-        "parser_ewt": parser_run,
-        **{f"aspect_terms_seed{s}": m for s, m in zip(seeds, ate)},
-        "sentiment_food_to_movie": sentiment,
-        "sentiment_sst2_in_domain": in_domain,
-        "sentiment_blitzer": blitzer,
-    }
-    result["measured_at"] = {name: run["run"]["git_commit"] for name, run in reused.items()}
+    )  # fmt: skip
+    result.update(sentiment_figures(sentiment, seeds))
+    measured_at["sentiment_food_to_movie"] = sentiment["run"]["git_commit"]
+    if not carry("sentiment_sst2_in_domain", ["sentiment_sst2_in_domain"]):
+        # The upper bound: the plain model with Movie labels (SST-2 train), scored on the same targets.
+        run = metrics_of(
+            "sentiment_food_to_movie", runs / "sentiment_sst2_in_domain", "sentiment_food_to_movie.yaml", parsed_by,
+            f"seeds={seeds}", "source=[sentiment:sst2:train]", "methods=[plain]", "ablate=[]",
+        )  # fmt: skip
+        result.update(in_domain_figures(run, seeds))
+        measured_at["sentiment_sst2_in_domain"] = run["run"]["git_commit"]
+    if not carry("sentiment_blitzer", ["sentiment_blitzer"]):
+        run = metrics_of("sentiment_blitzer", runs / "sentiment_blitzer", "sentiment_blitzer.yaml")
+        result.update(blitzer_figures(run))
+        measured_at["sentiment_blitzer"] = run["run"]["git_commit"]
+    result["measured_at"] = measured_at
+    if carried:
+        result["carried_over"] = carried
     result.update(run_record("python benchmarks/relational.py " + " ".join(sys.argv[1:])))
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if not isinstance(v, dict)}, indent=2))
 
 
