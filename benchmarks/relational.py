@@ -10,7 +10,8 @@ upper bound) and recipes/sentiment_blitzer.py (the 12 Amazon pairs), then writes
 benchmarks/results/relational.json (mean and sample standard deviation over seeds; ``measured_at``
 names the commit of each run the figures come from). With ``--carry-over``, a run whose
 metrics.json is not on disk is not rerun: its figures and its ``measured_at`` are taken from the
-existing JSON, and ``carried_over`` lists it. The Food -> Movie run itself is never carried.
+existing JSON, and ``carried_over`` names the benchmark run that first wrote them. The Food -> Movie
+run itself is never carried.
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ def main() -> None:
     parsed_by = f"parser={runs / 'parser_ewt' / 'model'}"
     result: dict = {}
     measured_at: dict[str, str] = {}
-    carried: list[str] = []
+    carried: dict[str, dict] = {}
 
     def carry(group: str, names: list[str]) -> bool:
         """With --carry-over and a run of the group not on disk, the group's figures come from the JSON."""
@@ -151,7 +152,8 @@ def main() -> None:
             return False
         result.update({k: previous[k] for k in CARRIED_KEYS[group]})
         measured_at.update({n: previous["measured_at"][n] for n in names})
-        carried.append(group)
+        first = {"command": previous["command"], "git_commit": previous["git_commit"]}
+        carried[group] = previous.get("carried_over", {}).get(group, first)
         return True
 
     if not carry("parser_ewt", ["parser_ewt"]):

@@ -1,0 +1,59 @@
+"""The relational benchmark's carry-over: runs not on disk keep their figures, the Food -> Movie run is measured."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+
+import pytest
+from conftest import REPO
+
+SST2, IMDB = "sentiment:sst2:test", "sentiment:imdb:all"
+
+
+@pytest.fixture()
+def benchmark():
+    spec = importlib.util.spec_from_file_location("relational_benchmark", REPO / "benchmarks" / "relational.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def sentiment_run() -> dict:
+    accuracies = {"plain": (80.0, 82.0), "relational": (83.0, 84.0)}
+    runs = {
+        f"{method}/seed{s}": {SST2: acc, IMDB: 90.0 + s, "ablation": {"neg": -1.0 - s}}
+        for method, pair in accuracies.items()
+        for s, acc in enumerate(pair)
+    }
+    config = {"methods": ["plain", "relational"], "ablate": ["neg"]}
+    return {"config": config, "runs": runs, "run": {"git_commit": "new"}}
+
+
+def test_carry_over_keeps_missing_runs_and_measures_the_sentiment_run(benchmark, tmp_path, monkeypatch):
+    runs = tmp_path / "runs"
+    (runs / "sentiment_food_to_movie").mkdir(parents=True)
+    (runs / "sentiment_food_to_movie" / "metrics.json").write_text(json.dumps(sentiment_run()))
+    carried = {key: f"old {key}" for keys in benchmark.CARRIED_KEYS.values() for key in keys}
+    names = ["parser_ewt", "aspect_terms_seed0", "aspect_terms_seed1", "sentiment_sst2_in_domain", "sentiment_blitzer"]
+    previous = {**carried, "sst2_test_plain": 1.0, "measured_at": {n: f"commit of {n}" for n in names}}
+    previous.update(command="python benchmarks/relational.py", git_commit="before")
+    out = tmp_path / "relational.json"
+    out.write_text(json.dumps(previous))
+    argv = ["relational.py", "--carry-over", "--seeds", "0,1", "--runs", str(runs), "--out", str(out)]
+    monkeypatch.setattr(sys, "argv", argv)
+
+    benchmark.main()
+
+    result = json.loads(out.read_text())
+    kept_from = {"command": "python benchmarks/relational.py", "git_commit": "before"}
+    assert result["carried_over"] == dict.fromkeys(
+        ["parser_ewt", "aspect_terms", "sentiment_sst2_in_domain", "sentiment_blitzer"], kept_from
+    )
+    assert {k: result[k] for k in carried} == carried
+    assert result["measured_at"] == {**previous["measured_at"], "sentiment_food_to_movie": "new"}
+    assert result["sst2_test_plain"] == 81.0  # measured now, not the JSON's 1.0
+    assert result["sst2_test_relational"] == 83.5
+    assert result["relational_gain_sst2"] == {"mean": 2.5, "std": 0.71, "n": 2}
+    assert result["relation_ablation_sst2"]["neg"]["mean"] == -1.5
