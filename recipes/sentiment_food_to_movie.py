@@ -63,7 +63,7 @@ DEFAULTS = {
     "lexicon_split_seed": 0,  # which half of VADER seeds the lexicon (the other half judges it)
     "lexicon_rounds": 4,
     "lexicon_per_round": 60,
-    "pseudo_per_class": 3000,  # at most this many pseudo-labelled Movie sentences per class
+    "pseudo_per_class": 1000,  # at most this many pseudo-labelled Movie sentences per class
     "pseudo_min_confidence": 0.7,
     "seeds": [0, 1, 2],
     "ablate": ["amod", "advmod", "neg", "conj", "cc", "nsubj", "obj", "comp", "cop", "compound"],
