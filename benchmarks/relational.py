@@ -150,6 +150,9 @@ def main() -> None:
         """With --carry-over and a run of the group not on disk, the group's figures come from the JSON."""
         if previous is None or all((runs / n / "metrics.json").is_file() for n in names):
             return False
+        unknown = [n for n in names if n not in previous.get("measured_at", {})]
+        if unknown:
+            raise ValueError(f"--carry-over: {out} does not name the runs {unknown}; run them (no --carry-over)")
         result.update({k: previous[k] for k in CARRIED_KEYS[group]})
         measured_at.update({n: previous["measured_at"][n] for n in names})
         first = {"command": previous["command"], "git_commit": previous["git_commit"]}

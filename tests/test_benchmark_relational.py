@@ -57,3 +57,14 @@ def test_carry_over_keeps_missing_runs_and_measures_the_sentiment_run(benchmark,
     assert result["sst2_test_relational"] == 83.5
     assert result["relational_gain_sst2"] == {"mean": 2.5, "std": 0.71, "n": 2}
     assert result["relation_ablation_sst2"]["neg"]["mean"] == -1.5
+
+
+def test_carry_over_refuses_runs_the_json_does_not_name(benchmark, tmp_path, monkeypatch):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    out = tmp_path / "relational.json"
+    out.write_text(json.dumps({"command": "c", "git_commit": "g", "measured_at": {}}))
+    argv = ["relational.py", "--carry-over", "--runs", str(runs), "--out", str(out)]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(ValueError, match=r"does not name the runs \['parser_ewt'\]"):
+        benchmark.main()
