@@ -159,36 +159,36 @@ def main() -> None:
         carried[group] = previous.get("carried_over", {}).get(group, first)
         return True
 
+    def record(names: list[str], measured: list[dict], figures: dict) -> None:
+        """The figures of runs measured now, and each run's commit."""
+        result.update(figures)
+        measured_at.update({n: m["run"]["git_commit"] for n, m in zip(names, measured, strict=True)})
+
     if not carry("parser_ewt", ["parser_ewt"]):
         run = metrics_of("parser_ewt", runs / "parser_ewt", "parser_ewt.yaml")
-        result.update(parser_figures(run))
-        measured_at["parser_ewt"] = run["run"]["git_commit"]
+        record(["parser_ewt"], [run], parser_figures(run))
     ate_names = [f"aspect_terms_seed{s}" for s in seeds]
     if not carry("aspect_terms", ate_names):
         ate = [
             metrics_of("aspect_terms", runs / n, "aspect_terms_semeval14.yaml", f"seed={s}")
             for n, s in zip(ate_names, seeds)
         ]
-        result.update(aspect_figures(ate))
-        measured_at.update({n: m["run"]["git_commit"] for n, m in zip(ate_names, ate)})
+        record(ate_names, ate, aspect_figures(ate))
     sentiment = metrics_of(
         "sentiment_food_to_movie", runs / "sentiment_food_to_movie", "sentiment_food_to_movie.yaml", parsed_by,
         f"seeds={seeds}",
     )  # fmt: skip
-    result.update(sentiment_figures(sentiment, seeds))
-    measured_at["sentiment_food_to_movie"] = sentiment["run"]["git_commit"]
+    record(["sentiment_food_to_movie"], [sentiment], sentiment_figures(sentiment, seeds))
     if not carry("sentiment_sst2_in_domain", ["sentiment_sst2_in_domain"]):
         # The upper bound: the plain model with Movie labels (SST-2 train), scored on the same targets.
         run = metrics_of(
             "sentiment_food_to_movie", runs / "sentiment_sst2_in_domain", "sentiment_food_to_movie.yaml", parsed_by,
             f"seeds={seeds}", "source=[sentiment:sst2:train]", "methods=[plain]", "ablate=[]",
         )  # fmt: skip
-        result.update(in_domain_figures(run, seeds))
-        measured_at["sentiment_sst2_in_domain"] = run["run"]["git_commit"]
+        record(["sentiment_sst2_in_domain"], [run], in_domain_figures(run, seeds))
     if not carry("sentiment_blitzer", ["sentiment_blitzer"]):
         run = metrics_of("sentiment_blitzer", runs / "sentiment_blitzer", "sentiment_blitzer.yaml")
-        result.update(blitzer_figures(run))
-        measured_at["sentiment_blitzer"] = run["run"]["git_commit"]
+        record(["sentiment_blitzer"], [run], blitzer_figures(run))
     result["measured_at"] = measured_at
     if carried:
         result["carried_over"] = carried
