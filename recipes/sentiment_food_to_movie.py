@@ -18,7 +18,9 @@ half of VADER judges the extracted words.
 
 from __future__ import annotations
 
+import copy
 import math
+import random
 from pathlib import Path
 
 import datasets
@@ -33,6 +35,7 @@ from transformers import get_linear_schedule_with_warmup
 from xdomain_nlp.data import cache_dir, load_corpus
 from xdomain_nlp.encoders import load_tokenizer
 from xdomain_nlp.relational.classifier import (
+    OPINION_RELATIONS,
     GraphSentenceClassifier,
     collate_graph_batch,
     model_inputs,
@@ -65,10 +68,15 @@ DEFAULTS = {
     "lexicon_per_round": 60,
     "pseudo_per_class": 1000,  # at most this many pseudo-labelled Movie sentences per class
     "pseudo_min_confidence": 0.7,
+    "student_init": "encoder",  # relational+lexicon starts from the "encoder", or goes on from the relational "teacher"
+    "student_data": "source+pseudo",  # or "pseudo": the Movie pseudo-labels alone
+    "pivot_mask": 0.5,  # share of lexicon opinion words masked in pseudo-labelled sentences
     "seeds": [0, 1, 2],
     "ablate": ["amod", "advmod", "neg", "conj", "cc", "nsubj", "obj", "comp", "cop", "compound"],
     "ablate_on": "sentiment:sst2:test",
     "graph_layers": 2,
+    "pooling": "words",  # relational models: "words", or "edges" (pool one vector per opinion-relation arc)
+    "pool_relations": list(OPINION_RELATIONS),
     "num_bases": 8,
     "dropout": 0.1,
     "epochs": 2,
@@ -109,11 +117,17 @@ def load_items(
     return list(zip(by_sentence, graphs_of(parses), labels)), parses
 
 
-def train_one(cfg: dict, acc: Accelerator, tokenizer, items: list[tuple], graph_layers: int, seed: int):
+def train_one(
+    cfg: dict, acc: Accelerator, tokenizer, items: list[tuple], relational: bool, seed: int,
+    init: GraphSentenceClassifier | None = None,
+) -> GraphSentenceClassifier:  # fmt: skip
+    """``relational=False`` is the plain classifier: no graph layers, word pooling. ``init``: a
+    trained model to go on from (a copy; the original is left as it is)."""
     set_seed(seed)
-    model = GraphSentenceClassifier.from_encoder(
-        cfg["model"], ["negative", "positive"], graph_layers=graph_layers, num_bases=cfg["num_bases"],
-        dropout=cfg["dropout"],
+    model = copy.deepcopy(init) if init is not None else GraphSentenceClassifier.from_encoder(
+        cfg["model"], ["negative", "positive"], graph_layers=cfg["graph_layers"] if relational else 0,
+        num_bases=cfg["num_bases"], dropout=cfg["dropout"], pooling=cfg["pooling"] if relational else "words",
+        pool_relations=cfg["pool_relations"],
     )  # fmt: skip
     groups = transfer_param_groups(
         model, lr=cfg["lr"], head_lr=cfg["head_lr"], layer_decay=cfg["layer_decay"], weight_decay=cfg["weight_decay"]
@@ -127,7 +141,7 @@ def train_one(cfg: dict, acc: Accelerator, tokenizer, items: list[tuple], graph_
     scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg["warmup_ratio"] * steps), steps)
     model, optimizer, loader, scheduler = acc.prepare(model, optimizer, loader, scheduler)
     model.train()
-    bar = tqdm(total=steps, disable=not acc.is_local_main_process, desc=f"{graph_layers=} {seed=}")
+    bar = tqdm(total=steps, disable=not acc.is_local_main_process, desc=f"{relational=} {seed=}")
     for _ in range(cfg["epochs"]):
         for batch in loader:
             logits = model(*model_inputs(batch, acc.device))
@@ -167,16 +181,49 @@ def lexicon_json(lexicon: Lexicon, extractor: LexiconCoExtractor, top: int = 200
     }
 
 
-def lexicon_pseudo_labels(cfg: dict, model, unlabelled: list[tuple], parses: list[dict], lexicon_parts, tokenizer, acc):
+def lexicon_pseudo_labels(
+    cfg: dict, model, unlabelled: list[tuple], parses: list[dict], lexicon_parts, tokenizer, pieces, acc, seed: int
+):  # fmt: skip
     """Bootstrap the Movie lexicon (with the model's sentence leanings for polarity), then keep the
     Movie sentences where the lexicon's sign agrees with the model, as labelled items."""
     extractor, seeds, held_out = lexicon_parts
     probs = predict_proba(model, unlabelled, pad_id=tokenizer.pad_token_id, device=acc.device)
     lexicon = extractor.extract(parses, seeds, sentence_polarity=(2 * probs[:, 1] - 1).tolist())
     scores = [lexicon.sentence_score(p) for p in parses]
-    chosen = agreement_pseudo_labels(probs.tolist(), scores, cfg["pseudo_per_class"], cfg["pseudo_min_confidence"])
-    pseudo = [(unlabelled[i][0], unlabelled[i][1], label) for i, label in sorted(chosen.items())]
+    chosen = sorted(agreement_pseudo_labels(
+        probs.tolist(), scores, cfg["pseudo_per_class"], cfg["pseudo_min_confidence"]
+    ).items())  # fmt: skip
+    windows = [unlabelled[i][0] for i, _ in chosen]
+    if cfg["pivot_mask"]:
+        words = [parses[i]["words"] for i, _ in chosen]
+        windows = masked_windows(words, set(lexicon.opinion), cfg, tokenizer, pieces, seed)
+    pseudo = [(w, unlabelled[i][1], label) for w, (i, label) in zip(windows, chosen)]
     return pseudo, lexicon, judge_lexicon(lexicon, held_out)
+
+
+def masked_windows(
+    sentences: list[list[str]], opinion: set[str], cfg: dict, tokenizer, pieces: WordPieceCache, seed: int
+) -> list[list]:
+    """The sentences encoded with each opinion word replaced by the mask token at rate ``pivot_mask``.
+
+    The pseudo-labels are sentences the lexicon already explains; hiding its words makes the
+    student learn the other cues of those Movie sentences (their structure, words no lexicon has).
+    """
+    if tokenizer.mask_token is None:
+        raise ValueError(f"pivot_mask: the tokenizer of {cfg['model']} has no mask token")
+    rng = random.Random(seed)
+    masked = [
+        [tokenizer.mask_token if w.lower() in opinion and rng.random() < cfg["pivot_mask"] else w for w in words]
+        for words in sentences
+    ]
+    encoded = encode_corpus(
+        datasets.Dataset.from_dict({"words": masked}), tokenizer, label_column=None, label2id=None,
+        max_length=cfg["max_length"], overlap=cfg["window_overlap"], cache=pieces, source="masked pseudo-labels",
+    )  # fmt: skip
+    by_sentence: list[list] = [[] for _ in masked]
+    for w in encoded:
+        by_sentence[w.sentence].append(w)
+    return by_sentence
 
 
 def accuracy(model, items: list[tuple], pad_id: int, device) -> float:
@@ -201,6 +248,9 @@ def main(argv: list[str] | None = None) -> dict:
     unknown = [m for m in cfg["methods"] if m not in METHODS]
     if unknown:
         raise ValueError(f"methods: unknown {unknown}; choose from {', '.join(METHODS)}")
+    for key, allowed in (("student_init", ("encoder", "teacher")), ("student_data", ("source+pseudo", "pseudo"))):
+        if cfg[key] not in allowed:
+            raise ValueError(f"{key}: {cfg[key]!r} is not one of {', '.join(allowed)}")
     unknown = [r for r in cfg["ablate"] if r not in RELATION_TYPES]
     if unknown:
         raise ValueError(f"ablate: unknown relation types {unknown}; known: {', '.join(RELATION_TYPES)}")
@@ -223,16 +273,24 @@ def main(argv: list[str] | None = None) -> dict:
             train_items = source
             if method == "relational+lexicon":
                 if "relational" not in models:
-                    models["relational"] = train_one(cfg, acc, tokenizer, source, cfg["graph_layers"], seed)
+                    models["relational"] = train_one(cfg, acc, tokenizer, source, True, seed)
                 pseudo, lexicon, lexicon_report = lexicon_pseudo_labels(
-                    cfg, models["relational"], unlabelled, unlabelled_parses, lexicon_parts, tokenizer, acc
+                    cfg,
+                    models["relational"],
+                    unlabelled,
+                    unlabelled_parses,
+                    lexicon_parts,
+                    tokenizer,
+                    pieces,
+                    acc,
+                    seed,
                 )
                 acc.print(f"seed {seed}: lexicon {lexicon_report}; {len(pseudo)} pseudo-labelled Movie sentences")
                 if seed == cfg["seeds"][0] and acc.is_main_process:
                     write_json(lexicon_json(lexicon, lexicon_parts[0]), out / "lexicon.json")
-                train_items = source + pseudo
-            layers = 0 if method == "plain" else cfg["graph_layers"]
-            model = models[method] = train_one(cfg, acc, tokenizer, train_items, layers, seed)
+                train_items = pseudo if cfg["student_data"] == "pseudo" else source + pseudo
+            init = models["relational"] if method == "relational+lexicon" and cfg["student_init"] == "teacher" else None
+            model = models[method] = train_one(cfg, acc, tokenizer, train_items, method != "plain", seed, init)
             run = {spec: accuracy(model, items, tokenizer.pad_token_id, acc.device) for spec, items in targets.items()}
             if method == "relational+lexicon":
                 run.update(pseudo_labels=len(pseudo), lexicon=lexicon_report)

@@ -68,6 +68,38 @@ def test_plain_model_ignores_the_graph_and_relational_uses_it(items, small_encod
         assert (not torch.allclose(a, b)) == should_differ
 
 
+def test_edge_pooling_reads_only_the_pooled_relations(items, small_encoder, tmp_path):
+    from xdomain_nlp.relational.classifier import (
+        OPINION_RELATIONS,
+        GraphSentenceClassifier,
+        collate_graph_batch,
+        load_graph_classifier,
+        model_inputs,
+    )
+
+    tokenizer, batch_items = items
+
+    def logits(model, dropped):
+        batch = collate_graph_batch([(w, g.without(dropped), y) for w, g, y in batch_items], tokenizer.pad_token_id)
+        with torch.no_grad():
+            return model(*model_inputs(batch, "cpu"))
+
+    torch.manual_seed(0)
+    model = GraphSentenceClassifier.from_encoder(
+        str(small_encoder), ["negative", "positive"], graph_layers=0, pooling="edges"
+    ).eval()
+    full = logits(model, [])
+    # No graph layers: arcs of relations that are not pooled cannot reach the label ...
+    assert torch.allclose(full, logits(model, ["punct", "det", "case"]))
+    # ... and with no pooled arc left, every sentence falls back to its words.
+    assert not torch.allclose(full, logits(model, list(OPINION_RELATIONS)))
+    model.save(tmp_path / "m", tokenizer)
+    loaded, _, meta = load_graph_classifier(tmp_path / "m")
+    assert meta["pooling"] == "edges" and torch.allclose(logits(loaded, []), full)
+    with pytest.raises(ValueError, match="pooling: 'arcs' is not one of words, edges"):
+        GraphSentenceClassifier.from_encoder(str(small_encoder), ["a", "b"], pooling="arcs")
+
+
 def test_graph_that_does_not_match_its_sentence_is_refused(items):
     from xdomain_nlp.relational.classifier import collate_graph_batch
 
@@ -101,3 +133,6 @@ def test_recipe_trains_plain_and_relational_and_ablates(overfit_parser, small_en
         main(["--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
               f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "source_limit=8", "eval_limit=8",
               "ablate=[negation]"])  # fmt: skip
+    with pytest.raises(ValueError, match="student_init: 'student' is not one of encoder, teacher"):
+        main(["--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
+              f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "student_init=student"])  # fmt: skip

@@ -2,6 +2,9 @@
 
 With ``graph_layers=0`` it is the plain fine-tuned classifier on the same word states and the
 same pooling, which makes "relational vs plain" a comparison of the graph layers alone.
+``pooling="edges"`` makes the parse a bottleneck: the sentence is pooled from one vector per
+head -> dependent arc of the chosen relation types (head state, dependent state, relation),
+so the label must be read off how words relate rather than off any single word.
 """
 
 from __future__ import annotations
@@ -24,18 +27,37 @@ from xdomain_nlp.tagging.model import XDOMAIN_FILE, read_model_meta
 CLASSIFIER_HEAD_FILE = "graph_classifier.safetensors"
 
 
+POOLINGS = ("words", "edges")
+OPINION_RELATIONS = ("amod", "advmod", "neg", "conj", "nsubj", "obj", "comp", "cop", "compound")
+
+
 class GraphSentenceClassifier(nn.Module):
     def __init__(
-        self, encoder: nn.Module, labels: list[str], graph_layers: int = 2, num_bases: int = 8, dropout: float = 0.1
-    ) -> None:
+        self, encoder: nn.Module, labels: list[str], graph_layers: int = 2, num_bases: int = 8, dropout: float = 0.1,
+        pooling: str = "words", pool_relations: Sequence[str] = OPINION_RELATIONS,
+    ) -> None:  # fmt: skip
         super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling: {pooling!r} is not one of {', '.join(POOLINGS)}")
+        unknown = [r for r in pool_relations if r not in RELATION_TYPES]
+        if unknown:
+            raise ValueError(f"pool_relations: unknown relation types {unknown}; known: {', '.join(RELATION_TYPES)}")
         dim = encoder.config.hidden_size
         self.encoder = encoder
         self.labels = list(labels)
-        self.settings = {"graph_layers": graph_layers, "num_bases": num_bases, "dropout": dropout}
+        self.settings = {
+            "graph_layers": graph_layers, "num_bases": num_bases, "dropout": dropout, "pooling": pooling,
+            "pool_relations": list(pool_relations),
+        }  # fmt: skip
         self.layers = nn.ModuleList(
             RelationalGraphLayer(dim, 2 * len(RELATION_TYPES), num_bases, dropout) for _ in range(graph_layers)
         )
+        if pooling == "edges":
+            self.register_buffer(
+                "pooled_type", torch.tensor([t in pool_relations for t in RELATION_TYPES]), persistent=False
+            )
+            self.arc = nn.Linear(2 * dim, dim)
+            self.relation = nn.Embedding(len(RELATION_TYPES), dim)
         self.attention = nn.Linear(dim, 1)
         self.drop = nn.Dropout(dropout)
         self.out = nn.Linear(2 * dim, len(labels))
@@ -63,18 +85,34 @@ class GraphSentenceClassifier(nn.Module):
         h = self.word_states(input_ids, attention_mask, word_index)
         for layer in self.layers:
             h = layer(h, edge_src, edge_dst, edge_type)
+        if self.settings["pooling"] == "words":
+            return self.out(self.drop(self.pool(h, sentence_of_word, n_sentences)))
+        # One vector per head -> dependent arc of a pooled type; a sentence with no such arc
+        # (one word, or every arc ablated) is represented by its words instead.
+        keep = edge_type < len(RELATION_TYPES)
+        keep &= self.pooled_type[edge_type.clamp(max=len(RELATION_TYPES) - 1)]
+        head, dep, rel = edge_src[keep], edge_dst[keep], edge_type[keep]
+        arcs = nn.functional.gelu(self.arc(torch.cat([h[head], h[dep]], -1)) + self.relation(rel))
+        sentence_of_arc = sentence_of_word[head]
+        has_arc = torch.zeros(n_sentences, dtype=torch.bool, device=h.device)
+        has_arc[sentence_of_arc] = True
+        words_only = ~has_arc[sentence_of_word]
+        units = torch.cat([arcs, h[words_only]])
+        unit_sentence = torch.cat([sentence_of_arc, sentence_of_word[words_only]])
+        return self.out(self.drop(self.pool(units, unit_sentence, n_sentences)))
+
+    def pool(self, h: torch.Tensor, sentence_of: torch.Tensor, n_sentences: int) -> torch.Tensor:
+        """Mean and attention pooling (a softmax within each sentence) of the rows of ``h``."""
         counts = torch.zeros(n_sentences, device=h.device, dtype=h.dtype).index_add(
-            0, sentence_of_word, torch.ones_like(sentence_of_word, dtype=h.dtype)
+            0, sentence_of, torch.ones_like(sentence_of, dtype=h.dtype)
         )
-        mean = h.new_zeros(n_sentences, h.shape[1]).index_add(0, sentence_of_word, h) / counts.clamp(min=1)[:, None]
-        # Attention pooling: a softmax over the words of each sentence.
+        mean = h.new_zeros(n_sentences, h.shape[1]).index_add(0, sentence_of, h) / counts.clamp(min=1)[:, None]
         score = self.attention(h).squeeze(-1)
         score = score - score.max().detach()
         weight = score.exp()
-        total = torch.zeros(n_sentences, device=h.device, dtype=h.dtype).index_add(0, sentence_of_word, weight)
-        attended = h.new_zeros(n_sentences, h.shape[1]).index_add(0, sentence_of_word, weight[:, None] * h)
-        attended = attended / total.clamp(min=1e-12)[:, None]
-        return self.out(self.drop(torch.cat([mean, attended], -1)))
+        total = torch.zeros(n_sentences, device=h.device, dtype=h.dtype).index_add(0, sentence_of, weight)
+        attended = h.new_zeros(n_sentences, h.shape[1]).index_add(0, sentence_of, weight[:, None] * h)
+        return torch.cat([mean, attended / total.clamp(min=1e-12)[:, None]], -1)
 
     def save(self, path: str | Path, tokenizer: PreTrainedTokenizerBase, extra: dict[str, Any] | None = None) -> Path:
         path = Path(path)
@@ -93,7 +131,13 @@ def load_graph_classifier(path: str | Path) -> tuple[GraphSentenceClassifier, Pr
     path = local_model_dir(path)
     meta = read_model_meta(path, "graph-classification")
     model = GraphSentenceClassifier(
-        load_encoder(str(path)), meta["labels"], meta["graph_layers"], meta["num_bases"], meta["dropout"]
+        load_encoder(str(path)),
+        meta["labels"],
+        meta["graph_layers"],
+        meta["num_bases"],
+        meta["dropout"],
+        meta.get("pooling", "words"),
+        meta.get("pool_relations", OPINION_RELATIONS),
     )
     missing, unexpected = model.load_state_dict(load_file(str(path / CLASSIFIER_HEAD_FILE)), strict=False)
     missing = [k for k in missing if not k.startswith("encoder.")]
