@@ -70,7 +70,8 @@ DEFAULTS = {
     "pseudo_min_confidence": 0.7,
     "student_init": "encoder",  # relational+lexicon starts from the "encoder", or goes on from the relational "teacher"
     "student_data": "source+pseudo",  # or "pseudo": the Movie pseudo-labels alone
-    "pivot_mask": 0.5,  # share of lexicon opinion words masked in pseudo-labelled sentences
+    "teacher": ["relational"],  # the models whose averaged probabilities pick the pseudo-labels
+    "pivot_mask": 0.0,  # share of lexicon opinion words masked in pseudo-labelled sentences
     "seeds": [0, 1, 2],
     "ablate": ["amod", "advmod", "neg", "conj", "cc", "nsubj", "obj", "comp", "cop", "compound"],
     "ablate_on": "sentiment:sst2:test",
@@ -182,12 +183,14 @@ def lexicon_json(lexicon: Lexicon, extractor: LexiconCoExtractor, top: int = 200
 
 
 def lexicon_pseudo_labels(
-    cfg: dict, model, unlabelled: list[tuple], parses: list[dict], lexicon_parts, tokenizer, pieces, acc, seed: int
+    cfg: dict, teachers: list, unlabelled: list[tuple], parses: list[dict], lexicon_parts, tokenizer, pieces, acc,
+    seed: int,
 ):  # fmt: skip
-    """Bootstrap the Movie lexicon (with the model's sentence leanings for polarity), then keep the
-    Movie sentences where the lexicon's sign agrees with the model, as labelled items."""
+    """Bootstrap the Movie lexicon (with the teachers' sentence leanings for polarity), then keep the
+    Movie sentences where the lexicon's sign agrees with the teachers, as labelled items."""
     extractor, seeds, held_out = lexicon_parts
-    probs = predict_proba(model, unlabelled, pad_id=tokenizer.pad_token_id, device=acc.device)
+    probs = sum(predict_proba(m, unlabelled, pad_id=tokenizer.pad_token_id, device=acc.device) for m in teachers)
+    probs = probs / len(teachers)
     lexicon = extractor.extract(parses, seeds, sentence_polarity=(2 * probs[:, 1] - 1).tolist())
     scores = [lexicon.sentence_score(p) for p in parses]
     chosen = sorted(agreement_pseudo_labels(
@@ -251,6 +254,8 @@ def main(argv: list[str] | None = None) -> dict:
     for key, allowed in (("student_init", ("encoder", "teacher")), ("student_data", ("source+pseudo", "pseudo"))):
         if cfg[key] not in allowed:
             raise ValueError(f"{key}: {cfg[key]!r} is not one of {', '.join(allowed)}")
+    if not cfg["teacher"] or set(cfg["teacher"]) - {"plain", "relational"}:
+        raise ValueError(f"teacher: {cfg['teacher']} must name plain and/or relational")
     unknown = [r for r in cfg["ablate"] if r not in RELATION_TYPES]
     if unknown:
         raise ValueError(f"ablate: unknown relation types {unknown}; known: {', '.join(RELATION_TYPES)}")
@@ -272,11 +277,11 @@ def main(argv: list[str] | None = None) -> dict:
         for method in cfg["methods"]:
             train_items = source
             if method == "relational+lexicon":
-                if "relational" not in models:
-                    models["relational"] = train_one(cfg, acc, tokenizer, source, True, seed)
+                for teacher in sorted({"relational", *cfg["teacher"]} - set(models)):
+                    models[teacher] = train_one(cfg, acc, tokenizer, source, teacher == "relational", seed)
                 pseudo, lexicon, lexicon_report = lexicon_pseudo_labels(
                     cfg,
-                    models["relational"],
+                    [models[t] for t in cfg["teacher"]],
                     unlabelled,
                     unlabelled_parses,
                     lexicon_parts,
