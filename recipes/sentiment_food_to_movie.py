@@ -106,16 +106,21 @@ def load_items(
     if limit:
         corpus = corpus.shuffle(seed=0).select(range(min(limit, len(corpus))))
     parses = parsed_corpus(corpus["text"], cfg["parser"], cache_dir() / "parses", device=device)
-    words = datasets.Dataset.from_dict({"words": [p["words"] for p in parses]})
+    windows = encode_words([p["words"] for p in parses], cfg, tokenizer, pieces, "+".join(specs))
+    labels = corpus["label"] if labelled else [-100] * len(corpus)
+    return list(zip(windows, graphs_of(parses), labels)), parses
+
+
+def encode_words(sentences: list[list[str]], cfg: dict, tokenizer, pieces: WordPieceCache, source: str) -> list[list]:
+    """The encoder windows of each sentence (one, or several overlapping ones for a long sentence)."""
     windows = encode_corpus(
-        words, tokenizer, label_column=None, label2id=None, max_length=cfg["max_length"],
-        overlap=cfg["window_overlap"], cache=pieces, source="+".join(specs),
+        datasets.Dataset.from_dict({"words": sentences}), tokenizer, label_column=None, label2id=None,
+        max_length=cfg["max_length"], overlap=cfg["window_overlap"], cache=pieces, source=source,
     )  # fmt: skip
-    by_sentence: list[list] = [[] for _ in range(len(corpus))]
+    by_sentence: list[list] = [[] for _ in sentences]
     for w in windows:
         by_sentence[w.sentence].append(w)
-    labels = corpus["label"] if labelled else [-100] * len(corpus)
-    return list(zip(by_sentence, graphs_of(parses), labels)), parses
+    return by_sentence
 
 
 def train_one(
@@ -219,14 +224,7 @@ def masked_windows(
         [tokenizer.mask_token if w.lower() in opinion and rng.random() < cfg["pivot_mask"] else w for w in words]
         for words in sentences
     ]
-    encoded = encode_corpus(
-        datasets.Dataset.from_dict({"words": masked}), tokenizer, label_column=None, label2id=None,
-        max_length=cfg["max_length"], overlap=cfg["window_overlap"], cache=pieces, source="masked pseudo-labels",
-    )  # fmt: skip
-    by_sentence: list[list] = [[] for _ in masked]
-    for w in encoded:
-        by_sentence[w.sentence].append(w)
-    return by_sentence
+    return encode_words(masked, cfg, tokenizer, pieces, "masked pseudo-labels")
 
 
 def accuracy(model, items: list[tuple], pad_id: int, device) -> float:
@@ -254,6 +252,8 @@ def main(argv: list[str] | None = None) -> dict:
     for key, allowed in (("student_init", ("encoder", "teacher")), ("student_data", ("source+pseudo", "pseudo"))):
         if cfg[key] not in allowed:
             raise ValueError(f"{key}: {cfg[key]!r} is not one of {', '.join(allowed)}")
+    if not 0.0 <= cfg["pivot_mask"] <= 1.0:
+        raise ValueError(f"pivot_mask: {cfg['pivot_mask']} is not a share between 0 and 1")
     if not cfg["teacher"] or set(cfg["teacher"]) - {"plain", "relational"}:
         raise ValueError(f"teacher: {cfg['teacher']} must name plain and/or relational")
     unknown = [r for r in cfg["ablate"] if r not in RELATION_TYPES]

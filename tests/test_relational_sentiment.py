@@ -133,6 +133,9 @@ def test_recipe_trains_plain_and_relational_and_ablates(overfit_parser, small_en
         main(["--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
               f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "source_limit=8", "eval_limit=8",
               "ablate=[negation]"])  # fmt: skip
+    with pytest.raises(ValueError, match="pivot_mask: 1.5 is not a share between 0 and 1"):
+        main(["--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
+              f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "pivot_mask=1.5"])  # fmt: skip
     with pytest.raises(ValueError, match="student_init: 'student' is not one of encoder, teacher"):
         main(["--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
               f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "student_init=student"])  # fmt: skip

@@ -53,9 +53,9 @@ class GraphSentenceClassifier(nn.Module):
             RelationalGraphLayer(dim, 2 * len(RELATION_TYPES), num_bases, dropout) for _ in range(graph_layers)
         )
         if pooling == "edges":
-            self.register_buffer(
-                "pooled_type", torch.tensor([t in pool_relations for t in RELATION_TYPES]), persistent=False
-            )
+            # Over all edge types: the reverse (dependent -> head) types are never pooled.
+            pooled = [t in pool_relations for t in RELATION_TYPES] + [False] * len(RELATION_TYPES)
+            self.register_buffer("pooled_type", torch.tensor(pooled), persistent=False)
             self.arc = nn.Linear(2 * dim, dim)
             self.relation = nn.Embedding(len(RELATION_TYPES), dim)
         self.attention = nn.Linear(dim, 1)
@@ -89,8 +89,7 @@ class GraphSentenceClassifier(nn.Module):
             return self.out(self.drop(self.pool(h, sentence_of_word, n_sentences)))
         # One vector per head -> dependent arc of a pooled type; a sentence with no such arc
         # (one word, or every arc ablated) is represented by its words instead.
-        keep = edge_type < len(RELATION_TYPES)
-        keep &= self.pooled_type[edge_type.clamp(max=len(RELATION_TYPES) - 1)]
+        keep = self.pooled_type[edge_type]
         head, dep, rel = edge_src[keep], edge_dst[keep], edge_type[keep]
         arcs = nn.functional.gelu(self.arc(torch.cat([h[head], h[dep]], -1)) + self.relation(rel))
         sentence_of_arc = sentence_of_word[head]
