@@ -83,6 +83,16 @@ def sentiment_figures(run: dict, seeds: list[int]) -> dict:
         },
         "sentiment_config": run["config"],
     }
+    if run["config"].get("label_shift", "none") != "none":  # the headline figures are label-shift adjusted
+        specs = (SST2, IMDB)
+        figures["sentiment_unadjusted"] = {
+            m: {spec: mean_std(per_seed[f"{m}/seed{s}"]["unadjusted"][spec] for s in seeds) for spec in specs}
+            for m in methods
+        }
+        figures["positive_prior_estimated"] = {
+            m: {spec: mean_std(per_seed[f"{m}/seed{s}"]["target_priors"][spec][1] for s in seeds) for spec in specs}
+            for m in methods
+        }
     for method, key in (("plain", "plain"), ("relational", "relational"), ("relational+lexicon", "relational_lexicon")):
         if method in methods:
             figures[f"sst2_test_{key}"] = figures["sentiment"][method][SST2]["mean"]
