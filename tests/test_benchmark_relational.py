@@ -68,3 +68,17 @@ def test_carry_over_refuses_runs_the_json_does_not_name(benchmark, tmp_path, mon
     monkeypatch.setattr(sys, "argv", argv)
     with pytest.raises(ValueError, match=r"does not name the runs \['parser_ewt'\]"):
         benchmark.main()
+
+
+def test_label_shift_runs_report_the_unadjusted_accuracy_first(benchmark):
+    run = sentiment_run()
+    run["config"]["label_shift"] = "em"
+    for s, key in enumerate(("plain/seed0", "plain/seed1")):
+        run["runs"][key].update(
+            unadjusted={SST2: 78.0 + s, IMDB: 91.0}, target_priors={SST2: [0.5, 0.5], IMDB: [0.6, 0.4]}
+        )
+    run["config"]["methods"] = ["plain"]
+    figures = benchmark.sentiment_figures(run, [0, 1])
+    assert figures["sentiment"]["plain"][SST2] == {"mean": 78.5, "std": 0.71, "n": 2}  # the models' own argmax
+    assert figures["sentiment_label_shift_em"]["plain"][SST2]["mean"] == 81.0
+    assert figures["positive_prior_estimated"]["plain"][IMDB]["mean"] == 0.4

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+import numpy as np
 import pytest
 import torch
 from conftest import REPO
@@ -118,7 +119,7 @@ def test_recipe_trains_plain_and_relational_and_ablates(overfit_parser, small_en
     summary = main([
         "--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
         f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "source_limit=48", "eval_limit=24",
-        "seeds=[0]", "epochs=1", "ablate=[neg,amod]",
+        "seeds=[0]", "epochs=1", "ablate=[neg,amod]", "label_shift=em",
     ])  # fmt: skip
     assert set(summary["ablation"]) == {"neg", "amod"}
     for method in ("plain", "relational"):
@@ -126,6 +127,9 @@ def test_recipe_trains_plain_and_relational_and_ablates(overfit_parser, small_en
             assert 0 <= summary[f"{method} {spec}"]["mean"] <= 100
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["runs"]["relational/seed0"]["ablation"].keys() == {"neg", "amod"}
+    plain = metrics["runs"]["plain/seed0"]  # label_shift=em keeps the unadjusted accuracy and the estimated priors
+    assert plain["unadjusted"].keys() == plain["target_priors"].keys() == {"sentiment:sst2:test", "sentiment:imdb:all"}
+    assert all(abs(sum(p) - 1) < 1e-3 for p in plain["target_priors"].values())
     assert (tmp_path / "relation_ablation.png").stat().st_size > 0
     model, _, meta = load_graph_classifier(tmp_path / "relational" / "model")
     assert meta["graph_layers"] == 2 and len(model.layers) == 2
@@ -133,9 +137,30 @@ def test_recipe_trains_plain_and_relational_and_ablates(overfit_parser, small_en
         main(["--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
               f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "source_limit=8", "eval_limit=8",
               "ablate=[negation]"])  # fmt: skip
+    with pytest.raises(ValueError, match="label_shift: 'bbse' is not one of em, none"):
+        main(["--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
+              f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "label_shift=bbse"])  # fmt: skip
     with pytest.raises(ValueError, match="pivot_mask: 1.5 is not a share between 0 and 1"):
         main(["--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
               f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "pivot_mask=1.5"])  # fmt: skip
     with pytest.raises(ValueError, match="student_init: 'student' is not one of encoder, teacher"):
         main(["--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
               f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "student_init=student"])  # fmt: skip
+
+
+def test_label_shift_adjustment_recovers_a_balanced_target_from_a_skewed_source():
+    """Posteriors of a 70%-positive source, exact for two Gaussians, on a balanced target."""
+    sys.path.insert(0, str(REPO / "recipes"))
+    from sentiment_food_to_movie import label_shift_accuracy
+
+    rng = np.random.default_rng(0)
+    gold = rng.permutation(np.repeat([0, 1], 2000))
+    x = rng.normal(np.where(gold == 1, 1.0, -1.0), 1.0)
+    train_labels = [0] * 300 + [1] * 700
+    pos_density, neg_density = np.exp(-((x - 1) ** 2) / 2), np.exp(-((x + 1) ** 2) / 2)
+    positive = 0.7 * pos_density / (0.7 * pos_density + 0.3 * neg_density)
+    probs = np.stack([1 - positive, positive], 1)
+    adjusted, unadjusted, priors = label_shift_accuracy(probs, gold, train_labels, "em")
+    assert abs(priors[1] - 0.5) < 0.03
+    assert adjusted > unadjusted + 1.0
+    assert label_shift_accuracy(probs, gold, train_labels, "none") == (unadjusted, unadjusted, [])
