@@ -240,19 +240,21 @@ def accuracy(model, items: list[tuple], pad_id: int, device) -> float:
     return 100.0 * float((probs.argmax(-1) == gold).float().mean())
 
 
-def evaluate(model, targets: dict[str, list[tuple]], train_items: list[tuple], cfg: dict, pad_id: int, device) -> dict:
-    """Accuracy on each target, after the label-shift adjustment ``cfg["label_shift"]`` names;
-    ``unadjusted`` keeps the plain argmax accuracy."""
+def evaluate(
+    model, targets: dict[str, list[tuple]], train_items: list[tuple], cfg: dict, pad_id: int, device
+) -> tuple[dict, dict[str, np.ndarray]]:
+    """Accuracy on each target, after the label-shift adjustment ``cfg["label_shift"]`` names
+    (``unadjusted`` keeps the plain argmax accuracy), and the model's posteriors on each target."""
     train_labels = [label for _, _, label in train_items]
     run: dict = {}
-    unadjusted, priors = {}, {}
+    unadjusted, priors, posteriors = {}, {}, {}
     for spec, items in targets.items():
-        probs = predict_proba(model, items, pad_id=pad_id, device=device).double().numpy()
+        probs = posteriors[spec] = predict_proba(model, items, pad_id=pad_id, device=device).double().numpy()
         gold = np.array([label for _, _, label in items])
         run[spec], unadjusted[spec], priors[spec] = label_shift_accuracy(probs, gold, train_labels, cfg["label_shift"])
     if cfg["label_shift"] != "none":
         run.update(unadjusted=unadjusted, target_priors=priors)
-    return run
+    return run, posteriors
 
 
 def label_shift_accuracy(
@@ -313,6 +315,7 @@ def main(argv: list[str] | None = None) -> dict:
         lexicon_parts = fit_coextractor(cfg, source_parses)
 
     runs: dict[str, dict] = {}
+    predictions: dict[str, np.ndarray] = {}  # "method seedN spec" -> posteriors, for analysis after the run
     for seed in cfg["seeds"]:
         models = {}  # this seed's models; relational+lexicon starts from the relational one
         for method in cfg["methods"]:
@@ -337,7 +340,8 @@ def main(argv: list[str] | None = None) -> dict:
                 train_items = pseudo if cfg["student_data"] == "pseudo" else source + pseudo
             init = models["relational"] if method == "relational+lexicon" and cfg["student_init"] == "teacher" else None
             model = models[method] = train_one(cfg, acc, tokenizer, train_items, method != "plain", seed, init)
-            run = evaluate(model, targets, train_items, cfg, tokenizer.pad_token_id, acc.device)
+            run, posteriors = evaluate(model, targets, train_items, cfg, tokenizer.pad_token_id, acc.device)
+            predictions.update({f"{method} seed{seed} {spec}": p.astype(np.float32) for spec, p in posteriors.items()})
             if method == "relational+lexicon":
                 run.update(pseudo_labels=len(pseudo), lexicon=lexicon_report)
             if method == "relational" and cfg["ablate"]:
@@ -354,6 +358,7 @@ def main(argv: list[str] | None = None) -> dict:
     summary = summarise(runs, cfg)
     if acc.is_main_process:
         write_json({"config": cfg, "summary": summary, "runs": runs, "run": run_record()}, out / "metrics.json")
+        np.savez_compressed(out / "predictions.npz", **predictions)
         if "relational" in cfg["methods"] and cfg["ablate"]:
             save_ablation_png(summary["ablation"], out / "relation_ablation.png", cfg["ablate_on"])
     acc.end_training()

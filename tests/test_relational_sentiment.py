@@ -114,6 +114,7 @@ def test_recipe_trains_plain_and_relational_and_ablates(overfit_parser, small_en
     sys.path.insert(0, str(REPO / "recipes"))
     from sentiment_food_to_movie import main
 
+    from xdomain_nlp.data import load_corpus
     from xdomain_nlp.relational.classifier import load_graph_classifier
 
     summary = main([
@@ -130,6 +131,11 @@ def test_recipe_trains_plain_and_relational_and_ablates(overfit_parser, small_en
     plain = metrics["runs"]["plain/seed0"]  # label_shift=em keeps the unadjusted accuracy and the estimated priors
     assert plain["unadjusted"].keys() == plain["target_priors"].keys() == {"sentiment:sst2:test", "sentiment:imdb:all"}
     assert all(abs(sum(p) - 1) < 1e-3 for p in plain["target_priors"].values())
+    with np.load(tmp_path / "predictions.npz") as predictions:  # the posteriors behind each unadjusted accuracy
+        probs = predictions["plain seed0 sentiment:sst2:test"]
+    gold = np.array(load_corpus("sentiment:sst2:test").shuffle(seed=0).select(range(24))["label"])
+    assert probs.shape == (24, 2)
+    assert 100.0 * (probs.argmax(1) == gold).mean() == pytest.approx(plain["unadjusted"]["sentiment:sst2:test"])
     assert (tmp_path / "relation_ablation.png").stat().st_size > 0
     model, _, meta = load_graph_classifier(tmp_path / "relational" / "model")
     assert meta["graph_layers"] == 2 and len(model.layers) == 2
