@@ -79,6 +79,7 @@ DEFAULTS = {
     "teacher": ["relational"],  # the models whose averaged probabilities pick the pseudo-labels
     "pivot_mask": 0.0,  # share of lexicon opinion words masked in pseudo-labelled sentences
     "label_shift": "none",  # or "em": posteriors re-weighted to each target's EM-estimated class priors
+    "class_balance": False,  # weight the loss so each class counts as much (Food is 69% positive)
     "seeds": [0, 1, 2],
     "ablate": ["amod", "advmod", "neg", "conj", "cc", "nsubj", "obj", "comp", "cop", "compound"],
     "ablate_on": "sentiment:sst2:test",
@@ -146,6 +147,7 @@ def train_one(
         model, lr=cfg["lr"], head_lr=cfg["head_lr"], layer_decay=cfg["layer_decay"], weight_decay=cfg["weight_decay"]
     )
     optimizer = torch.optim.AdamW(groups, lr=cfg["lr"])
+    weight = (0.5 / label_shares(items)).float() if cfg["class_balance"] else None  # each class weighs half
     loader = DataLoader(
         items, batch_size=cfg["batch_size"], shuffle=True, generator=torch.Generator().manual_seed(seed),
         collate_fn=lambda b: collate_graph_batch(b, tokenizer.pad_token_id),
@@ -153,12 +155,13 @@ def train_one(
     steps = math.ceil(len(loader) * cfg["epochs"])
     scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg["warmup_ratio"] * steps), steps)
     model, optimizer, loader, scheduler = acc.prepare(model, optimizer, loader, scheduler)
+    weight = weight.to(acc.device) if weight is not None else None
     model.train()
     bar = tqdm(total=steps, disable=not acc.is_local_main_process, desc=f"{relational=} {seed=}")
     for _ in range(cfg["epochs"]):
         for batch in loader:
             logits = model(*model_inputs(batch, acc.device))
-            loss = torch.nn.functional.cross_entropy(logits.float(), batch["labels"])
+            loss = torch.nn.functional.cross_entropy(logits.float(), batch["labels"], weight=weight)
             acc.backward(loss)
             acc.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -168,6 +171,14 @@ def train_one(
             bar.set_postfix(loss=f"{loss.item():.3f}")
     bar.close()
     return acc.unwrap_model(model)
+
+
+def label_shares(items: list[tuple]) -> torch.Tensor:
+    """The share of each class among the items' labels (the priors a model trained on them learns)."""
+    counts = torch.bincount(torch.tensor([label for _, _, label in items]), minlength=2).double()
+    if (counts == 0).any():
+        raise ValueError(f"training data has no example of class {int(counts.argmin())}")
+    return counts / counts.sum()
 
 
 def fit_coextractor(cfg: dict, food_parses: list[dict]) -> tuple[LexiconCoExtractor, dict, dict]:
@@ -245,31 +256,30 @@ def evaluate(
 ) -> tuple[dict, dict[str, np.ndarray]]:
     """Accuracy on each target, after the label-shift adjustment ``cfg["label_shift"]`` names
     (``unadjusted`` keeps the plain argmax accuracy), and the model's posteriors on each target."""
-    train_labels = [label for _, _, label in train_items]
+    trained = np.full(2, 0.5) if cfg["class_balance"] else label_shares(train_items).numpy()
     run: dict = {}
     unadjusted, priors, posteriors = {}, {}, {}
     for spec, items in targets.items():
         probs = posteriors[spec] = predict_proba(model, items, pad_id=pad_id, device=device).double().numpy()
         gold = np.array([label for _, _, label in items])
-        run[spec], unadjusted[spec], priors[spec] = label_shift_accuracy(probs, gold, train_labels, cfg["label_shift"])
+        run[spec], unadjusted[spec], priors[spec] = label_shift_accuracy(probs, gold, trained, cfg["label_shift"])
     if cfg["label_shift"] != "none":
         run.update(unadjusted=unadjusted, target_priors=priors)
     return run, posteriors
 
 
 def label_shift_accuracy(
-    probs: np.ndarray, gold: np.ndarray, train_labels: list[int], label_shift: str
+    probs: np.ndarray, gold: np.ndarray, priors_trained: np.ndarray, label_shift: str
 ) -> tuple[float, float, list[float]]:
     """``(adjusted accuracy, unadjusted accuracy, estimated target priors)`` of one target.
 
-    EM starts from the class priors of the model's own training labels (Food: 69% positive) and
-    reads only the target's posteriors, never its labels."""
+    EM starts from the class priors the model was trained under (Food: 69% positive) and reads
+    only the target's posteriors, never its labels."""
     probs = probs / probs.sum(1, keepdims=True)
     unadjusted = 100.0 * float((probs.argmax(1) == gold).mean())
     if label_shift == "none":
         return unadjusted, unadjusted, []
-    counts = np.bincount(train_labels, minlength=probs.shape[1])
-    em = EMLabelShift(counts / counts.sum()).fit(probs)
+    em = EMLabelShift(priors_trained).fit(probs)
     adjusted = 100.0 * float((em.adjust(probs).argmax(1) == gold).mean())
     return adjusted, unadjusted, [round(float(p), 4) for p in em.priors_]
 
@@ -293,6 +303,8 @@ def main(argv: list[str] | None = None) -> dict:
     for key, allowed in (("student_init", ("encoder", "teacher")), ("student_data", ("source+pseudo", "pseudo"))):
         if cfg[key] not in allowed:
             raise ValueError(f"{key}: {cfg[key]!r} is not one of {', '.join(allowed)}")
+    if not isinstance(cfg["class_balance"], bool):
+        raise ValueError(f"class_balance: {cfg['class_balance']!r} is not true or false")
     if cfg["label_shift"] not in ("em", "none"):
         raise ValueError(f"label_shift: {cfg['label_shift']!r} is not one of em, none")
     if not 0.0 <= cfg["pivot_mask"] <= 1.0:

@@ -162,11 +162,11 @@ def test_label_shift_adjustment_recovers_a_balanced_target_from_a_skewed_source(
     rng = np.random.default_rng(0)
     gold = rng.permutation(np.repeat([0, 1], 2000))
     x = rng.normal(np.where(gold == 1, 1.0, -1.0), 1.0)
-    train_labels = [0] * 300 + [1] * 700
+    priors_trained = np.array([0.3, 0.7])
     pos_density, neg_density = np.exp(-((x - 1) ** 2) / 2), np.exp(-((x + 1) ** 2) / 2)
     positive = 0.7 * pos_density / (0.7 * pos_density + 0.3 * neg_density)
     probs = np.stack([1 - positive, positive], 1)
-    adjusted, unadjusted, priors = label_shift_accuracy(probs, gold, train_labels, "em")
+    adjusted, unadjusted, priors = label_shift_accuracy(probs, gold, priors_trained, "em")
     assert abs(priors[1] - 0.5) < 0.03
     assert adjusted > unadjusted + 1.0
-    assert label_shift_accuracy(probs, gold, train_labels, "none") == (unadjusted, unadjusted, [])
+    assert label_shift_accuracy(probs, gold, priors_trained, "none") == (unadjusted, unadjusted, [])
