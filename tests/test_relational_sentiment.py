@@ -143,6 +143,9 @@ def test_recipe_trains_plain_and_relational_and_ablates(overfit_parser, small_en
         main(["--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
               f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "source_limit=8", "eval_limit=8",
               "ablate=[negation]"])  # fmt: skip
+    with pytest.raises(ValueError, match="class_balance: 'maybe' is not true or false"):
+        main(["--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
+              f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "class_balance=maybe"])  # fmt: skip
     with pytest.raises(ValueError, match="label_shift: 'bbse' is not one of em, none"):
         main(["--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
               f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "label_shift=bbse"])  # fmt: skip
@@ -170,3 +173,13 @@ def test_label_shift_adjustment_recovers_a_balanced_target_from_a_skewed_source(
     assert abs(priors[1] - 0.5) < 0.03
     assert adjusted > unadjusted + 1.0
     assert label_shift_accuracy(probs, gold, priors_trained, "none") == (unadjusted, unadjusted, [])
+
+
+def test_label_shares_are_the_priors_a_model_learns_and_need_both_classes():
+    sys.path.insert(0, str(REPO / "recipes"))
+    from sentiment_food_to_movie import label_shares
+
+    items = [(None, None, label) for label in (1, 1, 1, 0)]
+    assert label_shares(items).tolist() == [0.25, 0.75]
+    with pytest.raises(ValueError, match="training data has no example of class 0"):
+        label_shares(items[:3])
