@@ -303,8 +303,6 @@ def main(argv: list[str] | None = None) -> dict:
     for key, allowed in (("student_init", ("encoder", "teacher")), ("student_data", ("source+pseudo", "pseudo"))):
         if cfg[key] not in allowed:
             raise ValueError(f"{key}: {cfg[key]!r} is not one of {', '.join(allowed)}")
-    if not isinstance(cfg["class_balance"], bool):
-        raise ValueError(f"class_balance: {cfg['class_balance']!r} is not true or false")
     if cfg["label_shift"] not in ("em", "none"):
         raise ValueError(f"label_shift: {cfg['label_shift']!r} is not one of em, none")
     if not 0.0 <= cfg["pivot_mask"] <= 1.0:

@@ -143,7 +143,7 @@ def test_recipe_trains_plain_and_relational_and_ablates(overfit_parser, small_en
         main(["--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
               f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "source_limit=8", "eval_limit=8",
               "ablate=[negation]"])  # fmt: skip
-    with pytest.raises(ValueError, match="class_balance: 'maybe' is not true or false"):
+    with pytest.raises(ValueError, match="setting 'class_balance' = 'maybe': expected bool"):
         main(["--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
               f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "class_balance=maybe"])  # fmt: skip
     with pytest.raises(ValueError, match="label_shift: 'bbse' is not one of em, none"):
