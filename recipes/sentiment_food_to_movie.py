@@ -147,7 +147,6 @@ def train_one(
         model, lr=cfg["lr"], head_lr=cfg["head_lr"], layer_decay=cfg["layer_decay"], weight_decay=cfg["weight_decay"]
     )
     optimizer = torch.optim.AdamW(groups, lr=cfg["lr"])
-    weight = (0.5 / label_shares(items)).float() if cfg["class_balance"] else None  # each class weighs half
     loader = DataLoader(
         items, batch_size=cfg["batch_size"], shuffle=True, generator=torch.Generator().manual_seed(seed),
         collate_fn=lambda b: collate_graph_batch(b, tokenizer.pad_token_id),
@@ -155,7 +154,7 @@ def train_one(
     steps = math.ceil(len(loader) * cfg["epochs"])
     scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg["warmup_ratio"] * steps), steps)
     model, optimizer, loader, scheduler = acc.prepare(model, optimizer, loader, scheduler)
-    weight = weight.to(acc.device) if weight is not None else None
+    weight = (0.5 / label_shares(items)).float().to(acc.device) if cfg["class_balance"] else None  # classes alike
     model.train()
     bar = tqdm(total=steps, disable=not acc.is_local_main_process, desc=f"{relational=} {seed=}")
     for _ in range(cfg["epochs"]):

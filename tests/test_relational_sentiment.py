@@ -120,7 +120,7 @@ def test_recipe_trains_plain_and_relational_and_ablates(overfit_parser, small_en
     summary = main([
         "--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
         f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "source_limit=48", "eval_limit=24",
-        "seeds=[0]", "epochs=1", "ablate=[neg,amod]", "label_shift=em",
+        "seeds=[0]", "epochs=1", "ablate=[neg,amod]", "label_shift=em", "class_balance=true",
     ])  # fmt: skip
     assert set(summary["ablation"]) == {"neg", "amod"}
     for method in ("plain", "relational"):
@@ -139,22 +139,17 @@ def test_recipe_trains_plain_and_relational_and_ablates(overfit_parser, small_en
     assert (tmp_path / "relation_ablation.png").stat().st_size > 0
     model, _, meta = load_graph_classifier(tmp_path / "relational" / "model")
     assert meta["graph_layers"] == 2 and len(model.layers) == 2
-    with pytest.raises(ValueError, match="unknown relation types"):
-        main(["--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
-              f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "source_limit=8", "eval_limit=8",
-              "ablate=[negation]"])  # fmt: skip
-    with pytest.raises(ValueError, match="setting 'class_balance' = 'maybe': expected bool"):
-        main(["--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
-              f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "class_balance=maybe"])  # fmt: skip
-    with pytest.raises(ValueError, match="label_shift: 'bbse' is not one of em, none"):
-        main(["--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
-              f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "label_shift=bbse"])  # fmt: skip
-    with pytest.raises(ValueError, match="pivot_mask: 1.5 is not a share between 0 and 1"):
-        main(["--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
-              f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "pivot_mask=1.5"])  # fmt: skip
-    with pytest.raises(ValueError, match="student_init: 'student' is not one of encoder, teacher"):
-        main(["--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
-              f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "student_init=student"])  # fmt: skip
+    config = ["--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
+              f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "source_limit=8", "eval_limit=8"]  # fmt: skip
+    for setting, message in (
+        ("ablate=[negation]", "unknown relation types"),
+        ("class_balance=maybe", "setting 'class_balance' = 'maybe': expected bool"),
+        ("label_shift=bbse", "label_shift: 'bbse' is not one of em, none"),
+        ("pivot_mask=1.5", "pivot_mask: 1.5 is not a share between 0 and 1"),
+        ("student_init=student", "student_init: 'student' is not one of encoder, teacher"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            main([*config, setting])
 
 
 def test_label_shift_adjustment_recovers_a_balanced_target_from_a_skewed_source():
