@@ -155,11 +155,6 @@ def table() -> str:
             if method in adjusted:
                 label = f"...{method} with EM label-shift adjustment (the same models)"
                 lines.append(f"| {label} | {sst2_imdb(adjusted[method])} | | {food_where} |")
-        adapted = data.get("mlm_adapted", {})
-        for method, entry in adapted.get("sentiment", {}).items():
-            label = f"...{method} on the encoder first adapted by masked-LM on Food + Movie text (3 seeds)"
-            mlm_where = run_where(data, "sentiment_food_to_movie_mlm", where)
-            lines.append(f"| {label} | {sst2_imdb(entry)} | | {mlm_where} |")
         if "in_domain_upper_bound" in data:
             value = sst2_imdb(data["in_domain_upper_bound"])
             label = "...upper bound: plain trained on SST-2 train (Movie labels), SST-2 test / IMDb (3 seeds)"

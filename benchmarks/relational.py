@@ -108,22 +108,6 @@ def sentiment_figures(run: dict, seeds: list[int]) -> dict:
     return figures
 
 
-def mlm_adapted_figures(adaptation: dict, run: dict, seeds: list[int]) -> dict:
-    """The same Food -> Movie methods on the encoder adapted by masked-LM on Food + Movie text."""
-    figures = sentiment_figures(run, seeds)
-    adapted = {k: figures[k] for k in ("sentiment", "relational_gain_sst2")}
-    adapted["encoder_adaptation"] = {
-        "texts": adaptation["results"]["texts"],
-        "steps": adaptation["config"]["steps"],
-        "heldout": adaptation["results"]["heldout"],
-    }
-    out = {"mlm_adapted": adapted}
-    for method, key in (("plain", "plain"), ("relational", "relational"), ("relational+lexicon", "relational_lexicon")):
-        if method in run["config"]["methods"]:
-            out[f"sst2_test_{key}_mlm"] = figures["sentiment"][method][SST2]["mean"]
-    return out
-
-
 def in_domain_figures(run: dict, seeds: list[int]) -> dict:
     bound = {spec: mean_std(run["runs"][f"plain/seed{s}"][spec] for s in seeds) for spec in (SST2, IMDB)}
     return {
@@ -152,12 +136,6 @@ def blitzer_figures(run: dict) -> dict:
 CARRIED_KEYS = {
     "parser_ewt": ("ewt_test_uas", "ewt_test_las", "parser_config"),
     "aspect_terms": ("semeval14_ate_f1", "semeval14_ate"),
-    "sentiment_mlm_adapted": (
-        "mlm_adapted",
-        "sst2_test_plain_mlm",
-        "sst2_test_relational_mlm",
-        "sst2_test_relational_lexicon_mlm",
-    ),
     "sentiment_sst2_in_domain": ("in_domain_upper_bound", "sst2_test_in_domain", "uci_imdb_in_domain"),
     "sentiment_blitzer": ("blitzer", "blitzer_avg", "blitzer_avg_source_only"),
 }
@@ -213,16 +191,6 @@ def main() -> None:
         f"seeds={seeds}", "label_shift=em",
     )  # fmt: skip
     record(["sentiment_food_to_movie"], [sentiment], sentiment_figures(sentiment, seeds))
-    if not carry("sentiment_mlm_adapted", ["adapt_encoder_mlm_food_movie", "sentiment_food_to_movie_mlm"]):
-        # The same methods on the encoder first adapted by masked-LM on Food + Movie text (no labels).
-        adaptation = metrics_of("adapt_encoder_mlm", runs / "adapt_encoder_mlm_food_movie",
-                                "adapt_encoder_mlm_food_movie.yaml")  # fmt: skip
-        run = metrics_of(
-            "sentiment_food_to_movie", runs / "sentiment_food_to_movie_mlm", "sentiment_food_to_movie.yaml", parsed_by,
-            f"seeds={seeds}", "label_shift=em", f"model={runs / 'adapt_encoder_mlm_food_movie' / 'encoder'}",
-        )  # fmt: skip
-        record(["adapt_encoder_mlm_food_movie", "sentiment_food_to_movie_mlm"], [adaptation, run],
-               mlm_adapted_figures(adaptation, run, seeds))  # fmt: skip
     if not carry("sentiment_sst2_in_domain", ["sentiment_sst2_in_domain"]):
         # The upper bound: the plain model with Movie labels (SST-2 train), scored on the same targets.
         run = metrics_of(

@@ -24,8 +24,8 @@ from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
 from xdomain_nlp.data import load_corpus
-from xdomain_nlp.encoders import load_encoder, load_tokenizer
-from xdomain_nlp.encoders.mlm import MaskedLMAdapter, collate_masked, save_adapted_encoder, text_windows
+from xdomain_nlp.encoders import load_tokenizer
+from xdomain_nlp.encoders.mlm import collate_masked, load_masked_lm, save_adapted_encoder, text_windows
 from xdomain_nlp.training import (
     LengthGroupedBatchSampler,
     parse_recipe_args,
@@ -40,10 +40,11 @@ DEFAULTS = {
     "heldout_share": 0.05,
     "output_dir": "runs/adapt_encoder_mlm",
     "seed": 0,
-    "steps": 1000,
+    "head_only_steps": 300,  # the new head alone, on the frozen encoder
+    "steps": 700,  # then encoder and head together
     "batch_size": 32,
     "mask_prob": 0.15,
-    "lr": 5.0e-5,  # top encoder layer; lower layers get lr * layer_decay**depth
+    "lr": 2.0e-5,  # top encoder layer; lower layers get lr * layer_decay**depth
     "head_lr": 1.0e-3,  # the prediction head starts from scratch
     "layer_decay": 1.0,
     "weight_decay": 0.01,
@@ -105,47 +106,58 @@ def main(argv: list[str] | None = None) -> dict:
         collate_fn=lambda batch: collate_masked(batch, tokenizer, vocab_ids, cfg["mask_prob"]),
     )  # fmt: skip
 
-    # 2. Encoder + new head; the encoder moves slowly, the head quickly.
-    model = MaskedLMAdapter(load_encoder(cfg["model"]), vocab_ids.tolist())
+    # 2. Encoder + head. A new head (e5 ships none) is first trained alone on the frozen encoder
+    # (its held-out score then measures the unadapted encoder), so that the encoder never takes
+    # the gradients of a random head; then both train, the encoder slowly.
+    model, pretrained_head = load_masked_lm(cfg["model"], vocab_ids.tolist())
+    acc.print(f"{cfg['model']}: {'its pretrained' if pretrained_head else 'a new'} masked-LM head")
     groups = transfer_param_groups(
         model, lr=cfg["lr"], head_lr=cfg["head_lr"], layer_decay=cfg["layer_decay"],
         weight_decay=cfg["weight_decay"], freeze_embeddings=cfg["freeze_embeddings"],
     )  # fmt: skip
+    encoder_params = [p for p in model.encoder.parameters() if p.requires_grad]
+    head_optimizer = torch.optim.AdamW([p for p in model.head.parameters() if p.requires_grad], lr=cfg["head_lr"])
     optimizer = torch.optim.AdamW(groups, lr=cfg["lr"])
     scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg["warmup_ratio"] * cfg["steps"]), cfg["steps"])
-    model, optimizer, loader, scheduler = acc.prepare(model, optimizer, loader, scheduler)
+    model, head_optimizer, optimizer, loader, scheduler = acc.prepare(
+        model, head_optimizer, optimizer, loader, scheduler
+    )
 
-    # 3. The loop, by steps: small corpora are seen several times.
-    curve = []
+    def batches():
+        """The loader over and over: small corpora are seen several times."""
+        epoch = 0
+        while True:
+            sampler.set_epoch(epoch)
+            loader.set_epoch(epoch)
+            yield from loader
+            epoch += 1
+
+    # 3. The loops: the head alone, then encoder and head.
+    curve, stream, seen = [], batches(), 0
     started = time.perf_counter()
-    bar = tqdm(total=cfg["steps"], disable=not acc.is_local_main_process, desc="mlm")
-    model.train()
-    step = epoch = 0
-    while step < cfg["steps"]:
-        sampler.set_epoch(epoch)
-        loader.set_epoch(epoch)
-        for batch in loader:
-            loss = model(**batch)["loss"]
+    for phase, steps, opt, sched in (("head", cfg["head_only_steps"], head_optimizer, None),
+                                     ("adapt", cfg["steps"], optimizer, scheduler)):  # fmt: skip
+        for param in encoder_params:
+            param.requires_grad_(phase == "adapt")
+        model.train()
+        for step in tqdm(range(1, steps + 1), disable=not acc.is_local_main_process, desc=phase):
+            loss = model(**next(stream))["loss"]
             acc.backward(loss)
             acc.clip_grad_norm_(model.parameters(), cfg["max_grad_norm"])
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad()
-            step += 1
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.3f}")
-            if heldout_batches and (step % cfg["eval_every"] == 0 or step == cfg["steps"]):
-                curve.append({"step": step, **heldout_loss(model, heldout_batches, acc.device)})
-                acc.print(f"step {step}: held-out {curve[-1]}")
-            if step == cfg["steps"]:
-                break
-        epoch += 1
-    bar.close()
+            opt.step()
+            if sched is not None:
+                sched.step()
+            opt.zero_grad()
+            seen += 1
+            if heldout_batches and (step % cfg["eval_every"] == 0 or step == steps):
+                curve.append({"phase": phase, "step": step, **heldout_loss(model, heldout_batches, acc.device)})
+                acc.print(f"{phase} step {step}: held-out {curve[-1]}")
     train_seconds = time.perf_counter() - started
 
     # 4. Save the encoder and the record.
     result = {"texts": counts, "windows": {"train": len(train), "heldout": len(heldout)},
-              "head_vocabulary": len(vocab_ids), "epochs_seen": round(step * cfg["batch_size"] / len(train), 2),
+              "head_vocabulary": len(vocab_ids), "pretrained_head": pretrained_head,
+              "epochs_seen": round(seen * cfg["batch_size"] / len(train), 2),
               "heldout": curve}  # fmt: skip
     if acc.is_main_process:
         save_adapted_encoder(acc.unwrap_model(model), tokenizer, out / "encoder")

@@ -36,8 +36,7 @@ def test_carry_over_keeps_missing_runs_and_measures_the_sentiment_run(benchmark,
     (runs / "sentiment_food_to_movie").mkdir(parents=True)
     (runs / "sentiment_food_to_movie" / "metrics.json").write_text(json.dumps(sentiment_run()))
     carried = {key: f"old {key}" for keys in benchmark.CARRIED_KEYS.values() for key in keys}
-    names = ["parser_ewt", "aspect_terms_seed0", "aspect_terms_seed1", "adapt_encoder_mlm_food_movie",
-             "sentiment_food_to_movie_mlm", "sentiment_sst2_in_domain", "sentiment_blitzer"]  # fmt: skip
+    names = ["parser_ewt", "aspect_terms_seed0", "aspect_terms_seed1", "sentiment_sst2_in_domain", "sentiment_blitzer"]
     previous = {**carried, "sst2_test_plain": 1.0, "measured_at": {n: f"commit of {n}" for n in names}}
     previous.update(command="python benchmarks/relational.py", git_commit="before")
     out = tmp_path / "relational.json"
@@ -50,8 +49,7 @@ def test_carry_over_keeps_missing_runs_and_measures_the_sentiment_run(benchmark,
     result = json.loads(out.read_text())
     kept_from = {"command": "python benchmarks/relational.py", "git_commit": "before"}
     assert result["carried_over"] == dict.fromkeys(
-        ["parser_ewt", "aspect_terms", "sentiment_mlm_adapted", "sentiment_sst2_in_domain", "sentiment_blitzer"],
-        kept_from,
+        ["parser_ewt", "aspect_terms", "sentiment_sst2_in_domain", "sentiment_blitzer"], kept_from
     )
     assert {k: result[k] for k in carried} == carried
     assert result["measured_at"] == {**previous["measured_at"], "sentiment_food_to_movie": "new"}
@@ -84,15 +82,3 @@ def test_label_shift_runs_report_the_unadjusted_accuracy_first(benchmark):
     assert figures["sentiment"]["plain"][SST2] == {"mean": 78.5, "std": 0.71, "n": 2}  # the models' own argmax
     assert figures["sentiment_label_shift_em"]["plain"][SST2]["mean"] == 81.0
     assert figures["positive_prior_estimated"]["plain"][IMDB]["mean"] == 0.4
-
-
-def test_mlm_adapted_runs_are_reported_beside_the_plain_encoder_ones(benchmark):
-    heldout = [{"step": 10, "loss": 3.2, "accuracy": 40.0, "pieces": 100}]
-    adaptation = {"config": {"steps": 10}, "results": {"texts": {"sentiment:sst2:train": 5}, "heldout": heldout}}
-    figures = benchmark.mlm_adapted_figures(adaptation, sentiment_run(), [0, 1])
-    assert figures["sst2_test_plain_mlm"] == 81.0 and figures["sst2_test_relational_mlm"] == 83.5
-    assert "sst2_test_relational_lexicon_mlm" not in figures  # not among the run's methods
-    adapted = figures["mlm_adapted"]
-    assert adapted["relational_gain_sst2"]["mean"] == 2.5
-    assert adapted["encoder_adaptation"] == {"texts": {"sentiment:sst2:train": 5}, "steps": 10, "heldout": heldout}
-    assert set(figures) <= {"mlm_adapted", *benchmark.CARRIED_KEYS["sentiment_mlm_adapted"]}

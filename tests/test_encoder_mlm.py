@@ -83,6 +83,31 @@ def test_head_learns_a_batch_and_masked_piece_outside_vocabulary_is_an_error(e5_
         model(batch["input_ids"], batch["attention_mask"], outside)
 
 
+def test_a_pretrained_head_is_kept_and_predicts_as_the_full_model_does(tmp_path, e5_dir):
+    from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
+
+    from xdomain_nlp.encoders.mlm import load_masked_lm
+
+    torch.manual_seed(0)
+    config = XLMRobertaConfig(vocab_size=300, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                              intermediate_size=64, layer_norm_eps=1e-5)  # fmt: skip
+    full = XLMRobertaForMaskedLM(config).eval()
+    with torch.no_grad():
+        full.lm_head.bias.normal_()  # not the zeros a new head starts from
+    full.save_pretrained(tmp_path / "tiny")
+    vocab = [5, 17, 42, 299]
+    adapter, pretrained = load_masked_lm(str(tmp_path / "tiny"), vocab)
+    assert pretrained and adapter.head.norm.eps == 1e-5
+    ids = torch.tensor([[0, 5, 17, 42, 2]])
+    with torch.no_grad():
+        expected = full(input_ids=ids).logits[..., vocab]
+        states = adapter.eval().encoder(input_ids=ids).last_hidden_state
+        assert torch.allclose(adapter.head(states), expected, atol=1e-5)
+
+    _, pretrained = load_masked_lm(str(e5_dir), vocab)
+    assert not pretrained  # e5 ships no head: a new one is trained
+
+
 def test_recipe_writes_an_encoder_the_other_recipes_load(tmp_path, e5_dir):
     sys.path.insert(0, str(REPO / "recipes"))
     from adapt_encoder_mlm import main
@@ -90,11 +115,12 @@ def test_recipe_writes_an_encoder_the_other_recipes_load(tmp_path, e5_dir):
     from xdomain_nlp.encoders import load_encoder, load_tokenizer
 
     out, config = tmp_path / "mlm", str(REPO / "recipes/configs/adapt_encoder_mlm_food_movie.yaml")
-    result = main(["--config", config, "texts=[sentiment:yelp:all]", "steps=3", "batch_size=8", "eval_every=3",
-                   f"output_dir={out}"])  # fmt: skip
-    assert result["texts"] == {"sentiment:yelp:all": 1000}
+    result = main(["--config", config, "texts=[sentiment:yelp:all]", "head_only_steps=2", "steps=3", "batch_size=8",
+                   "eval_every=3", f"output_dir={out}"])  # fmt: skip
+    assert result["texts"] == {"sentiment:yelp:all": 1000} and result["pretrained_head"] is False
     assert result["windows"]["train"] + result["windows"]["heldout"] == 1000
-    assert result["heldout"][-1]["step"] == 3 and result["heldout"][-1]["pieces"] > 0
+    assert [(c["phase"], c["step"]) for c in result["heldout"]] == [("head", 2), ("adapt", 3)]
+    assert result["heldout"][0]["pieces"] == result["heldout"][1]["pieces"] > 0  # the same masked held-out set
     assert json.loads((out / "metrics.json").read_text())["results"]["heldout"] == result["heldout"]
 
     adapted, original = load_encoder(str(out / "encoder")), load_encoder(str(e5_dir))

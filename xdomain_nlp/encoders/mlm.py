@@ -16,9 +16,17 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import AutoModelForMaskedLM, PreTrainedModel, PreTrainedTokenizerBase
+from transformers.utils import logging as transformers_logging
+
+from xdomain_nlp.encoders.resolve import resolve_model
 
 IGNORE = -100
+# Where an architecture keeps its MLM head's transform and output bias.
+_HEAD_PATHS = (
+    ("lm_head.dense", "lm_head.layer_norm", "lm_head.bias"),  # RoBERTa, XLM-R
+    ("cls.predictions.transform.dense", "cls.predictions.transform.LayerNorm", "cls.predictions.bias"),  # BERT
+)
 
 
 def text_windows(
@@ -82,6 +90,34 @@ class MaskedLMAdapter(nn.Module):
         loss = nn.functional.cross_entropy(logits.float(), target)
         correct = (logits.argmax(-1) == target).sum()
         return {"loss": loss, "correct": correct, "predicted": target.numel()}
+
+
+def load_masked_lm(name: str, vocab_ids: Sequence[int]) -> tuple[MaskedLMAdapter, bool]:
+    """The encoder with its own pretrained MLM head when the checkpoint has one (``xlm-roberta-base``),
+    else with a new head (the embedded e5). The second value says which."""
+    verbosity = transformers_logging.get_verbosity()
+    transformers_logging.set_verbosity_error()  # a checkpoint without a head is expected, not an error
+    try:
+        full, info = AutoModelForMaskedLM.from_pretrained(resolve_model(name), output_loading_info=True)
+    finally:
+        transformers_logging.set_verbosity(verbosity)
+    adapter = MaskedLMAdapter(full.base_model, vocab_ids)
+    missing = set(info["missing_keys"])
+    for dense_path, norm_path, bias_path in _HEAD_PATHS:
+        try:
+            dense, norm = full.get_submodule(dense_path), full.get_submodule(norm_path)
+            bias = full.get_parameter(bias_path)
+        except AttributeError:
+            continue
+        if {f"{dense_path}.weight", f"{norm_path}.weight", bias_path} & missing:
+            return adapter, False
+        adapter.head.dense.load_state_dict(dense.state_dict())
+        adapter.head.norm.load_state_dict(norm.state_dict())
+        adapter.head.norm.eps = norm.eps
+        with torch.no_grad():
+            adapter.head.bias.copy_(bias[adapter.head.vocab_ids])
+        return adapter, True
+    return adapter, False
 
 
 def mask_pieces(
