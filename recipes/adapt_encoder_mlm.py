@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 from accelerate import Accelerator
-from accelerate.utils import set_seed
+from accelerate.utils import DistributedDataParallelKwargs, set_seed
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
@@ -80,7 +80,10 @@ def main(argv: list[str] | None = None) -> dict:
     precision = cfg["mixed_precision"]
     if precision == "auto":
         precision = "bf16" if torch.cuda.is_available() else "no"
-    acc = Accelerator(mixed_precision=precision)
+    # The encoder gets no gradient while the head trains alone: DDP must expect unused parameters.
+    acc = Accelerator(
+        mixed_precision=precision, kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)]
+    )
     set_seed(cfg["seed"])
     out = Path(cfg["output_dir"])
 
@@ -116,7 +119,9 @@ def main(argv: list[str] | None = None) -> dict:
         weight_decay=cfg["weight_decay"], freeze_embeddings=cfg["freeze_embeddings"],
     )  # fmt: skip
     encoder_params = [p for p in model.encoder.parameters() if p.requires_grad]
-    head_optimizer = torch.optim.AdamW([p for p in model.head.parameters() if p.requires_grad], lr=cfg["head_lr"])
+    # The tied word embeddings belong to the encoder, not to the head's optimizer.
+    head_params = [p for n, p in model.head.named_parameters() if not n.startswith("embeddings.")]
+    head_optimizer = torch.optim.AdamW(head_params, lr=cfg["head_lr"])
     optimizer = torch.optim.AdamW(groups, lr=cfg["lr"])
     scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg["warmup_ratio"] * cfg["steps"]), cfg["steps"])
     model, head_optimizer, optimizer, loader, scheduler = acc.prepare(

@@ -31,7 +31,7 @@ def test_long_text_becomes_overlapping_windows_with_every_piece(tokenizer):
 def test_empty_text_and_bad_window_are_named(tokenizer):
     from xdomain_nlp.encoders.mlm import text_windows
 
-    with pytest.raises(ValueError, match="sample: text 1 is empty"):
+    with pytest.raises(ValueError, match="sample: the text at index 1 is empty"):
         text_windows(["fine", ""], tokenizer, max_length=32, overlap=8, source="sample")
     with pytest.raises(ValueError, match="must exceed window overlap"):
         text_windows(["fine"], tokenizer, max_length=10, overlap=8, source="sample")
@@ -131,5 +131,10 @@ def test_recipe_writes_an_encoder_the_other_recipes_load(tmp_path, e5_dir):
     assert not torch.equal(adapted.state_dict()[top], original.state_dict()[top])  # trained
     emb = "embeddings.word_embeddings.weight"
     assert torch.equal(adapted.state_dict()[emb], original.state_dict()[emb])  # frozen by default
+    # The head-only phase leaves the whole encoder as it was, embeddings included even when they may train.
+    main(["--config", config, "texts=[sentiment:yelp:all]", "head_only_steps=2", "steps=0", "batch_size=8",
+          "freeze_embeddings=false", f"output_dir={tmp_path / 'head_only'}"])  # fmt: skip
+    unchanged = load_encoder(str(tmp_path / "head_only" / "encoder")).state_dict()
+    assert all(torch.equal(v, unchanged[k]) for k, v in original.state_dict().items())
     with pytest.raises(ValueError, match="heldout_share"):
         main(["--config", config, "heldout_share=1.0"])

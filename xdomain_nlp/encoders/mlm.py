@@ -41,7 +41,7 @@ def text_windows(
     windows = []
     for number, ids in enumerate(tokenizer(list(texts), add_special_tokens=False)["input_ids"]):
         if not ids:
-            raise ValueError(f"{source}: text {number} is empty (no pieces to predict)")
+            raise ValueError(f"{source}: the text at index {number} is empty (no pieces to predict)")
         start = 0
         while True:
             windows.append([cls, *ids[start : start + room], sep])
