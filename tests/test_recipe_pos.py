@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import recipe_main
 from safetensors.torch import load_file
 
 from xdomain_nlp.data import load_corpus
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "recipes"))
-from pos_en_de import main  # noqa: E402
+main = recipe_main("pos_en_de")
 
-TINY = ["train_limit=32", "batch_size=8", "max_length=64", "lr=1.0e-3", "convention=''"]
+TINY = ["train_limit=32", "batch_size=8", "max_length=64", "window_overlap=16", "lr=1.0e-3", "convention=''"]
 
 pytestmark = pytest.mark.slow
 
@@ -124,6 +124,7 @@ def test_runs_unchanged_under_accelerate_launch(tmp_path, e5_dir):
             "train_limit=16",
             "batch_size=8",
             "max_length=64",
+            "window_overlap=16",
             "epochs=1",
             "eval=[ud:en_pud:test]",
             "eval_limit=5",

@@ -9,12 +9,10 @@ import datasets
 import torch
 from transformers import PreTrainedTokenizerBase
 
+from xdomain_nlp.labelspace.tagsets import UPOS_TAGS
 from xdomain_nlp.tagging.alignment import EncodedWindow, WordPieceCache, encode_sentence
 
-UPOS = [
-    "ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM",
-    "PART", "PRON", "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X",
-]  # fmt: skip
+UPOS = UPOS_TAGS  # the one list of the 17 universal tags, owned by the label spaces
 
 
 class UnknownLabelError(ValueError):
