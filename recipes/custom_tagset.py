@@ -150,10 +150,10 @@ def main(argv: list[str] | None = None) -> dict:
     training = {
         "tag_set": target.name,
         "k": len(chosen),
-        "train": cfg.train,
+        "train": " + ".join(cfg.train),
         "tune_steps": cfg.tune_steps if len(chosen) else 0,
         "projection": cfg.projection or None,
-        "projection_corpus": cfg.projection_corpus if cfg.projection else None,
+        "projection_corpus": " + ".join(cfg.projection_corpus) if cfg.projection else None,
         "projection_sentences": len(projected) if projected is not None else 0,
         "projection_tune_steps": cfg.projection_tune_steps if tuned_on else 0,
         "projection_tune_sentences": tuned_on,

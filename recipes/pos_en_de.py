@@ -32,6 +32,7 @@ from xdomain_nlp.tagging import (
     collate_windows,
     encode_corpus,
     predict_windows,
+    with_word_weights,
 )
 from xdomain_nlp.training import (
     LengthGroupedBatchSampler,
@@ -49,13 +50,6 @@ from xdomain_nlp.training import (
     weighted_cross_entropy,
     write_json,
 )
-
-
-def with_word_weights(batch: dict, windows: list, sentence_weights: torch.Tensor | None) -> dict:
-    """Add each labelled word's sentence weight to a collated batch (no-op without weights)."""
-    if sentence_weights is not None:
-        batch["weights"] = torch.cat([sentence_weights[w.sentence].repeat(len(w.labels)) for w in windows])
-    return batch
 
 
 class POSTransferRecipe:

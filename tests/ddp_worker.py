@@ -30,7 +30,7 @@ def main(out: str) -> None:
             "batch_size=8",
             "epochs=1",
             "max_length=64",
-            "window_overlap=16",
+            "window_overlap=63",
             "eval=[]",
             "lr=1.0e-3",
         ],

@@ -140,10 +140,8 @@ def test_runs_unchanged_under_accelerate_launch(tmp_path, e5_dir):
 
 
 def test_sentence_weights_reach_every_word_of_every_window(e5_dir):
-    from pos_en_de import with_word_weights
-
     from xdomain_nlp.encoders import load_tokenizer
-    from xdomain_nlp.tagging import UPOS, collate_windows, encode_corpus
+    from xdomain_nlp.tagging import UPOS, collate_windows, encode_corpus, with_word_weights
 
     tokenizer = load_tokenizer(str(e5_dir))
     corpus = load_corpus("ud:en_ewt:test").select(range(3))
@@ -173,7 +171,7 @@ def test_instance_weights_from_target_text_enter_training(tmp_path, e5_dir):
     info = json.loads((tmp_path / "metrics.json").read_text())["reweighting"]
     assert info["method"] == "kliep" and info["sentences"] == 32
     assert 1.0 <= info["effective_sample_size"] <= 32.0 and info["max_weight"] >= 1.0
-    with pytest.raises(ValueError, match="reweight needs reweight_target"):
+    with pytest.raises(ValueError, match="reweight = kliep: needs reweight_target"):
         run(tmp_path / "bad", "epochs=1", "eval=[]", "reweight=kliep")
     with pytest.raises(ValueError, match="choose none or one of"):
         run(tmp_path / "bad2", "epochs=1", "eval=[]", "reweight=importance", "reweight_target=ud:en_ewt:dev")
