@@ -11,7 +11,6 @@ precision, gradient sync and accumulation; this file owns the order of things.
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import torch
@@ -24,6 +23,7 @@ from xdomain_nlp.data import load_corpora, load_corpus
 from xdomain_nlp.encoders import load_tokenizer
 from xdomain_nlp.heads import fit_convention_head
 from xdomain_nlp.labelspace import parse_rules
+from xdomain_nlp.shift import sentence_weights
 from xdomain_nlp.tagging import (
     UPOS,
     TokenTagger,
@@ -31,7 +31,7 @@ from xdomain_nlp.tagging import (
     capitalisation_noise,
     collate_windows,
     encode_corpus,
-    predict_windows,
+    score_tagger,
     with_word_weights,
 )
 from xdomain_nlp.training import (
@@ -45,7 +45,6 @@ from xdomain_nlp.training import (
     remove_checkpoints,
     run_record,
     save_confusion_png,
-    tagging_report,
     transfer_param_groups,
     weighted_cross_entropy,
     write_json,
@@ -80,25 +79,18 @@ class POSTransferRecipe:
         self.sampler = LengthGroupedBatchSampler(
             [len(w.input_ids) for w in self.train_windows], cfg.batch_size, seed=cfg.seed
         )
+        # The loader's own generator: starting an epoch (or a resumed one) must not draw from the
+        # global RNG that dropout uses, or a resumed run would see different dropout masks.
         loader = DataLoader(
-            self.train_windows,
-            batch_sampler=self.sampler,
+            self.train_windows, batch_sampler=self.sampler, generator=torch.Generator().manual_seed(cfg.seed),
             collate_fn=lambda b: with_word_weights(collate_windows(b, self.tokenizer.pad_token_id), b, weights),
-            # The loader's own generator: starting an epoch (or a resumed one) must not draw from the
-            # global RNG that dropout uses, or a resumed run would see different dropout masks.
-            generator=torch.Generator().manual_seed(cfg.seed),
-        )
+        )  # fmt: skip
 
         # 3. Optimizer over the trainable groups only, linear warmup then decay.
         groups = transfer_param_groups(
-            self.model,
-            lr=cfg.lr,
-            head_lr=cfg.head_lr,
-            layer_decay=cfg.layer_decay,
-            weight_decay=cfg.weight_decay,
-            freeze_embeddings=cfg.freeze_embeddings,
-            freeze_layers=cfg.freeze_layers,
-        )
+            self.model, lr=cfg.lr, head_lr=cfg.head_lr, layer_decay=cfg.layer_decay, weight_decay=cfg.weight_decay,
+            freeze_embeddings=cfg.freeze_embeddings, freeze_layers=cfg.freeze_layers,
+        )  # fmt: skip
         optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
         steps = math.ceil(len(self.sampler) / cfg.gradient_accumulation_steps) * cfg.epochs
         scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * steps), steps)
@@ -113,44 +105,18 @@ class POSTransferRecipe:
             self.averager = WeightAverager(acc.unwrap_model(self.model), start_step=start, every=cfg.average_every)
 
     def sentence_weights(self, train) -> torch.Tensor:
-        """Density-ratio weights p_target(x) / p_source(x) per training sentence, estimated on the
-        pretrained encoder's mean-pooled sentence embeddings (mean 1, clipped)."""
-        from xdomain_nlp.encoders import embed_texts, load_encoder
-        from xdomain_nlp.shift import ESTIMATORS
-
+        """p_target(x) / p_source(x) per training sentence, on the pretrained encoder's embeddings."""
         cfg = self.cfg
-        if cfg.reweight not in ESTIMATORS:
-            raise ValueError(f"reweight={cfg.reweight!r}: choose none or one of {sorted(ESTIMATORS)}")
-        if not cfg.reweight_target:
-            raise ValueError("reweight needs reweight_target: unlabelled target text as a corpus spec")
         target = load_corpus(cfg.reweight_target)
         if len(target) > cfg.reweight_target_sample:
             target = target.shuffle(seed=cfg.seed).select(range(cfg.reweight_target_sample))
-        dtype = inference_dtype(self.accelerator.device, cfg.infer_precision)
-
-        encoder = load_encoder(cfg.model)  # the pretrained encoder, loaded once for both sides
-
-        def embed(corpus):
-            texts = corpus["text"] if "text" in corpus.column_names else [" ".join(w) for w in corpus["words"]]
-            return embed_texts(
-                cfg.model,
-                texts,
-                encoder=encoder,
-                tokenizer=self.tokenizer,
-                autocast_dtype=dtype,
-                device=str(self.accelerator.device),
-            )
-
-        kwargs = {"clip": cfg.reweight_clip or None, **({"seed": cfg.seed} if cfg.reweight != "kmm" else {})}
-        estimator = ESTIMATORS[cfg.reweight](**kwargs).fit(embed(train), embed(target))
-        self.reweighting = {
-            "method": cfg.reweight,
-            "effective_sample_size": round(estimator.effective_sample_size_, 1),
-            "sentences": len(train),
-            "max_weight": round(float(estimator.weights_.max()), 3),
-        }
+        weights, self.reweighting = sentence_weights(
+            cfg.model, train, target, cfg.reweight, clip=cfg.reweight_clip or None, seed=cfg.seed,
+            tokenizer=self.tokenizer, device=str(self.accelerator.device),
+            autocast_dtype=inference_dtype(self.accelerator.device, cfg.infer_precision),
+        )  # fmt: skip
         self.accelerator.print(f"instance weights: {self.reweighting}")
-        return torch.as_tensor(estimator.weights_, dtype=torch.float32)
+        return weights
 
     def load_and_encode(self, spec: str | list[str], limit: int = 0, capitalise: float = 0.0):
         """A corpus (its first ``limit`` sentences when set) and its encoder windows."""
@@ -161,15 +127,10 @@ class POSTransferRecipe:
             noisy = capitalisation_noise([list(w) for w in corpus["words"]], capitalise, self.cfg.seed)
             corpus = corpus.remove_columns("words").add_column("words", noisy)
         windows = encode_corpus(
-            corpus,
-            self.tokenizer,
-            label_column=self.cfg.label_column,
-            label2id=self.label2id,
-            max_length=self.cfg.max_length,
-            overlap=self.cfg.window_overlap,
-            cache=self.pieces,
+            corpus, self.tokenizer, label_column=self.cfg.label_column, label2id=self.label2id,
+            max_length=self.cfg.max_length, overlap=self.cfg.window_overlap, cache=self.pieces,
             source=spec if isinstance(spec, str) else " + ".join(spec),
-        )
+        )  # fmt: skip
         return corpus, windows
 
     def loss(self, model, batch: dict) -> torch.Tensor:
@@ -205,15 +166,9 @@ class POSTransferRecipe:
         model = acc.unwrap_model(self.model)
         train = load_corpora(cfg.train)
         _, changed = fit_convention_head(
-            model,
-            self.tokenizer,
-            train,
-            cfg.convention,
-            cfg.convention_rules,
-            sentences=cfg.convention_sentences,
-            seed=cfg.seed,
-            autocast_dtype=inference_dtype(acc.device, cfg.infer_precision),
-        )
+            model, self.tokenizer, train, cfg.convention, cfg.convention_rules, sentences=cfg.convention_sentences,
+            seed=cfg.seed, autocast_dtype=inference_dtype(acc.device, cfg.infer_precision),
+        )  # fmt: skip
         acc.print(f"convention {cfg.convention!r}: relabelled training words {dict(changed)}")
         results = self.evaluate(cfg.convention_eval, tag_set=cfg.convention)
         return {"name": cfg.convention, "rules": cfg.convention_rules, "changed": changed, "results": results}
@@ -227,21 +182,10 @@ class POSTransferRecipe:
             dtype = inference_dtype(acc.device, cfg.infer_precision)
             for spec in cfg.eval if specs is None else specs:
                 corpus, windows = self.load_and_encode(spec, cfg.eval_limit)
-                start = time.perf_counter()
-                pred, _ = predict_windows(
-                    model,
-                    windows,
-                    len(corpus),
-                    pad_id=self.tokenizer.pad_token_id,
-                    max_tokens=cfg.eval_max_tokens,
-                    device=acc.device,
-                    autocast_dtype=dtype,
-                    tag_set=tag_set,
-                )
-                seconds = time.perf_counter() - start
-                gold = [[self.label2id[t] for t in tags] for tags in corpus[cfg.label_column]]
-                report = tagging_report(gold, pred, self.labels)
-                report["words_per_s"] = report["words"] / seconds
+                report = score_tagger(
+                    model, corpus, windows, label_column=cfg.label_column, pad_id=self.tokenizer.pad_token_id,
+                    tag_set=tag_set, max_tokens=cfg.eval_max_tokens, device=acc.device, autocast_dtype=dtype,
+                )  # fmt: skip
                 what = f"UPOS ({tag_set} conventions)" if tag_set else "UPOS"
                 if write:
                     name = spec.replace(":", "_") + (f"_{tag_set}" if tag_set else "")

@@ -9,11 +9,11 @@ from xdomain_nlp.tagging.data import (
     encode_corpus,
     with_word_weights,
 )
+from xdomain_nlp.tagging.evaluation import score_tagger
 from xdomain_nlp.tagging.model import TokenTagger, load_tagger
 from xdomain_nlp.tagging.predict import predict_tag_sets, predict_windows, token_budget_batches
 
 __all__ = [
-    "with_word_weights",
     "UPOS",
     "EncodedWindow",
     "TokenTagger",
@@ -27,5 +27,7 @@ __all__ = [
     "plan_windows",
     "predict_tag_sets",
     "predict_windows",
+    "score_tagger",
     "token_budget_batches",
+    "with_word_weights",
 ]
