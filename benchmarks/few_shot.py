@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import runpy
 import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "recipes"))
-from self_training import main as self_training  # noqa: E402
+from xdomain_nlp.training import run_record
 
-from xdomain_nlp.training import run_record  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
+self_training = runpy.run_path(str(REPO / "recipes/self_training.py"), run_name="recipe")["main"]
 
 TEST = "ud:de_gsd:test"
 

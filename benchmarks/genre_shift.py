@@ -17,21 +17,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import runpy
 import sys
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "recipes"))
-from pos_en_de import main as pos_recipe  # noqa: E402
+from xdomain_nlp.data import load_corpus
+from xdomain_nlp.shift import check_negative_transfer
+from xdomain_nlp.shift.diagnosis import context_biased_words
+from xdomain_nlp.shift.report import load_side
+from xdomain_nlp.tagging import encode_corpus, load_tagger, predict_windows
+from xdomain_nlp.training import inference_dtype, run_record
 
-from xdomain_nlp.data import load_corpus  # noqa: E402
-from xdomain_nlp.shift import check_negative_transfer  # noqa: E402
-from xdomain_nlp.shift.diagnosis import context_biased_words  # noqa: E402
-from xdomain_nlp.shift.report import load_side  # noqa: E402
-from xdomain_nlp.tagging import encode_corpus, load_tagger, predict_windows  # noqa: E402
-from xdomain_nlp.training import inference_dtype, run_record  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
+pos_recipe = runpy.run_path(str(REPO / "recipes/pos_en_de.py"), run_name="recipe")["main"]
 
 SOURCE_GENRES, TARGET_GENRES = "email,newsgroup,weblog", "reviews,answers"
 TRAIN = f"ud:en_ewt:train[genre={SOURCE_GENRES}]"

@@ -25,28 +25,32 @@ from pathlib import Path
 import numpy as np
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "recipes"))
-from custom_tagset import DEFAULTS, tune_encoder, tune_on_projection  # noqa: E402
-
-from xdomain_nlp.data import load_corpus  # noqa: E402
-from xdomain_nlp.labelspace import (  # noqa: E402
+from xdomain_nlp.configs import CustomTagsetConfig
+from xdomain_nlp.data import load_corpus
+from xdomain_nlp.heads import (
+    fit_head_on_features,
+    soft_cooccurrence,
+    source_accuracy,
+    target_ids,
+    train_head,
+    tune_encoder,
+    tune_on_projection,
+    word_features,
+)
+from xdomain_nlp.labelspace import (
     NO_COUNTERPART,
     PROJECTED_COLUMN,
     MappingHead,
     MappingPrior,
-    fit_head_on_features,
     load_tagset,
     project_sample,
     sample_sentences,
-    soft_cooccurrence,
-    target_ids,
-    train_head,
 )
-from xdomain_nlp.labelspace.features import source_accuracy, word_features  # noqa: E402
-from xdomain_nlp.tagging import encode_corpus, load_tagger, predict_windows  # noqa: E402
-from xdomain_nlp.training import inference_dtype, run_record  # noqa: E402
+from xdomain_nlp.tagging import encode_corpus, load_tagger, predict_windows
+from xdomain_nlp.training import inference_dtype, run_record
 
+REPO = Path(__file__).resolve().parents[1]
+DEFAULTS = CustomTagsetConfig()  # the recipe's settings, as its YAML ships them
 LAYERS = (4, 12)
 METHODS = (
     "mapping_head",
@@ -87,10 +91,10 @@ def tuned_accuracy(
         pad_id=pad_id,
         tag_set=target.name,
         steps=steps,
-        batch_size=DEFAULTS["tune_batch_size"],
-        lr=DEFAULTS["tune_lr"],
-        head_lr=DEFAULTS["tune_head_lr"],
-        layer_decay=DEFAULTS["layer_decay"],
+        batch_size=DEFAULTS.tune_batch_size,
+        lr=DEFAULTS.tune_lr,
+        head_lr=DEFAULTS.tune_head_lr,
+        layer_decay=DEFAULTS.layer_decay,
         seed=seed,
     )
     pred, _ = predict_windows(model, test_windows, n_test, pad_id=pad_id, autocast_dtype=dtype, tag_set=target.name)
@@ -128,17 +132,17 @@ def pretune(model, tokenizer, args, dtype) -> tuple:
         sample,
         everything,
         steps=args.projection_tune_steps,
-        lr=DEFAULTS["projection_tune_lr"],
+        lr=DEFAULTS.projection_tune_lr,
         seed=0,
         feature_layers=LAYERS,
-        batch_size=DEFAULTS["tune_batch_size"],
-        head_lr=DEFAULTS["tune_head_lr"],
-        layer_decay=DEFAULTS["layer_decay"],
+        batch_size=DEFAULTS.tune_batch_size,
+        head_lr=DEFAULTS.tune_head_lr,
+        layer_decay=DEFAULTS.layer_decay,
         autocast_dtype=dtype,
     )
     info = {
         "steps": args.projection_tune_steps,
-        "lr": DEFAULTS["projection_tune_lr"],
+        "lr": DEFAULTS.projection_tune_lr,
         "seed": 0,
         "sentences": len(everything),
         "gsd_test_upos_before": round(upos_before, 2),

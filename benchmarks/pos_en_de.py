@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import runpy
 import sys
 import time
 from pathlib import Path
@@ -20,28 +21,27 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForTokenClassification
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "recipes"))
-from pos_en_de import DEFAULTS  # noqa: E402
-from pos_en_de import main as run_recipe  # noqa: E402
-
-from xdomain_nlp.data import load_corpora, load_corpus  # noqa: E402
-from xdomain_nlp.encoders import load_tokenizer, resolve_model  # noqa: E402
-from xdomain_nlp.tagging import (  # noqa: E402
+from xdomain_nlp.configs import POSTransferConfig
+from xdomain_nlp.data import load_corpora, load_corpus
+from xdomain_nlp.encoders import load_tokenizer, resolve_model
+from xdomain_nlp.tagging import (
     UPOS,
     TokenTagger,
     WordPieceCache,
     collate_windows,
     encode_corpus,
-    predict_windows,  # noqa: E402
+    predict_windows,
 )
-from xdomain_nlp.training import (  # noqa: E402
+from xdomain_nlp.training import (
     LengthGroupedBatchSampler,
     inference_dtype,
     load_config,
     run_record,
     transfer_param_groups,
 )
+
+REPO = Path(__file__).resolve().parents[1]
+run_recipe = runpy.run_path(str(REPO / "recipes/pos_en_de.py"), run_name="recipe")["main"]
 
 LABEL2ID = {t: i for i, t in enumerate(UPOS)}
 
@@ -184,7 +184,7 @@ def main() -> None:
     args = parser.parse_args()
 
     run_dir = Path(args.run_dir)
-    cfg = load_config(args.config, [*args.overrides, f"output_dir={run_dir}"], DEFAULTS)
+    cfg = load_config(POSTransferConfig, args.config, [*args.overrides, f"output_dir={run_dir}"]).to_dict()
     if not (run_dir / "metrics.json").is_file():
         run_recipe(["--config", args.config, *args.overrides, f"output_dir={run_dir}"])
     metrics = json.loads((run_dir / "metrics.json").read_text())

@@ -195,7 +195,7 @@ def main() -> None:
         # The upper bound: the plain model with Movie labels (SST-2 train), scored on the same targets.
         run = metrics_of(
             "sentiment_food_to_movie", runs / "sentiment_sst2_in_domain", "sentiment_food_to_movie.yaml", parsed_by,
-            f"seeds={seeds}", "source=[sentiment:sst2:train]", "methods=[plain]", "ablate=[]",
+            f"seeds={seeds}", "train=[sentiment:sst2:train]", "methods=[plain]", "ablate=[]",
         )  # fmt: skip
         record(["sentiment_sst2_in_domain"], [run], in_domain_figures(run, seeds))
     if not carry("sentiment_blitzer", ["sentiment_blitzer"]):

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from xdomain_nlp.configs import BiasCorrectionConfig
 from xdomain_nlp.encoders.corpus_embeddings import CorpusEmbedder
 from xdomain_nlp.shift import (
     BBSE,
@@ -34,32 +35,9 @@ from xdomain_nlp.shift import (
 )
 from xdomain_nlp.training import parse_recipe_args, run_record, write_json
 
-DEFAULTS = {
-    "model": "embedded:multilingual-e5-small",
-    "source": ["sentiment:yelp:all", "sentiment:semeval14_restaurants:train"],  # labelled Food sentences
-    "target_unlabelled": ["sentiment:sst2:train"],  # Movie text for the density ratio (labels never read)
-    "held_out": "sentiment:sst2:dev",  # labelled target data the guard checks corrections on
-    "eval": ["sentiment:sst2:test", "sentiment:imdb:all"],
-    "methods": ["none", "domain_classifier", "kmm", "kliep", "mlp", "dann"],
-    "seeds": [0, 1, 2],
-    "source_fraction": 0.8,  # share of the source drawn per seed (what makes seeds differ)
-    "target_sample": 1500,  # unlabelled target sentences per seed for the weights
-    "clip": 10.0,  # cap on a weight (mean 1); 0 = no cap
-    "dann_hidden": 64,  # mlp / dann: width of the shared feature layer on top of the embeddings
-    "dann_epochs": 40,
-    "dann_strength": 1.0,  # final gradient-reversal strength (ramped up from 0)
-    "C": 1.0,  # inverse L2 strength of the classifier
-    # Label shift (P(Y) differs, P(X|Y) does not): a Movie classifier, a Movie target resampled.
-    "label_shift_train": "sentiment:sst2:train",
-    "label_shift_calibration": "sentiment:sst2:dev",  # held-out source: calibration and BBSE's confusion
-    "label_shift_target": "sentiment:sst2:test",
-    "label_shift_positive": 0.9,  # share of positives after resampling the target
-    "output_dir": "runs/shift_food_movie",
-}
 
-
-def load_sets(cfg: dict, specs: dict[str, list[str]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    embed = CorpusEmbedder(cfg["model"])
+def load_sets(cfg: BiasCorrectionConfig, specs: dict[str, list[str]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    embed = CorpusEmbedder(cfg.model)
     out = {}
     for name, parts in specs.items():
         pairs = [embed(spec) for spec in parts]
@@ -72,40 +50,40 @@ def accuracy(clf: LogisticRegression, x: np.ndarray, y: np.ndarray) -> float:
     return float(100 * (clf.predict(x) == y).mean())
 
 
-def reweighting_runs(cfg: dict, data: dict) -> list[dict]:
+def reweighting_runs(cfg: BiasCorrectionConfig, data: dict) -> list[dict]:
     """Each method against the uncorrected classifier, on the same source draw, per seed."""
     xs_all, ys_all = data["source"]
     xt_all = data["target"][0]
     runs = []
-    for seed in cfg["seeds"]:
+    for seed in cfg.seeds:
         rng = np.random.default_rng(seed)
-        pick = rng.choice(len(xs_all), int(cfg["source_fraction"] * len(xs_all)), replace=False)
+        pick = rng.choice(len(xs_all), int(cfg.source_fraction * len(xs_all)), replace=False)
         xs, ys = xs_all[pick], ys_all[pick]
-        xt = xt_all[rng.choice(len(xt_all), min(cfg["target_sample"], len(xt_all)), replace=False)]
+        xt = xt_all[rng.choice(len(xt_all), min(cfg.target_sample, len(xt_all)), replace=False)]
         baseline = None
-        for method in cfg["methods"]:
+        for method in cfg.methods:
             weights, run = np.ones(len(xs)), {"seed": seed, "method": method}
             if method in ESTIMATORS:
-                kwargs = {"clip": cfg["clip"] or None, **({"seed": seed} if method != "kmm" else {})}
+                kwargs = {"clip": cfg.clip or None, **({"seed": seed} if method != "kmm" else {})}
                 est = ESTIMATORS[method](**kwargs).fit(xs, xt)
                 weights = est.weights_
                 run.update(effective_sample_size=round(est.effective_sample_size_, 1), max_weight=float(weights.max()))
                 if hasattr(est, "auc_"):
                     run["domain_auc"] = round(est.auc_, 4)
             if method in ("mlp", "dann"):  # the same network with and without the adversary
-                adversarial = cfg["dann_strength"] if method == "dann" else 0.0
-                kwargs = {"hidden": cfg["dann_hidden"], "epochs": cfg["dann_epochs"], "seed": seed}
+                adversarial = cfg.dann_strength if method == "dann" else 0.0
+                kwargs = {"hidden": cfg.dann_hidden, "epochs": cfg.dann_epochs, "seed": seed}
                 clf = DANNClassifier(adversarial=adversarial, **kwargs).fit(xs, ys, xt)
                 if method == "dann":
                     run["final_domain_accuracy"] = round(clf.domain_accuracy_[-1], 4)
             else:
-                clf = LogisticRegression(C=cfg["C"], max_iter=5000).fit(xs, ys, sample_weight=weights)
+                clf = LogisticRegression(C=cfg.C, max_iter=5000).fit(xs, ys, sample_weight=weights)
             run["held_out"] = accuracy(clf, *data["held_out"])
-            run["eval"] = {spec: accuracy(clf, *data[spec]) for spec in cfg["eval"]}
+            run["eval"] = {spec: accuracy(clf, *data[spec]) for spec in cfg.eval}
             if method == "none":
                 baseline = run
             else:
-                verdict = check_negative_transfer(method, cfg["held_out"], baseline["held_out"], run["held_out"])
+                verdict = check_negative_transfer(method, cfg.held_out, baseline["held_out"], run["held_out"])
                 run["guard"] = verdict.to_dict()
             runs.append(run)
             scores = " ".join(f"{k} {v:.2f}" for k, v in run["eval"].items())
@@ -117,16 +95,16 @@ def binary_logits(clf: LogisticRegression, x: np.ndarray) -> np.ndarray:
     return np.stack([np.zeros(len(x)), clf.decision_function(x)], 1)
 
 
-def label_shift_run(seed: int, cfg: dict, train, calibration, target) -> dict:
+def label_shift_run(seed: int, cfg: BiasCorrectionConfig, train, calibration, target) -> dict:
     """Train on a draw of ``train``, calibrate on ``calibration`` (None: the rest of ``train``),
     and estimate the prior of the target resampled to ``label_shift_positive``."""
     rng = np.random.default_rng(seed)
-    pick = rng.choice(len(train[1]), int(cfg["source_fraction"] * len(train[1])), replace=False)
-    clf = LogisticRegression(C=cfg["C"], max_iter=5000).fit(train[0][pick], train[1][pick])
+    pick = rng.choice(len(train[1]), int(cfg.source_fraction * len(train[1])), replace=False)
+    clf = LogisticRegression(C=cfg.C, max_iter=5000).fit(train[0][pick], train[1][pick])
     if calibration is None:
         rest = np.setdiff1d(np.arange(len(train[1])), pick)
         calibration = (train[0][rest], train[1][rest])
-    positive = cfg["label_shift_positive"]
+    positive = cfg.label_shift_positive
     idx = resample_to_priors(target[1], [1 - positive, positive], seed=seed)
     x, y = target[0][idx], target[1][idx]
     scaling = BiasCorrectedTemperatureScaling().fit(binary_logits(clf, calibration[0]), calibration[1])
@@ -146,14 +124,14 @@ def label_shift_run(seed: int, cfg: dict, train, calibration, target) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    cfg = parse_recipe_args(__doc__, DEFAULTS, argv)
-    unknown = [m for m in cfg["methods"] if m not in ("none", "mlp", "dann") and m not in ESTIMATORS]
+    cfg = parse_recipe_args(__doc__, BiasCorrectionConfig, argv)
+    unknown = [m for m in cfg.methods if m not in ("none", "mlp", "dann") and m not in ESTIMATORS]
     if unknown:
         raise SystemExit(f"methods: unknown {unknown}; choose from none, mlp, dann, {', '.join(ESTIMATORS)}")
 
     # 1. Every sentence is embedded once by the frozen encoder (and cached); the rest is cheap.
-    specs = {"source": cfg["source"], "target": cfg["target_unlabelled"], "held_out": [cfg["held_out"]]}
-    specs.update({spec: [spec] for spec in cfg["eval"]})
+    specs = {"source": cfg.train, "target": cfg.unlabelled_target, "held_out": [cfg.held_out]}
+    specs.update({spec: [spec] for spec in cfg.eval})
     for key in ("label_shift_train", "label_shift_calibration", "label_shift_target"):
         specs[key] = [cfg[key]]
     data = load_sets(cfg, specs)
@@ -164,7 +142,7 @@ def main(argv: list[str] | None = None) -> dict:
     # 3. Label shift: a Movie classifier on a 90/10 Movie target (the assumption holds), and the
     #    Food classifier on the same target (label shift on top of domain shift, for contrast).
     label_shift = []
-    for seed in cfg["seeds"]:
+    for seed in cfg.seeds:
         for setting, train, calibration in (
             ("in_domain", data["label_shift_train"], data["label_shift_calibration"]),
             ("food_source", data["source"], None),
@@ -178,8 +156,8 @@ def main(argv: list[str] | None = None) -> dict:
             )
 
     command = "python recipes/bias_correction.py " + " ".join(sys.argv[1:])
-    result = {"config": cfg, "reweighting": runs, "label_shift": label_shift, **run_record(command)}
-    write_json(result, Path(cfg["output_dir"]) / "metrics.json")
+    result = {"config": cfg.to_dict(), "reweighting": runs, "label_shift": label_shift, **run_record(command)}
+    write_json(result, Path(cfg.output_dir) / "metrics.json")
     return result
 
 

@@ -32,66 +32,38 @@ from dataclasses import replace
 from pathlib import Path
 
 import torch
-from accelerate import Accelerator
 from accelerate.utils import set_seed
 from torch.utils.data import DataLoader
-from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
-from xdomain_nlp.data import load_corpus
-from xdomain_nlp.labelspace import fit_convention_head, parse_rules, relabel, sample_sentences
+from xdomain_nlp.configs import SelfTrainingConfig
+from xdomain_nlp.data import load_corpora, load_corpus
+from xdomain_nlp.heads import fit_convention_head
+from xdomain_nlp.labelspace import parse_rules, relabel, sample_sentences
 from xdomain_nlp.shift import check_negative_transfer
 from xdomain_nlp.shift.selftrain import L2SP, select_pseudo_labels
 from xdomain_nlp.tagging import WordPieceCache, collate_windows, encode_corpus, load_tagger, predict_windows
 from xdomain_nlp.training import (
     LengthGroupedBatchSampler,
+    checkpoint_dir,
+    fit,
     inference_dtype,
+    make_accelerator,
     parse_recipe_args,
+    remove_checkpoints,
     run_record,
     tagging_report,
     transfer_param_groups,
+    weighted_cross_entropy,
     write_json,
 )
 
-DEFAULTS = {
-    "source_model": "runs/pos_en_de/model",  # a tagger saved by recipes/pos_en_de.py
-    "target_text": "ud:de_gsd:dev",  # unlabelled target sentences (only the words are read)
-    "target_limit": 0,  # use only the first N target sentences (0 = all); for smoke runs
-    "source_train": "ud:en_ewt:train",  # labelled source sentences mixed in
-    "source_sentences": 2000,  # how many (drawn per seed; 0 = none)
-    "convention": "",  # tag set name of the target's conventions ("" = keep the source conventions)
-    "convention_rules": [],  # rules over the source annotation (labelspace.conventions), e.g. "PRON[Poss=Yes] -> DET"
-    "convention_sentences": 2000,  # source sentences the convention head is fitted on
-    "pseudo_labels": True,  # false: train without pseudo-labels (few-shot fine-tuning on target_labelled)
-    "target_labelled": "",  # labelled target sentences to train on as well (a corpus spec; "" = none)
-    "target_k": 0,  # how many of them, drawn per seed (-1 = all)
-    "rounds": 1,
-    "threshold": 0.9,
-    "balance": True,
-    "epochs": 1,
-    "batch_size": 16,
-    "lr": 2.0e-5,
-    "head_lr": 1.0e-4,
-    "layer_decay": 0.9,
-    "weight_decay": 0.01,
-    "warmup_ratio": 0.1,
-    "max_grad_norm": 1.0,
-    "l2sp_alpha": 0.0,  # > 0: penalise drift from the source weights (soft weight sharing)
-    "max_length": 256,
-    "window_overlap": 64,
-    "eval": ["ud:de_gsd:test"],
-    "eval_limit": 0,  # score only the first N sentences of each eval set (0 = all)
-    "seed": 0,
-    "eval_max_tokens": 16384,
-    "output_dir": "runs/selftrain_de",
-}
-
 
 def main(argv: list[str] | None = None) -> dict:
-    cfg = parse_recipe_args(__doc__, DEFAULTS, argv)
-    acc = Accelerator()
-    set_seed(cfg["seed"])
-    model, tokenizer, meta = load_tagger(cfg["source_model"])
+    cfg = parse_recipe_args(__doc__, SelfTrainingConfig, argv)
+    acc = make_accelerator(cfg)
+    set_seed(cfg.seed)
+    model, tokenizer, meta = load_tagger(cfg.source_model)
     label2id = {t: i for i, t in enumerate(model.labels)}
     pieces = WordPieceCache(tokenizer)
     dtype = inference_dtype(acc.device)
@@ -105,8 +77,8 @@ def main(argv: list[str] | None = None) -> dict:
             tokenizer,
             label_column=column,
             label2id=label2id,
-            max_length=cfg["max_length"],
-            overlap=cfg["window_overlap"],
+            max_length=cfg.max_length,
+            overlap=cfg.window_overlap,
             cache=pieces,
         )
 
@@ -116,7 +88,7 @@ def main(argv: list[str] | None = None) -> dict:
             windows,
             n_sentences,
             pad_id=tokenizer.pad_token_id,
-            max_tokens=cfg["eval_max_tokens"],
+            max_tokens=cfg.eval_max_tokens,
             device=acc.device,
             autocast_dtype=dtype,
             tag_set=tag_set,
@@ -124,10 +96,10 @@ def main(argv: list[str] | None = None) -> dict:
 
     # Every corpus is read and encoded once; rounds only re-predict.
     eval_sets = {}
-    for spec in cfg["eval"]:
+    for spec in cfg.eval:
         corpus = load_corpus(spec)
-        if cfg["eval_limit"]:
-            corpus = corpus.select(range(min(cfg["eval_limit"], len(corpus))))
+        if cfg.eval_limit:
+            corpus = corpus.select(range(min(cfg.eval_limit, len(corpus))))
         gold = [[label2id[t] for t in tags] for tags in corpus[label_column]]
         eval_sets[spec] = (encode(corpus), gold)
 
@@ -139,31 +111,31 @@ def main(argv: list[str] | None = None) -> dict:
         return scores
 
     model.to(acc.device)
-    source = load_corpus(cfg["source_train"])
-    convention = cfg["convention"] or None
+    source = load_corpora(cfg.train)
+    convention = cfg.convention or None
     if convention:
         # Self-training runs through the convention head: it gives the pseudo-labels and is trained.
-        rules = parse_rules(cfg["convention_rules"], model.labels)
+        rules = parse_rules(cfg.convention_rules, model.labels)
         _, changed = fit_convention_head(
             model,
             tokenizer,
             source,
             convention,
             rules,
-            sentences=cfg["convention_sentences"],
-            seed=cfg["seed"],
+            sentences=cfg.convention_sentences,
+            seed=cfg.seed,
             autocast_dtype=dtype,
         )
         acc.print(f"convention {convention!r}: relabelled source words {dict(changed)}")
     before = evaluate(convention)  # with a convention, every score is of its head
     acc.print("before: " + ", ".join(f"{k} {v:.2f}" for k, v in before.items()))
-    if cfg["pseudo_labels"]:
-        target = load_corpus(cfg["target_text"]).select_columns(["words"])
-        if cfg["target_limit"]:
-            target = target.select(range(min(cfg["target_limit"], len(target))))
+    if cfg.pseudo_labels:
+        target = load_corpus(cfg.unlabelled_target).select_columns(["words"])
+        if cfg.target_limit:
+            target = target.select(range(min(cfg.target_limit, len(target))))
         target_windows = encode(target)
-    rng = random.Random(cfg["seed"])
-    source_pick = sorted(rng.sample(range(len(source)), min(cfg["source_sentences"], len(source))))
+    rng = random.Random(cfg.seed)
+    source_pick = sorted(rng.sample(range(len(source)), min(cfg.source_sentences, len(source))))
     source_windows = []
     if source_pick:
         mixed_in = source.select(source_pick)
@@ -171,74 +143,68 @@ def main(argv: list[str] | None = None) -> dict:
             mixed_in, _ = relabel(mixed_in, rules, column=label_column, new_column="convention")
         source_windows = encode(mixed_in, labelled=True, column="convention" if convention else None)
     labelled_target = []
-    if cfg["target_labelled"] and cfg["target_k"]:
-        pool = load_corpus(cfg["target_labelled"])
-        labelled_target = encode(pool.select(sample_sentences(len(pool), cfg["target_k"], cfg["seed"])), labelled=True)
-    if not (cfg["pseudo_labels"] or labelled_target or source_windows):
-        raise ValueError("nothing to train on: pseudo_labels is false and no target_labelled or source sentences")
-    l2sp = L2SP(model, alpha=cfg["l2sp_alpha"], skip=("classifier",)) if cfg["l2sp_alpha"] > 0 else None
+    if cfg.target_labelled and cfg.target_k:
+        pool = load_corpus(cfg.target_labelled)
+        labelled_target = encode(pool.select(sample_sentences(len(pool), cfg.target_k, cfg.seed)), labelled=True)
+    l2sp = L2SP(model, alpha=cfg.l2sp_alpha, skip=("classifier",)) if cfg.l2sp_alpha > 0 else None
     rounds = []
-    for round_ in range(cfg["rounds"]):
+    for round_ in range(cfg.rounds):
         # 1. Pseudo-labels from the current model.
         pseudo, summary = [], {"kept": 0, "words": 0}
-        if cfg["pseudo_labels"]:
+        if cfg.pseudo_labels:
             pred, prob = predict(target_windows, len(target), convention)
             labels, summary = select_pseudo_labels(
-                pred, prob, threshold=cfg["threshold"], balance=cfg["balance"], n_classes=len(label2id)
+                pred, prob, threshold=cfg.threshold, balance=cfg.balance, n_classes=len(label2id)
             )
             pseudo = [replace(w, labels=[labels[w.sentence][i] for i in w.word_indices]) for w in target_windows]
             acc.print(f"round {round_ + 1}: {summary['kept']} of {summary['words']} target words pseudo-labelled")
             if summary["kept"] == 0:
-                acc.print(f"WARNING: no target word reached threshold={cfg['threshold']}; no pseudo-labels this round")
+                acc.print(f"WARNING: no target word reached threshold={cfg.threshold}; no pseudo-labels this round")
         train = pseudo + labelled_target + source_windows
 
         # 2. Fine-tune on pseudo-labelled target + labelled target (few-shot) + labelled source.
-        sampler = LengthGroupedBatchSampler([len(w.input_ids) for w in train], cfg["batch_size"], seed=cfg["seed"])
+        sampler = LengthGroupedBatchSampler([len(w.input_ids) for w in train], cfg.batch_size, seed=cfg.seed)
         loader = DataLoader(
             train,
             batch_sampler=sampler,
             collate_fn=lambda b: collate_windows(b, tokenizer.pad_token_id),
-            generator=torch.Generator().manual_seed(cfg["seed"]),
+            generator=torch.Generator().manual_seed(cfg.seed),
         )
         groups = transfer_param_groups(
             model,
-            lr=cfg["lr"],
-            head_lr=cfg["head_lr"],
-            layer_decay=cfg["layer_decay"],
-            weight_decay=cfg["weight_decay"],
+            lr=cfg.lr,
+            head_lr=cfg.head_lr,
+            layer_decay=cfg.layer_decay,
+            weight_decay=cfg.weight_decay,
         )
-        optimizer = torch.optim.AdamW(groups, lr=cfg["lr"])
-        steps = len(sampler) * cfg["epochs"]
-        scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg["warmup_ratio"] * steps), steps)
+        optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
+        steps = len(sampler) * cfg.epochs
+        scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * steps), steps)
         model_p, optimizer, loader, scheduler = acc.prepare(model, optimizer, loader, scheduler)
-        model_p.train()
-        bar = tqdm(total=steps, desc=f"round {round_ + 1}", disable=not acc.is_local_main_process)
-        for epoch in range(cfg["epochs"]):
-            sampler.set_epoch(epoch)
-            loader.set_epoch(epoch)
-            for batch in loader:
-                logits = model_p(batch["input_ids"], batch["attention_mask"], batch["word_index"], tag_set=convention)
-                loss = torch.nn.functional.cross_entropy(logits.float(), batch["labels"], ignore_index=-100)
-                if l2sp is not None:
-                    loss = loss + l2sp.penalty(acc.unwrap_model(model_p))
-                acc.backward(loss)
-                acc.clip_grad_norm_(model_p.parameters(), cfg["max_grad_norm"])
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad()
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss.item():.3f}")
-        bar.close()
+
+        def loss(model_p, batch):
+            logits = model_p(batch["input_ids"], batch["attention_mask"], batch["word_index"], tag_set=convention)
+            value = weighted_cross_entropy(logits, batch["labels"])
+            return value + l2sp.penalty(acc.unwrap_model(model_p)) if l2sp is not None else value
+
+        result = fit(
+            model_p, optimizer, loader, loss, accelerator=acc, scheduler=scheduler, epochs=cfg.epochs,
+            max_grad_norm=cfg.max_grad_norm, checkpoints=checkpoint_dir(cfg, f"round{round_ + 1}"),
+            checkpoint_every=cfg.checkpoint_every, stop_after_steps=cfg.stop_after_steps, desc=f"round {round_ + 1}",
+        )  # fmt: skip
+        if not result.finished:
+            acc.print(f"stopped in round {round_ + 1} after {result.state.step} steps; run again to resume")
+            return {}
         model = acc.unwrap_model(model_p)
         scores = evaluate(convention)
         rounds.append({"round": round_ + 1, "pseudo_labels": summary, "scores": scores})
         acc.print(f"round {round_ + 1}: " + ", ".join(f"{k} {v:.2f}" for k, v in scores.items()))
 
     after = rounds[-1]["scores"] if rounds else before
-    guard = [check_negative_transfer("self-training", s, before[s], after[s]).to_dict() for s in cfg["eval"]]
-    out = Path(cfg["output_dir"])
+    guard = [check_negative_transfer("self-training", s, before[s], after[s]).to_dict() for s in cfg.eval]
+    out = Path(cfg.output_dir)
     result = {
-        "config": cfg,
+        "config": cfg.to_dict(),
         "before": before,
         "after": after,
         "rounds": rounds,
@@ -248,10 +214,10 @@ def main(argv: list[str] | None = None) -> dict:
     if acc.is_main_process:
         extra = {k: v for k, v in meta.items() if k not in ("task", "labels", "mapping_heads")}
         extra["self_training"] = {
-            "target_text": cfg["target_text"] if cfg["pseudo_labels"] else None,
-            "target_labelled": f"{cfg['target_labelled']} ({cfg['target_k']} sentences)" if labelled_target else None,
-            "rounds": cfg["rounds"],
-            "convention": {"name": convention, "rules": cfg["convention_rules"]} if convention else None,
+            "target_text": cfg.unlabelled_target if cfg.pseudo_labels else None,
+            "target_labelled": f"{cfg.target_labelled} ({cfg.target_k} sentences)" if labelled_target else None,
+            "rounds": cfg.rounds,
+            "convention": {"name": convention, "rules": cfg.convention_rules} if convention else None,
         }
         scores = {k: round(v, 2) for k, v in after.items()}
         if convention:  # the scores are the convention head's; the source head was not scored after
@@ -261,6 +227,9 @@ def main(argv: list[str] | None = None) -> dict:
             extra["metrics"] = scores
         model.save(out / "model", tokenizer, extra)
         write_json(result, out / "metrics.json")
+    acc.wait_for_everyone()
+    if not cfg.keep_checkpoints:
+        remove_checkpoints(out, acc)
     return result
 
 

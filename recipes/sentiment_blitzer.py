@@ -29,29 +29,17 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.model_selection import cross_val_score
 
+from xdomain_nlp.configs import SentimentBlitzerConfig
 from xdomain_nlp.encoders.corpus_embeddings import CorpusEmbedder
 from xdomain_nlp.training import parse_recipe_args, run_record, write_json
 
-DEFAULTS = {
-    "model": "embedded:multilingual-e5-small",
-    "domains": ["books", "dvd", "electronics", "kitchen"],
-    "methods": ["source_only", "domain_norm", "self_training"],
-    "max_length": 512,  # encoder window in subwords; longer reviews are averaged over windows
-    "Cs": [0.01, 0.1, 1.0, 10.0],  # candidates for C, picked by 5-fold CV on the source
-    "self_training_shares": [0.2, 0.4, 0.6, 0.8],  # share of each predicted class kept, per round
-    "folds": 2,  # target text for adaptation and scored target text are disjoint
-    "seed": 0,
-    "limit": 0,  # > 0: only the first N reviews of each file (quick runs and tests)
-    "output_dir": "runs/sentiment_blitzer",
-}
 
-
-def load_domains(cfg: dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def load_domains(cfg: SentimentBlitzerConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Embeddings and labels of every domain: positive file then negative file."""
-    embed = CorpusEmbedder(cfg["model"], prefix="query: ", max_length=cfg["max_length"])
+    embed = CorpusEmbedder(cfg.model, prefix="query: ", max_length=cfg.max_length)
     out = {}
-    for d in cfg["domains"]:
-        parts = [embed(f"sentiment:blitzer_{d}:{polarity}", cfg["limit"]) for polarity in ("positive", "negative")]
+    for d in cfg.domains:
+        parts = [embed(f"sentiment:blitzer_{d}:{polarity}", cfg.limit) for polarity in ("positive", "negative")]
         out[d] = (np.concatenate([x for x, _ in parts]), np.concatenate([y for _, y in parts]))
         print(f"{d}: {len(out[d][1])} reviews ({int(out[d][1].sum())} positive)", flush=True)
     return out
@@ -83,19 +71,19 @@ def self_train(
     return clf
 
 
-def score_pair(xs, ys, xt, yt, method: str, C: float, cfg: dict) -> float:
+def score_pair(xs, ys, xt, yt, method: str, C: float, cfg: SentimentBlitzerConfig) -> float:
     """Target accuracy; adaptation reads only the text of the folds that are not being scored."""
     if method == "source_only":
-        return float(100 * (fit(xs, ys, C, cfg["seed"]).predict(xt) == yt).mean())
-    fold = np.random.default_rng(cfg["seed"]).permutation(len(yt)) % cfg["folds"]
+        return float(100 * (fit(xs, ys, C, cfg.seed).predict(xt) == yt).mean())
+    fold = np.random.default_rng(cfg.seed).permutation(len(yt)) % cfg.folds
     correct = 0
-    for f in range(cfg["folds"]):
+    for f in range(cfg.folds):
         scored, unlabelled = xt[fold == f], xt[fold != f]
         zs, zu, zt = standardise(xs, xs), standardise(unlabelled, unlabelled), standardise(scored, unlabelled)
         if method == "domain_norm":
-            clf = fit(zs, ys, C, cfg["seed"])
+            clf = fit(zs, ys, C, cfg.seed)
         elif method == "self_training":
-            clf = self_train(zs, ys, zu, C, cfg["self_training_shares"], cfg["seed"])
+            clf = self_train(zs, ys, zu, C, cfg.self_training_shares, cfg.seed)
         else:
             raise ValueError(f"unknown method {method!r}; choose from source_only, domain_norm, self_training")
         correct += int((clf.predict(zt) == yt[fold == f]).sum())
@@ -103,30 +91,30 @@ def score_pair(xs, ys, xt, yt, method: str, C: float, cfg: dict) -> float:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    cfg = parse_recipe_args(__doc__, DEFAULTS, argv)
+    cfg = parse_recipe_args(__doc__, SentimentBlitzerConfig, argv)
     data = load_domains(cfg)
 
     # C per source domain, by cross-validation on the source (standardised like domain_norm).
     chosen_C, in_domain = {}, {}
     for d, (x, y) in data.items():
         z = standardise(x, x)
-        cv = LogisticRegressionCV(Cs=cfg["Cs"], cv=5, max_iter=2000, random_state=cfg["seed"])
+        cv = LogisticRegressionCV(Cs=cfg.Cs, cv=5, max_iter=2000, random_state=cfg.seed)
         chosen_C[d] = float(cv.fit(z, y).C_[0])
-        clf = LogisticRegression(C=chosen_C[d], max_iter=2000, random_state=cfg["seed"])
+        clf = LogisticRegression(C=chosen_C[d], max_iter=2000, random_state=cfg.seed)
         in_domain[d] = float(100 * cross_val_score(clf, z, y, cv=5).mean())
         print(f"{d}: C={chosen_C[d]}, in-domain 5-fold accuracy {in_domain[d]:.2f}", flush=True)
 
-    pairs: dict[str, dict[str, float]] = {m: {} for m in cfg["methods"]}
-    for source, target in itertools.permutations(cfg["domains"], 2):
+    pairs: dict[str, dict[str, float]] = {m: {} for m in cfg.methods}
+    for source, target in itertools.permutations(cfg.domains, 2):
         (xs, ys), (xt, yt) = data[source], data[target]
-        for method in cfg["methods"]:
+        for method in cfg.methods:
             pairs[method][f"{source}->{target}"] = acc = score_pair(xs, ys, xt, yt, method, chosen_C[source], cfg)
             print(f"{source} -> {target}: {method} {acc:.2f}", flush=True)
     average = {m: float(np.mean(list(v.values()))) for m, v in pairs.items()}
     for m, a in average.items():
         print(f"average over {len(pairs[m])} pairs, {m}: {a:.2f}")
     result = {
-        "config": cfg,
+        "config": cfg.to_dict(),
         "pairs": pairs,
         "average": average,
         "best_method": max(average, key=average.get),
@@ -134,7 +122,7 @@ def main(argv: list[str] | None = None) -> dict:
         "C": chosen_C,
         "run": run_record("python recipes/sentiment_blitzer.py " + " ".join(sys.argv[1:])),
     }
-    write_json(result, Path(cfg["output_dir"]) / "metrics.json")
+    write_json(result, Path(cfg.output_dir) / "metrics.json")
     return result
 
 

@@ -15,6 +15,13 @@ os.environ.setdefault("XDOMAIN_NLP_CACHE", str(REPO / ".cache" / "xdomain_nlp"))
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 
+def recipe_main(name: str):
+    """The ``main`` of ``recipes/NAME.py``, run from its file (recipes are scripts, not a package)."""
+    import runpy
+
+    return runpy.run_path(str(REPO / "recipes" / f"{name}.py"), run_name=f"recipe_{name}")["main"]
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     path = Path(os.environ["XDOMAIN_NLP_DATA"])
@@ -40,12 +47,16 @@ def tokenizer(e5_dir):
 
 def train_test_tagger(out: Path, *overrides: str) -> Path:
     """Run the POS recipe for a few steps (enough to exercise saving, loading and tagging)."""
-    import sys
-
-    sys.path.insert(0, str(REPO / "recipes"))
-    from pos_en_de import main
-
-    base = [f"output_dir={out}", "batch_size=16", "max_length=64", "lr=1.0e-3", "epochs=1", "convention=''"]
+    main = recipe_main("pos_en_de")
+    base = [
+        f"output_dir={out}",
+        "batch_size=16",
+        "max_length=64",
+        "window_overlap=16",
+        "lr=1.0e-3",
+        "epochs=1",
+        "convention=''",
+    ]
     main(["--config", str(REPO / "recipes/configs/pos_en_de.yaml"), *base, *overrides])
     return out / "model"
 
@@ -85,11 +96,7 @@ def small_tagger(tmp_path_factory, small_encoder) -> Path:
 @pytest.fixture(scope="session")
 def overfit_parser(tmp_path_factory, small_encoder):
     """The parser recipe run on 16 EWT sentences long enough to learn them."""
-    import sys
-
-    sys.path.insert(0, str(REPO / "recipes"))
-    from parser_ewt import main
-
+    main = recipe_main("parser_ewt")
     out = tmp_path_factory.mktemp("parser")
     results = main([
         "--config", str(REPO / "recipes/configs/parser_ewt.yaml"), f"model={small_encoder}", f"output_dir={out}",

@@ -4,15 +4,16 @@ ACCELERATE_USE_CPU=1 torchrun --nproc_per_node 2 tests/ddp_worker.py OUT_DIR
 """
 
 import json
+import runpy
 import sys
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "recipes"))
-from pos_en_de import DEFAULTS, POSTransferRecipe  # noqa: E402
+from xdomain_nlp.configs import POSTransferConfig
+from xdomain_nlp.training import load_config
 
-from xdomain_nlp.training import load_config  # noqa: E402
+RECIPE = runpy.run_path(str(Path(__file__).resolve().parents[1] / "recipes/pos_en_de.py"), run_name="recipe")
 
 
 def flat_params(model) -> torch.Tensor:
@@ -21,11 +22,20 @@ def flat_params(model) -> torch.Tensor:
 
 def main(out: str) -> None:
     cfg = load_config(
+        POSTransferConfig,
         None,
-        [f"output_dir={out}", "train_limit=96", "batch_size=8", "epochs=1", "max_length=64", "eval=[]", "lr=1.0e-3"],
-        DEFAULTS,
+        [
+            f"output_dir={out}",
+            "train_limit=96",
+            "batch_size=8",
+            "epochs=1",
+            "max_length=64",
+            "window_overlap=63",
+            "eval=[]",
+            "lr=1.0e-3",
+        ],
     )
-    recipe = POSTransferRecipe(cfg)
+    recipe = RECIPE["POSTransferRecipe"](cfg)
     recipe.setup()
     acc = recipe.accelerator
     tokens = sum(int(b["attention_mask"].sum()) for b in recipe.loader)  # this rank's shard of an epoch

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
-from conftest import REPO
+from conftest import REPO, recipe_main
 
 from xdomain_nlp.data import CorpusFormatError, load_corpus
 from xdomain_nlp.data.aspects import read_semeval_aspect_terms
@@ -41,8 +39,7 @@ def test_span_scores_are_exact_match():
 
 
 def test_aspect_recipe_trains_and_scores(small_encoder, tmp_path):
-    sys.path.insert(0, str(REPO / "recipes"))
-    from aspect_terms import main
+    main = recipe_main("aspect_terms")
 
     from xdomain_nlp.tagging import load_tagger
 

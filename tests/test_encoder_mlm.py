@@ -4,11 +4,10 @@ and the recipe writes an encoder every other recipe can load."""
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 import torch
-from conftest import REPO
+from conftest import REPO, recipe_main
 
 
 def test_long_text_becomes_overlapping_windows_with_every_piece(tokenizer):
@@ -109,15 +108,14 @@ def test_a_pretrained_head_is_kept_and_predicts_as_the_full_model_does(tmp_path,
 
 
 def test_recipe_writes_an_encoder_the_other_recipes_load(tmp_path, e5_dir):
-    sys.path.insert(0, str(REPO / "recipes"))
-    from adapt_encoder_mlm import main
+    main = recipe_main("adapt_encoder_mlm")
 
     from xdomain_nlp.encoders import load_encoder, load_tokenizer
 
     out, config = tmp_path / "mlm", str(REPO / "recipes/configs/adapt_encoder_mlm_food_movie.yaml")
-    result = main(["--config", config, "texts=[sentiment:yelp:all]", "head_only_steps=2", "steps=3", "batch_size=8",
-                   "eval_every=3", f"output_dir={out}"])  # fmt: skip
-    assert result["texts"] == {"sentiment:yelp:all": 1000} and result["pretrained_head"] is False
+    result = main(["--config", config, "unlabelled=[sentiment:yelp:all]", "head_only_steps=2", "steps=3",
+                   "batch_size=8", "eval_every=3", f"output_dir={out}"])  # fmt: skip
+    assert result["unlabelled"] == {"sentiment:yelp:all": 1000} and result["pretrained_head"] is False
     assert result["windows"]["train"] + result["windows"]["heldout"] == 1000
     assert [(c["phase"], c["step"]) for c in result["heldout"]] == [("head", 2), ("adapt", 3)]
     assert result["heldout"][0]["pieces"] == result["heldout"][1]["pieces"] > 0  # the same masked held-out set
@@ -132,7 +130,7 @@ def test_recipe_writes_an_encoder_the_other_recipes_load(tmp_path, e5_dir):
     emb = "embeddings.word_embeddings.weight"
     assert torch.equal(adapted.state_dict()[emb], original.state_dict()[emb])  # frozen by default
     # The head-only phase leaves the whole encoder as it was, embeddings included even when they may train.
-    main(["--config", config, "texts=[sentiment:yelp:all]", "head_only_steps=2", "steps=0", "batch_size=8",
+    main(["--config", config, "unlabelled=[sentiment:yelp:all]", "head_only_steps=2", "steps=0", "batch_size=8",
           "freeze_embeddings=false", f"output_dir={tmp_path / 'head_only'}"])  # fmt: skip
     unchanged = load_encoder(str(tmp_path / "head_only" / "encoder")).state_dict()
     assert all(torch.equal(v, unchanged[k]) for k, v in original.state_dict().items())

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from xdomain_nlp.data import load_corpus
+from xdomain_nlp.heads import train_head
 from xdomain_nlp.labelspace import (
     MappingHead,
     MappingPrior,
@@ -13,7 +14,6 @@ from xdomain_nlp.labelspace import (
     UnknownTagError,
     declared_matrix,
     load_tagset,
-    train_head,
 )
 
 
@@ -104,7 +104,7 @@ def test_mapping_head_starts_at_the_prior_and_learns():
 
 
 def test_mapping_head_saves_loads_and_serves_its_tag_set(tiny_tagger, tmp_path):
-    from xdomain_nlp.labelspace.features import word_features
+    from xdomain_nlp.heads import word_features
     from xdomain_nlp.tagging import encode_corpus, load_tagger, predict_windows
 
     model, tokenizer, _ = load_tagger(tiny_tagger)

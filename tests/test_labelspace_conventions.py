@@ -7,13 +7,13 @@ import pytest
 import torch
 
 from xdomain_nlp.data import load_corpus
+from xdomain_nlp.heads import fit_convention_head
 from xdomain_nlp.labelspace import (
     ConventionRule,
     MappingHead,
     TagSet,
     convention_tag_set,
     declared_matrix,
-    fit_convention_head,
     parse_rules,
     relabel,
 )

@@ -10,17 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import recipe_main
 
 from xdomain_nlp.cli import main as cli
 from xdomain_nlp.data import corpus_path, load_corpus
-from xdomain_nlp.labelspace import (
-    TagSetError,
-    declared_matrix,
-    fit_mapping_head,
-    load_tagset,
-    sample_sentences,
-    target_ids,
-)
+from xdomain_nlp.heads import fit_mapping_head, target_ids
+from xdomain_nlp.labelspace import TagSetError, declared_matrix, load_tagset, sample_sentences
 from xdomain_nlp.tagging import UPOS, encode_corpus, load_tagger, predict_windows
 
 REPO = Path(__file__).resolve().parents[1]
@@ -164,8 +159,7 @@ def test_declared_defaults_break_ties_and_are_checked(tmp_path):
 
 
 def test_recipe_refuses_encoder_tuning_on_a_projection_it_was_not_given():
-    sys.path.insert(0, str(REPO / "recipes"))
-    from custom_tagset import main
+    main = recipe_main("custom_tagset")
 
     config = str(REPO / "recipes/configs/custom_tagset_stts.yaml")
     with pytest.raises(ValueError, match="projection_tune_steps > 0 needs a projection"):

@@ -9,19 +9,16 @@ import pytest
 import torch
 
 from xdomain_nlp.data import load_corpus
+from xdomain_nlp.heads import fit_mapping_head, target_ids, train_head, word_features
 from xdomain_nlp.labelspace import (
     NO_COUNTERPART,
     PROJECTED_COLUMN,
     ConventionRule,
     MappingHead,
-    fit_mapping_head,
     load_projection,
     load_tagset,
     sample_sentences,
-    target_ids,
-    train_head,
 )
-from xdomain_nlp.labelspace.features import word_features
 
 
 def test_rules_read_other_columns_and_keep_commas_in_values():

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import recipe_main
 from safetensors.torch import load_file
 
 from xdomain_nlp.data import load_corpus
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "recipes"))
-from pos_en_de import main  # noqa: E402
+main = recipe_main("pos_en_de")
 
-TINY = ["train_limit=32", "batch_size=8", "max_length=64", "lr=1.0e-3", "convention=''"]
+TINY = ["train_limit=32", "batch_size=8", "max_length=64", "window_overlap=16", "lr=1.0e-3", "convention=''"]
 
 pytestmark = pytest.mark.slow
 
@@ -124,6 +124,7 @@ def test_runs_unchanged_under_accelerate_launch(tmp_path, e5_dir):
             "train_limit=16",
             "batch_size=8",
             "max_length=64",
+            "window_overlap=16",
             "epochs=1",
             "eval=[ud:en_pud:test]",
             "eval_limit=5",
@@ -139,10 +140,8 @@ def test_runs_unchanged_under_accelerate_launch(tmp_path, e5_dir):
 
 
 def test_sentence_weights_reach_every_word_of_every_window(e5_dir):
-    from pos_en_de import with_word_weights
-
     from xdomain_nlp.encoders import load_tokenizer
-    from xdomain_nlp.tagging import UPOS, collate_windows, encode_corpus
+    from xdomain_nlp.tagging import UPOS, collate_windows, encode_corpus, with_word_weights
 
     tokenizer = load_tokenizer(str(e5_dir))
     corpus = load_corpus("ud:en_ewt:test").select(range(3))
@@ -172,7 +171,7 @@ def test_instance_weights_from_target_text_enter_training(tmp_path, e5_dir):
     info = json.loads((tmp_path / "metrics.json").read_text())["reweighting"]
     assert info["method"] == "kliep" and info["sentences"] == 32
     assert 1.0 <= info["effective_sample_size"] <= 32.0 and info["max_weight"] >= 1.0
-    with pytest.raises(ValueError, match="reweight needs reweight_target"):
+    with pytest.raises(ValueError, match="reweight = kliep: needs reweight_target"):
         run(tmp_path / "bad", "epochs=1", "eval=[]", "reweight=kliep")
-    with pytest.raises(ValueError, match="choose none or one of"):
+    with pytest.raises(ValueError, match="reweight.*choose one of none, domain_classifier"):
         run(tmp_path / "bad2", "epochs=1", "eval=[]", "reweight=importance", "reweight_target=ud:en_ewt:dev")

@@ -158,7 +158,7 @@ def test_mapped_tag_set_fills_token_tag(small_tagger, tmp_path):
 
 
 def test_convention_tag_set_fills_token_pos(small_tagger, tmp_path):
-    from xdomain_nlp.labelspace import fit_convention_head
+    from xdomain_nlp.heads import fit_convention_head
     from xdomain_nlp.tagging import load_tagger
 
     model, tokenizer, meta = load_tagger(small_tagger)

@@ -1,9 +1,18 @@
 """Building blocks of the loop: batches, parameter groups, configs, metrics."""
 
+from dataclasses import dataclass
+
 import pytest
 from transformers import BertConfig, BertForTokenClassification
 
-from xdomain_nlp.training import ConfigError, LengthGroupedBatchSampler, load_config, tagging_report
+from xdomain_nlp.training import (
+    ConfigError,
+    LengthGroupedBatchSampler,
+    RecipeConfig,
+    load_config,
+    setting,
+    tagging_report,
+)
 from xdomain_nlp.training.optim import transfer_param_groups
 
 
@@ -44,25 +53,32 @@ def test_param_groups_freeze_and_decay():
     assert all(g["weight_decay"] == 0.0 for g in groups if all(p.ndim == 1 for p in g["params"]))
 
 
+@dataclass
+class Small(RecipeConfig):
+    lr: float = setting(1e-3, above=0.0)
+    epochs: int = setting(1, minimum=1)
+    name: str = "x"
+    flag: bool = True
+    train: list[str] = setting(["a:train"])
+
+
 def test_config_reports_every_problem(tmp_path):
-    defaults = {"lr": 1e-3, "epochs": 1, "name": "x", "flag": True}
     path = tmp_path / "c.yaml"
     path.write_text("lr: 2.0e-5\nbogus: 1\n")
     with pytest.raises(ConfigError) as err:
-        load_config(path, ["epochs=two", "also_bogus=1", "novalue"], defaults)
+        load_config(Small, path, ["epochs=two", "also_bogus=1", "novalue"])
     message = str(err.value)
     for expected in ["unknown setting 'bogus'", "'also_bogus'", "'novalue' is not key=value", "'epochs' = 'two'"]:
         assert expected in message
-    cfg = load_config(None, ["lr=1e-4", "flag=false"], defaults)
-    assert cfg["lr"] == 1e-4 and cfg["flag"] is False
+    cfg = load_config(Small, None, ["lr=1e-4", "flag=false"])
+    assert cfg.lr == 1e-4 and cfg.flag is False
 
 
 def test_list_settings_take_one_item_or_a_list():
-    defaults = {"train": ["a:train"], "name": "x"}
-    assert load_config(None, ["train=b:train"], defaults)["train"] == "b:train"
-    assert load_config(None, ["train=[a:train, b:train]"], defaults)["train"] == ["a:train", "b:train"]
-    with pytest.raises(ConfigError, match="'name' = \\['y'\\]: expected str"):
-        load_config(None, ["name=[y]"], defaults)
+    assert load_config(Small, None, ["train=b:train"]).train == ["b:train"]
+    assert load_config(Small, None, ["train=[a:train, b:train]"]).train == ["a:train", "b:train"]
+    with pytest.raises(ConfigError, match="'name' = \\['y'\\]: expected a string"):
+        load_config(Small, None, ["name=[y]"])
 
 
 def test_tagging_report_counts():

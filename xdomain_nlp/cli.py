@@ -171,7 +171,8 @@ def _mapping_train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from xdomain_nlp.data import load_corpus
-    from xdomain_nlp.labelspace import fit_mapping_head, load_tagset, project_sample, sample_sentences
+    from xdomain_nlp.heads import fit_mapping_head
+    from xdomain_nlp.labelspace import load_tagset, project_sample, sample_sentences
     from xdomain_nlp.tagging import load_tagger
     from xdomain_nlp.training import inference_dtype
 

@@ -406,6 +406,29 @@ def apply_filters(data: datasets.Dataset, filters: dict[str, set[str]], name: st
     return data
 
 
+def check_corpus_spec(spec: str) -> str | None:
+    """What is wrong with a corpus spec, without reading the corpus (None when it resolves).
+
+    Checks the filter syntax, that a named corpus and split exist, and that a path is a file, so
+    that a typo in an eval corpus is reported before training rather than after it."""
+    try:
+        name, _ = split_filters(spec)
+    except ValueError as error:
+        return str(error)
+    if name in CORPORA:
+        return f"{spec!r} needs a split, e.g. {name}:{next(iter(CORPORA[name].splits))}"
+    corpus, _, split = name.rpartition(":")
+    if corpus in CORPORA:
+        if split not in CORPORA[corpus].splits:
+            return f"corpus {corpus!r} has no split {split!r}; it has {', '.join(sorted(CORPORA[corpus].splits))}"
+        return None
+    if Path(name).is_file():
+        return None
+    if Path(name).suffix or "/" in name:
+        return f"corpus file {name} does not exist"
+    return f"{spec!r} is neither a named corpus split ({', '.join(sorted(CORPORA))}) nor a file"
+
+
 def load_corpora(specs: str | Sequence[str]) -> datasets.Dataset:
     """One corpus spec, or several concatenated in order (``[ud:en_ewt:train, ud:en_gum_r25:train]``)."""
     if isinstance(specs, str):

@@ -1,24 +1,19 @@
 """Label spaces: tag sets (UPOS, PTB, STTS, user files, BIO spans), mapping priors, mapping heads,
-conventions and projections (a source treebank rewritten in another tag set by rules)."""
+conventions and projections (a source treebank rewritten in another tag set by rules).
+
+Pure label logic: nothing here reads a tagger. Fitting heads on a tagger is `xdomain_nlp.heads`."""
 
 from xdomain_nlp.labelspace.conventions import (
     NO_COUNTERPART,
     ConventionRule,
     convention_tag_set,
-    fit_convention_head,
     parse_rules,
     relabel,
 )
-from xdomain_nlp.labelspace.fit import (
-    fit_head_on_features,
-    fit_mapping_head,
-    sample_sentences,
-    soft_cooccurrence,
-    target_ids,
-)
-from xdomain_nlp.labelspace.heads import MappingHead, train_head
+from xdomain_nlp.labelspace.heads import MappingHead
 from xdomain_nlp.labelspace.mapping import MappingPrior, cooccurrence, declared_matrix
 from xdomain_nlp.labelspace.projection import PROJECTED_COLUMN, Projection, load_projection, project_sample
+from xdomain_nlp.labelspace.sampling import sample_sentences
 from xdomain_nlp.labelspace.tagsets import (
     BUILTIN,
     PTB_TAGS,
@@ -47,16 +42,10 @@ __all__ = [
     "convention_tag_set",
     "cooccurrence",
     "declared_matrix",
-    "fit_convention_head",
-    "fit_head_on_features",
-    "fit_mapping_head",
     "load_projection",
     "load_tagset",
     "parse_rules",
     "project_sample",
     "relabel",
     "sample_sentences",
-    "soft_cooccurrence",
-    "target_ids",
-    "train_head",
 ]

@@ -64,36 +64,3 @@ class MappingHead(nn.Module):
         log_pt_given_s = self.prior_logits.log_softmax(-1)  # (S, T)
         mixed = torch.logsumexp(log_ps.unsqueeze(-1) + log_pt_given_s.unsqueeze(0), dim=1)  # (N, T)
         return mixed + self.residual(hidden.float())
-
-
-def train_head(
-    head: nn.Module,
-    inputs: tuple[torch.Tensor, ...],
-    labels: torch.Tensor,
-    *,
-    epochs: int = 60,
-    lr: float = 5e-3,
-    weight_decay: float = 1e-2,
-    batch_size: int = 256,
-    seed: int = 0,
-    weights: torch.Tensor | None = None,
-) -> nn.Module:
-    """Fit a head on precomputed word features (deterministic per seed); ``weights`` scale each
-    word's loss (projected source words count less than target words)."""
-    if labels.numel() == 0:
-        return head
-    generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=weight_decay)
-    head.train()
-    n = labels.numel()
-    for _ in range(epochs):
-        order = torch.randperm(n, generator=generator)
-        for start in range(0, n, batch_size):
-            idx = order[start : start + batch_size]
-            losses = nn.functional.cross_entropy(head(*(x[idx] for x in inputs)), labels[idx], reduction="none")
-            loss = losses.mean() if weights is None else (losses * weights[idx]).sum() / weights[idx].sum()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    head.eval()
-    return head

@@ -18,7 +18,9 @@ from pathlib import Path
 import datasets
 import yaml
 
+from xdomain_nlp.data import load_corpora
 from xdomain_nlp.labelspace.conventions import NO_COUNTERPART, ConventionRule, parse_rules, relabel
+from xdomain_nlp.labelspace.sampling import sample_sentences
 from xdomain_nlp.labelspace.tagsets import TagSet, load_tagset
 
 BUILTIN_DIR = Path(__file__).parent / "projections"
@@ -52,13 +54,11 @@ def project_sample(
 ) -> tuple[Projection, datasets.Dataset, Counter, str]:
     """``sentences`` of ``corpus_spec`` (seeded; -1 = all) written by projection ``spec``; checks that it
     writes ``target``. Returns the projection, the projected corpus, the rule counts and a summary line."""
-    from xdomain_nlp.data import load_corpus
-    from xdomain_nlp.labelspace.fit import sample_sentences
 
     projection = load_projection(spec)
     if target is not None and projection.target.name != target.name:
         raise ValueError(f"projection {projection.name!r} writes {projection.target.name!r}, not {target.name!r}")
-    corpus = load_corpus(corpus_spec)
+    corpus = load_corpora(corpus_spec)
     projected, counts = projection.apply(corpus.select(sample_sentences(len(corpus), sentences, seed)))
     silent = [rule for rule, n in counts.items() if n == 0]
     summary = (

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 from collections.abc import Sequence
 from pathlib import Path
 
 import datasets
 
+from xdomain_nlp.data import cache_dir, load_corpus
 from xdomain_nlp.relational.graph import DependencyGraph, build_graph
 from xdomain_nlp.relational.parser import BiaffineParser, parse_windows
 from xdomain_nlp.tagging import WordPieceCache, encode_corpus
@@ -81,3 +83,58 @@ def parsed_corpus(
 
 def graphs_of(parses: Sequence[dict]) -> list[DependencyGraph]:
     return [build_graph(p["words"], p["heads"], p["deprels"]) for p in parses]
+
+
+def encode_sentences(
+    sentences: Sequence[Sequence[str]],
+    tokenizer,
+    pieces: WordPieceCache,
+    *,
+    max_length: int,
+    overlap: int,
+    source: str,
+) -> list[list]:
+    """The encoder windows of each sentence: one, or several overlapping ones for a long sentence."""
+    windows = encode_corpus(
+        datasets.Dataset.from_dict({"words": [list(s) for s in sentences]}), tokenizer, label_column=None,
+        label2id=None, max_length=max_length, overlap=overlap, cache=pieces, source=source,
+    )  # fmt: skip
+    by_sentence: list[list] = [[] for _ in sentences]
+    for w in windows:
+        by_sentence[w.sentence].append(w)
+    return by_sentence
+
+
+def load_graph_items(
+    specs: Sequence[str],
+    parser_dir: str | Path,
+    tokenizer,
+    pieces: WordPieceCache,
+    *,
+    limit: int = 0,
+    max_length: int = 256,
+    overlap: int = 64,
+    device="cpu",
+    labelled: bool = True,
+) -> tuple[list[tuple], list[dict]]:
+    """``(windows, graph, label)`` per sentence of the named corpora, and their parses (parsed once, cached).
+
+    ``limit`` keeps that many sentences of a seed-0 shuffle; ``labelled=False`` never reads the
+    corpus labels (every item's label is -100)."""
+    corpus = datasets.concatenate_datasets([load_corpus(s) for s in specs])
+    if limit:
+        corpus = corpus.shuffle(seed=0).select(range(min(limit, len(corpus))))
+    parses = parsed_corpus(corpus["text"], parser_dir, cache_dir() / "parses", device=device)
+    windows = encode_sentences(
+        [p["words"] for p in parses], tokenizer, pieces, max_length=max_length, overlap=overlap, source="+".join(specs)
+    )
+    labels = corpus["label"] if labelled else [-100] * len(corpus)
+    return list(zip(windows, graphs_of(parses), labels)), parses
+
+
+def mask_words(
+    sentences: Sequence[Sequence[str]], words: set[str], rate: float, mask: str, seed: int
+) -> list[list[str]]:
+    """Each word of ``words`` (lower-cased match) replaced by ``mask`` with probability ``rate``."""
+    rng = random.Random(seed)
+    return [[mask if w.lower() in words and rng.random() < rate else w for w in s] for s in sentences]

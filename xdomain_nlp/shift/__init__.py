@@ -8,10 +8,9 @@ correction is checked against the uncorrected model on held-out target data (`gu
 
 from xdomain_nlp.shift.adversarial import DANNClassifier, grad_reverse
 from xdomain_nlp.shift.guard import GuardVerdict, NegativeTransferWarning, check_negative_transfer
+from xdomain_nlp.shift.instance_weights import ESTIMATORS, sentence_weights
 from xdomain_nlp.shift.labelshift import BBSE, BiasCorrectedTemperatureScaling, EMLabelShift, resample_to_priors
 from xdomain_nlp.shift.reweighting import KLIEP, KMM, DensityRatioEstimator, DomainClassifierWeights
-
-ESTIMATORS = {"domain_classifier": DomainClassifierWeights, "kmm": KMM, "kliep": KLIEP}
 
 __all__ = [
     "BBSE",
@@ -28,4 +27,5 @@ __all__ = [
     "check_negative_transfer",
     "grad_reverse",
     "resample_to_priors",
+    "sentence_weights",
 ]

@@ -18,6 +18,8 @@ import torch
 from numpy.typing import ArrayLike
 from torch import nn
 
+from xdomain_nlp.training import fit
+
 
 class _Reverse(torch.autograd.Function):
     @staticmethod
@@ -70,32 +72,45 @@ class DANNClassifier:
         params = [*self.features_.parameters(), *self.label_head_.parameters(), *self.domain_head_.parameters()]
         optimizer = torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
         steps_per_epoch = int(np.ceil(len(xs) / self.batch_size))
-        total, step = steps_per_epoch * self.epochs, 0
+        total = steps_per_epoch * self.epochs
         self.domain_accuracy_ = []
-        for _ in range(self.epochs):
+        seen = {"step": 0, "correct": 0, "domain": 0}  # this epoch's domain-head record
+
+        def source_batches():  # one shuffled pass over the source per epoch, drawn from the same rng
             order = rng.permutation(len(xs))
-            correct = seen = 0
             for b in range(steps_per_epoch):
-                idx = order[b * self.batch_size : (b + 1) * self.batch_size]
-                tidx = rng.choice(len(xt), len(idx), replace=len(idx) > len(xt))
-                # Ganin et al.'s schedule: the reversal strength ramps from 0 to `adversarial`.
-                progress = step / max(total - 1, 1)
-                strength = self.adversarial * (2 / (1 + np.exp(-10 * progress)) - 1)
-                hs, ht = self.features_(xs[idx]), self.features_(xt[tidx])
-                loss = nn.functional.cross_entropy(self.label_head_(hs), ys[idx])
-                if self.adversarial > 0:
-                    h = torch.cat([hs, ht])
-                    domain = torch.cat([torch.zeros(len(hs)), torch.ones(len(ht))])
-                    logits = self.domain_head_(grad_reverse(h, strength)).squeeze(-1)
-                    loss = loss + nn.functional.binary_cross_entropy_with_logits(logits, domain)
-                    correct += int(((logits > 0).float() == domain).sum())
-                    seen += len(domain)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                step += 1
-            if seen:
-                self.domain_accuracy_.append(correct / seen)
+                yield order[b * self.batch_size : (b + 1) * self.batch_size].tolist()
+
+        def loss_fn(model, batch) -> torch.Tensor:
+            idx = batch["idx"]
+            tidx = rng.choice(len(xt), len(idx), replace=len(idx) > len(xt))
+            # Ganin et al.'s schedule: the reversal strength ramps from 0 to `adversarial`.
+            progress = seen["step"] / max(total - 1, 1)
+            strength = self.adversarial * (2 / (1 + np.exp(-10 * progress)) - 1)
+            seen["step"] += 1
+            hs, ht = self.features_(xs[idx]), self.features_(xt[tidx])
+            loss = nn.functional.cross_entropy(self.label_head_(hs), ys[idx])
+            if self.adversarial > 0:
+                h = torch.cat([hs, ht])
+                domain = torch.cat([torch.zeros(len(hs)), torch.ones(len(ht))])
+                logits = self.domain_head_(grad_reverse(h, strength)).squeeze(-1)
+                loss = loss + nn.functional.binary_cross_entropy_with_logits(logits, domain)
+                seen["correct"] += int(((logits > 0).float() == domain).sum())
+                seen["domain"] += len(domain)
+            return loss
+
+        def epoch_end(epoch: int) -> None:
+            if seen["domain"]:
+                self.domain_accuracy_.append(seen["correct"] / seen["domain"])
+            seen["correct"] = seen["domain"] = 0
+
+        network = nn.ModuleList([self.features_, self.label_head_, self.domain_head_])
+        loader = _Batches(source_batches, steps_per_epoch)
+        fit(
+            network, optimizer, loader, loss_fn, epochs=self.epochs, on_epoch_end=epoch_end,
+            count_items=lambda b: len(b["idx"]), desc="dann",
+        )  # fmt: skip
+        network.train()  # predict_proba switches dropout off and on around itself
         return self
 
     @torch.no_grad()
@@ -107,3 +122,16 @@ class DANNClassifier:
 
     def predict(self, x: ArrayLike) -> np.ndarray:
         return self.predict_proba(x).argmax(1)
+
+
+class _Batches:
+    """A pass-by-pass batch source for `fit`: each iteration calls ``make`` for a fresh pass."""
+
+    def __init__(self, make, length: int) -> None:
+        self.make, self.length = make, length
+
+    def __iter__(self):
+        return ({"idx": idx} for idx in self.make())
+
+    def __len__(self) -> int:
+        return self.length

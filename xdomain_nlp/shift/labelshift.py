@@ -16,6 +16,7 @@ is what EM's estimate depends on.
 from __future__ import annotations
 
 import numpy as np
+import torch
 from numpy.typing import ArrayLike
 from scipy.optimize import minimize
 
@@ -134,3 +135,27 @@ def resample_to_priors(labels: ArrayLike, priors: ArrayLike, n: int | None = Non
             raise ValueError(f"class {c} has no examples to draw {m} from")
         out.append(rng.choice(idx, m, replace=m > len(idx)))
     return rng.permutation(np.concatenate(out))
+
+
+def label_shares(items: list[tuple]) -> torch.Tensor:
+    """The share of each class among the items' labels (the priors a model trained on them learns)."""
+    counts = torch.bincount(torch.tensor([label for _, _, label in items]), minlength=2).double()
+    if (counts == 0).any():
+        raise ValueError(f"training data has no example of class {int(counts.argmin())}")
+    return counts / counts.sum()
+
+
+def label_shift_accuracy(
+    probs: np.ndarray, gold: np.ndarray, priors_trained: np.ndarray, label_shift: str
+) -> tuple[float, float, list[float]]:
+    """``(adjusted accuracy, unadjusted accuracy, estimated target priors)`` of one target.
+
+    EM starts from the class priors the model was trained under (Food: 69% positive) and reads
+    only the target's posteriors, never its labels."""
+    probs = probs / probs.sum(1, keepdims=True)
+    unadjusted = 100.0 * float((probs.argmax(1) == gold).mean())
+    if label_shift == "none":
+        return unadjusted, unadjusted, []
+    em = EMLabelShift(priors_trained).fit(probs)
+    adjusted = 100.0 * float((em.adjust(probs).argmax(1) == gold).mean())
+    return adjusted, unadjusted, [round(float(p), 4) for p in em.priors_]

@@ -1,7 +1,15 @@
 """Tagging: word/subword alignment, windows, the token tagger, and prediction."""
 
 from xdomain_nlp.tagging.alignment import EncodedWindow, WordPieceCache, encode_sentence, plan_windows
-from xdomain_nlp.tagging.data import UPOS, UnknownLabelError, capitalisation_noise, collate_windows, encode_corpus
+from xdomain_nlp.tagging.data import (
+    UPOS,
+    UnknownLabelError,
+    capitalisation_noise,
+    collate_windows,
+    encode_corpus,
+    with_word_weights,
+)
+from xdomain_nlp.tagging.evaluation import score_tagger
 from xdomain_nlp.tagging.model import TokenTagger, load_tagger
 from xdomain_nlp.tagging.predict import predict_tag_sets, predict_windows, token_budget_batches
 
@@ -19,5 +27,7 @@ __all__ = [
     "plan_windows",
     "predict_tag_sets",
     "predict_windows",
+    "score_tagger",
     "token_budget_batches",
+    "with_word_weights",
 ]

@@ -9,12 +9,10 @@ import datasets
 import torch
 from transformers import PreTrainedTokenizerBase
 
+from xdomain_nlp.labelspace.tagsets import UPOS_TAGS
 from xdomain_nlp.tagging.alignment import EncodedWindow, WordPieceCache, encode_sentence
 
-UPOS = [
-    "ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM",
-    "PART", "PRON", "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X",
-]  # fmt: skip
+UPOS = UPOS_TAGS  # the one list of the 17 universal tags, owned by the label spaces
 
 
 class UnknownLabelError(ValueError):
@@ -93,3 +91,10 @@ def capitalisation_noise(words: list[list[str]], prob: float, seed: int) -> list
     """
     rng = random.Random(seed)
     return [[w[0].upper() + w[1:] if w[:1].islower() and rng.random() < prob else w for w in sent] for sent in words]
+
+
+def with_word_weights(batch: dict, windows: list, sentence_weights: torch.Tensor | None) -> dict:
+    """Add each labelled word's sentence weight to a collated batch (no-op without weights)."""
+    if sentence_weights is not None:
+        batch["weights"] = torch.cat([sentence_weights[w.sentence].repeat(len(w.labels)) for w in windows])
+    return batch

@@ -1,29 +1,54 @@
-"""Training building blocks: batching, parameter groups, configs, metrics, run records.
+"""Training building blocks: the one loop, checkpoints, configs, batching, metrics, run records.
 
-The loop itself lives in each recipe, in the open, as in accelerate's examples.
+Recipes build the model, the batches and the loss, and hand them to `fit`, the loop every
+recipe shares (accumulation, clipping, checkpoints, exact resume, progress, trackers).
 """
 
+from xdomain_nlp.training.accelerator import checkpoint_dir, make_accelerator
 from xdomain_nlp.training.averaging import WeightAverager
-from xdomain_nlp.training.config import ConfigError, load_config, parse_recipe_args
+from xdomain_nlp.training.checkpoint import CheckpointDir, CheckpointError
+from xdomain_nlp.training.config import ConfigError, RecipeConfig, load_config, parse_recipe_args, setting
+from xdomain_nlp.training.loop import FitResult, FitState, SingleProcess, fit, remove_checkpoints
+from xdomain_nlp.training.losses import weighted_cross_entropy
 from xdomain_nlp.training.metrics import save_confusion_png, span_report, tagging_report, write_json
 from xdomain_nlp.training.optim import layer_of, transfer_param_groups
-from xdomain_nlp.training.precision import inference_dtype
+from xdomain_nlp.training.precision import inference_dtype, resolve_mixed_precision
 from xdomain_nlp.training.record import run_record
-from xdomain_nlp.training.sampler import LengthGroupedBatchSampler, token_budget_batches
+from xdomain_nlp.training.sampler import (
+    CyclingBatchSampler,
+    LengthGroupedBatchSampler,
+    PermutationBatchSampler,
+    token_budget_batches,
+)
 
 __all__ = [
+    "CheckpointDir",
+    "CheckpointError",
     "ConfigError",
+    "CyclingBatchSampler",
+    "FitResult",
+    "FitState",
     "LengthGroupedBatchSampler",
+    "PermutationBatchSampler",
+    "RecipeConfig",
+    "SingleProcess",
     "WeightAverager",
+    "checkpoint_dir",
+    "fit",
     "inference_dtype",
     "layer_of",
     "load_config",
+    "make_accelerator",
     "parse_recipe_args",
+    "remove_checkpoints",
+    "resolve_mixed_precision",
     "run_record",
     "save_confusion_png",
+    "setting",
     "span_report",
     "tagging_report",
     "token_budget_batches",
     "transfer_param_groups",
+    "weighted_cross_entropy",
     "write_json",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Sequence
 
+import torch
 from torch.utils.data import Sampler
 
 
@@ -66,3 +67,53 @@ def token_budget_batches(lengths: Sequence[int], max_tokens: int) -> list[list[i
     if current:
         batches.append(current)
     return batches
+
+
+class CyclingBatchSampler(Sampler[list[int]]):
+    """``steps`` batches drawn from reshuffled passes over ``n`` items, one pass after another.
+
+    For step-based training on few examples (k target sentences, fewer than a batch): a batch
+    may span the end of one pass and the start of the next. The order is a function of
+    ``(seed, epoch)``.
+    """
+
+    def __init__(self, n: int, batch_size: int, steps: int, *, seed: int = 0) -> None:
+        if n < 1 or batch_size < 1:
+            raise ValueError(f"need at least one item and a positive batch size, got n={n}, batch_size={batch_size}")
+        self.n, self.batch_size, self.steps, self.seed = n, batch_size, steps, seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[list[int]]:
+        rng = random.Random(self.seed if self.epoch == 0 else self.seed * 100_003 + self.epoch)
+        queue: list[int] = []
+        for _ in range(self.steps):
+            while len(queue) < self.batch_size:
+                queue += rng.sample(range(self.n), self.n)
+            batch, queue = queue[: self.batch_size], queue[self.batch_size :]
+            yield batch
+
+    def __len__(self) -> int:
+        return self.steps
+
+
+class PermutationBatchSampler(Sampler[list[int]]):
+    """Each pass a fresh ``torch.randperm`` from one seeded generator, cut into batches (the last
+    one shorter): the batching of feature-level head training."""
+
+    def __init__(self, n: int, batch_size: int, *, seed: int = 0) -> None:
+        self.n, self.batch_size = n, batch_size
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def set_epoch(self, epoch: int) -> None:  # stateful: each pass draws on from the generator
+        pass
+
+    def __iter__(self) -> Iterator[list[int]]:
+        order = torch.randperm(self.n, generator=self.generator).tolist()
+        for start in range(0, self.n, self.batch_size):
+            yield order[start : start + self.batch_size]
+
+    def __len__(self) -> int:
+        return -(-self.n // self.batch_size)

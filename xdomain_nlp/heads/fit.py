@@ -8,26 +8,28 @@ start the head at that prior and fit it on the k sentences' words.
 
 from __future__ import annotations
 
-import random
+from collections import Counter
 from collections.abc import Sequence
 
 import datasets
 import numpy as np
 import torch
 
-from xdomain_nlp.labelspace.conventions import NO_COUNTERPART
-from xdomain_nlp.labelspace.features import WordFeatures, word_features
-from xdomain_nlp.labelspace.heads import MappingHead, train_head
-from xdomain_nlp.labelspace.mapping import MappingPrior, declared_matrix
-from xdomain_nlp.labelspace.projection import PROJECTED_COLUMN
-from xdomain_nlp.labelspace.tagsets import TagSet
-
-
-def sample_sentences(n: int, k: int, seed: int) -> list[int]:
-    """k sentence indices out of n, the same for the same seed (k = -1 or k >= n: all)."""
-    if k < 0 or k >= n:
-        return list(range(n))
-    return sorted(random.Random(seed).sample(range(n), k))
+from xdomain_nlp.heads.features import WordFeatures, word_features
+from xdomain_nlp.heads.train import train_head
+from xdomain_nlp.labelspace import (
+    NO_COUNTERPART,
+    PROJECTED_COLUMN,
+    ConventionRule,
+    MappingHead,
+    MappingPrior,
+    TagSet,
+    convention_tag_set,
+    declared_matrix,
+    parse_rules,
+    relabel,
+    sample_sentences,
+)
 
 
 def soft_cooccurrence(source_logits: torch.Tensor, target_ids: torch.Tensor, n_target: int) -> np.ndarray:
@@ -166,3 +168,40 @@ def fit_head_on_features(
     if projected is not None and len(words[2]):
         train_head(head, words[:2], words[2], epochs=finish_epochs, lr=finish_lr, weight_decay=weight_decay, seed=seed)
     return head, prior
+
+
+def fit_convention_head(
+    model,
+    tokenizer,
+    corpus: datasets.Dataset,
+    name: str,
+    rules: Sequence[str | ConventionRule],
+    *,
+    sentences: int = 2000,
+    seed: int = 0,
+    autocast_dtype=None,
+) -> tuple[TagSet, Counter]:
+    """Add tag set ``name`` (``model``'s own tags under ``rules``) to ``model``, learned from
+    ``sentences`` of its source-annotated ``corpus`` relabelled by the rules."""
+    source = TagSet(model.source_tag_set, list(model.labels))
+    parsed = parse_rules(rules, source.tags)
+    target = convention_tag_set(name, source, parsed)
+    corpus = corpus.select(sample_sentences(len(corpus), sentences, seed))
+    corpus, changed = relabel(corpus, parsed, column=model.source_tag_set)
+    silent = [rule for rule, n in changed.items() if n == 0]
+    if silent:
+        raise ValueError(f"convention {name!r}: rules {silent} match no word of the {len(corpus)} sentences")
+    head, _, _ = fit_mapping_head(
+        model,
+        tokenizer,
+        corpus,
+        source,
+        target,
+        target_column="convention",
+        where=f"convention {name!r}",
+        seed=seed,
+        autocast_dtype=autocast_dtype,
+        constrained=True,
+    )
+    model.add_mapping_head(target, head)
+    return target, changed

@@ -1,0 +1,31 @@
+"""Settings every training recipe shares, under the same names everywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdomain_nlp.training.config import RecipeConfig, setting
+from xdomain_nlp.training.precision import MIXED_PRECISION
+
+TRACKERS = ("", "tensorboard", "wandb", "mlflow", "comet_ml", "aim", "clearml", "dvclive")
+INFER_PRECISION = ("auto", "bf16", "fp32", "no")
+
+
+@dataclass
+class TrainingConfig(RecipeConfig):
+    output_dir: str = "runs/run"
+    seed: int = 0
+    mixed_precision: str = setting("auto", choices=MIXED_PRECISION)
+    gradient_accumulation_steps: int = setting(1, minimum=1)
+    max_grad_norm: float = setting(1.0, minimum=0.0)  # 0 = no clipping
+    checkpoint_every: int = setting(0, minimum=0)  # optimizer steps between checkpoints (0 = epoch ends only)
+    keep_checkpoints: int = setting(0, minimum=0)  # newest kept, also after the run (0 = 1 while training, none after)
+    stop_after_steps: int = setting(0, minimum=0)  # stop as if killed after N steps (resume tests)
+    log_with: str = setting("", choices=TRACKERS)  # an accelerate tracker ("" = none)
+
+    def check(self) -> list[str]:
+        problems = []
+        max_length, overlap = getattr(self, "max_length", None), getattr(self, "window_overlap", None)
+        if max_length is not None and overlap is not None and not 0 <= overlap < max_length:
+            problems.append(f"window_overlap = {overlap}: must be at least 0 and below max_length = {max_length}")
+        return problems

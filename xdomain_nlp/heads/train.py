@@ -1,0 +1,48 @@
+"""Training a small head on cached word features, through the package's one loop."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from xdomain_nlp.training import PermutationBatchSampler, fit, weighted_cross_entropy
+
+
+def train_head(
+    head: nn.Module,
+    inputs: tuple[torch.Tensor, ...],
+    labels: torch.Tensor,
+    *,
+    epochs: int = 60,
+    lr: float = 5e-3,
+    weight_decay: float = 1e-2,
+    batch_size: int = 256,
+    seed: int = 0,
+    weights: torch.Tensor | None = None,
+) -> nn.Module:
+    """Fit a head on precomputed word features (deterministic per seed); ``weights`` scale each
+    word's loss (projected source words count less than target words)."""
+    if labels.numel() == 0:
+        return head
+    sampler = PermutationBatchSampler(labels.numel(), batch_size, seed=seed)
+
+    def collate(batch: list[list[int]]) -> dict:
+        (idx,) = batch
+        return {
+            "inputs": tuple(x[idx] for x in inputs),
+            "labels": labels[idx],
+            "weights": None if weights is None else weights[idx],
+        }
+
+    loader = DataLoader([*range(labels.numel())], batch_sampler=sampler, collate_fn=lambda b: collate([b]))
+    optimizer = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=weight_decay)
+    fit(
+        head,
+        optimizer,
+        loader,
+        lambda model, batch: weighted_cross_entropy(model(*batch["inputs"]), batch["labels"], batch["weights"]),
+        epochs=epochs,
+        desc="head",
+    )
+    return head

@@ -1,0 +1,40 @@
+"""Score a tagger on a labelled corpus: accuracy, per-tag report and confusion counts, words per second."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import datasets
+import torch
+
+from xdomain_nlp.tagging.alignment import EncodedWindow
+from xdomain_nlp.tagging.model import TokenTagger
+from xdomain_nlp.tagging.predict import predict_windows
+from xdomain_nlp.training.metrics import tagging_report
+
+
+def score_tagger(
+    model: TokenTagger, corpus: datasets.Dataset, windows: Sequence[EncodedWindow], *, label_column: str,
+    pad_id: int, tag_set: str | None = None, max_tokens: int = 16384, device="cpu",
+    autocast_dtype: torch.dtype | None = None,
+) -> dict:  # fmt: skip
+    """``tagging_report`` of the predictions (with ``tag_set``'s head, when given) against the
+    ``label_column`` tags, plus ``words_per_s`` of the prediction itself."""
+    labels = model.labels_for(tag_set)
+    label2id = {t: i for i, t in enumerate(labels)}
+    unknown = sorted({t for tags in corpus[label_column] for t in tags} - set(label2id))
+    if unknown:
+        raise ValueError(
+            f"column {label_column!r} has tags the {tag_set or model.source_tag_set} head lacks: {unknown}"
+        )
+    start = time.perf_counter()
+    pred, _ = predict_windows(
+        model, windows, len(corpus), pad_id=pad_id, max_tokens=max_tokens, device=device,
+        autocast_dtype=autocast_dtype, tag_set=tag_set,
+    )  # fmt: skip
+    seconds = time.perf_counter() - start
+    gold = [[label2id[t] for t in tags] for tags in corpus[label_column]]
+    report = tagging_report(gold, pred, labels)
+    report["words_per_s"] = report["words"] / seconds
+    return report
