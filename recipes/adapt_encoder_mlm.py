@@ -30,6 +30,7 @@ from xdomain_nlp.training import (
     fit,
     make_accelerator,
     parse_recipe_args,
+    per_process_batch_size,
     remove_checkpoints,
     run_record,
     transfer_param_groups,
@@ -75,7 +76,9 @@ def main(argv: list[str] | None = None) -> dict:
         collate_masked(heldout[i : i + 64], tokenizer, vocab_ids, cfg.mask_prob, fixed)
         for i in range(0, len(heldout), 64)
     ]
-    sampler = LengthGroupedBatchSampler([len(w) for w in train], cfg.batch_size, seed=cfg.seed)
+    sampler = LengthGroupedBatchSampler(
+        [len(w) for w in train], per_process_batch_size(cfg, acc), seed=cfg.seed, shards=acc.num_processes
+    )
     loader = DataLoader(
         train, batch_sampler=sampler, generator=torch.Generator().manual_seed(cfg.seed),
         collate_fn=lambda batch: collate_masked(batch, tokenizer, vocab_ids, cfg.mask_prob),

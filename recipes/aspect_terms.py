@@ -28,6 +28,7 @@ from xdomain_nlp.training import (
     fit,
     make_accelerator,
     parse_recipe_args,
+    per_process_batch_size,
     remove_checkpoints,
     run_record,
     span_report,
@@ -58,7 +59,10 @@ def main(argv: list[str] | None = None) -> dict:
 
     # 1. Data and model: a fresh BIO head on the encoder.
     _, train_windows = encode(cfg.train, cfg.train_limit)
-    sampler = LengthGroupedBatchSampler([len(w.input_ids) for w in train_windows], cfg.batch_size, seed=cfg.seed)
+    sampler = LengthGroupedBatchSampler(
+        [len(w.input_ids) for w in train_windows], per_process_batch_size(cfg, acc), seed=cfg.seed,
+        shards=acc.num_processes,
+    )  # fmt: skip
     loader = DataLoader(
         train_windows,
         batch_sampler=sampler,

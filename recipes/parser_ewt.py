@@ -29,8 +29,10 @@ from xdomain_nlp.training import (
     fit,
     make_accelerator,
     parse_recipe_args,
+    per_process_batch_size,
     remove_checkpoints,
     run_record,
+    training_setup,
     transfer_param_groups,
     write_json,
 )
@@ -73,8 +75,9 @@ def main(argv: list[str] | None = None) -> dict:
         return {**tensors, "heads": heads, "rel_ids": rel_ids}
 
     sampler = LengthGroupedBatchSampler(
-        [sum(len(w.input_ids) for w in windows) for windows, _, _ in items], cfg.batch_size, seed=cfg.seed
-    )
+        [sum(len(w.input_ids) for w in windows) for windows, _, _ in items], per_process_batch_size(cfg, acc),
+        seed=cfg.seed, shards=acc.num_processes,
+    )  # fmt: skip
     loader = DataLoader(
         items, batch_sampler=sampler, collate_fn=collate, generator=torch.Generator().manual_seed(cfg.seed)
     )
@@ -122,7 +125,13 @@ def main(argv: list[str] | None = None) -> dict:
         summary = {f"{spec} {k}": round(r[k], 2) for spec, r in results.items() for k in ("uas", "las")}
         parser.save(out / "model", tokenizer, {"train": cfg.train, "config": cfg.to_dict(), "metrics": summary})
         write_json(
-            {"config": cfg.to_dict(), "results": results, "run": run_record(), "train_seconds": result.seconds},
+            {
+                "config": cfg.to_dict(),
+                "results": results,
+                "run": run_record(),
+                "setup": training_setup(cfg, acc),
+                "train_seconds": result.seconds,
+            },
             out / "metrics.json",
         )
     acc.wait_for_everyone()

@@ -42,9 +42,11 @@ from xdomain_nlp.training import (
     inference_dtype,
     make_accelerator,
     parse_recipe_args,
+    per_process_batch_size,
     remove_checkpoints,
     run_record,
     save_confusion_png,
+    training_setup,
     transfer_param_groups,
     weighted_cross_entropy,
     write_json,
@@ -77,8 +79,9 @@ class POSTransferRecipe:
         # Instance re-weighting (frequency feature bias): one weight per training sentence.
         weights = self.sentence_weights(train) if cfg.reweight != "none" else None
         self.sampler = LengthGroupedBatchSampler(
-            [len(w.input_ids) for w in self.train_windows], cfg.batch_size, seed=cfg.seed
-        )
+            [len(w.input_ids) for w in self.train_windows], per_process_batch_size(cfg, acc), seed=cfg.seed,
+            shards=acc.num_processes,
+        )  # fmt: skip
         # The loader's own generator: starting an epoch (or a resumed one) must not draw from the
         # global RNG that dropout uses, or a resumed run would see different dropout masks.
         loader = DataLoader(
@@ -211,6 +214,7 @@ class POSTransferRecipe:
                     "config": self.cfg.to_dict(),
                     "results": results,
                     "run": run_record(),
+                    "setup": training_setup(self.cfg, acc),
                     "history": self.result.state.history,
                     "train_words_per_s": getattr(self, "train_words_per_s", None),
                     "reweighting": getattr(self, "reweighting", None),

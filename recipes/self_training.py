@@ -50,9 +50,11 @@ from xdomain_nlp.training import (
     inference_dtype,
     make_accelerator,
     parse_recipe_args,
+    per_process_batch_size,
     remove_checkpoints,
     run_record,
     tagging_report,
+    training_setup,
     transfer_param_groups,
     weighted_cross_entropy,
     write_json,
@@ -163,7 +165,10 @@ def main(argv: list[str] | None = None) -> dict:
         train = pseudo + labelled_target + source_windows
 
         # 2. Fine-tune on pseudo-labelled target + labelled target (few-shot) + labelled source.
-        sampler = LengthGroupedBatchSampler([len(w.input_ids) for w in train], cfg.batch_size, seed=cfg.seed)
+        sampler = LengthGroupedBatchSampler(
+            [len(w.input_ids) for w in train], per_process_batch_size(cfg, acc), seed=cfg.seed,
+            shards=acc.num_processes,
+        )  # fmt: skip
         loader = DataLoader(
             train,
             batch_sampler=sampler,
@@ -209,6 +214,7 @@ def main(argv: list[str] | None = None) -> dict:
         "after": after,
         "rounds": rounds,
         "guard": guard,
+        "setup": training_setup(cfg, acc),
         **run_record("python recipes/self_training.py " + " ".join(sys.argv[1:])),
     }
     if acc.is_main_process:

@@ -48,8 +48,10 @@ from xdomain_nlp.training import (
     fit,
     make_accelerator,
     parse_recipe_args,
+    per_process_batch_size,
     remove_checkpoints,
     run_record,
+    training_setup,
     transfer_param_groups,
     weighted_cross_entropy,
     write_json,
@@ -75,7 +77,9 @@ def train_one(
     optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
     # One batch of random sentences at a time (groups of one batch: no length sorting), in an
     # order that is a function of (seed, epoch), which is what lets a resumed run repeat it.
-    sampler = LengthGroupedBatchSampler([1] * len(items), cfg.batch_size, seed=seed, group_size=1)
+    sampler = LengthGroupedBatchSampler(
+        [1] * len(items), per_process_batch_size(cfg, acc), seed=seed, group_size=1, shards=acc.num_processes
+    )
     loader = DataLoader(
         items, batch_sampler=sampler, generator=torch.Generator().manual_seed(seed),
         collate_fn=lambda b: collate_graph_batch(b, tokenizer.pad_token_id),
@@ -201,9 +205,8 @@ def transfer(cfg: SentimentTransferConfig, acc: Accelerator, tokenizer, pieces: 
 
     summary = summarise(runs, cfg)
     if acc.is_main_process:
-        write_json(
-            {"config": cfg.to_dict(), "summary": summary, "runs": runs, "run": run_record()}, out / "metrics.json"
-        )
+        record = {"config": cfg.to_dict(), "summary": summary, "runs": runs, "run": run_record()}
+        write_json({**record, "setup": training_setup(cfg, acc)}, out / "metrics.json")
         np.savez_compressed(out / "predictions.npz", **predictions)
         if "relational" in cfg.methods and cfg.ablate:
             save_ablation_png(summary["ablation"], out / "relation_ablation.png", cfg.ablate_on)

@@ -1,5 +1,8 @@
 """Run under torchrun with two CPU processes: train a few steps, report what each rank saw.
 
+100 sentences in batches of 8 make 13 batches, the last one short and shuffled into the middle of
+the epoch: every window must still be trained on exactly once, by one of the two ranks.
+
 ACCELERATE_USE_CPU=1 torchrun --nproc_per_node 2 tests/ddp_worker.py OUT_DIR
 """
 
@@ -9,9 +12,10 @@ import sys
 from pathlib import Path
 
 import torch
+from accelerate.utils import gather_object
 
 from xdomain_nlp.configs import POSTransferConfig
-from xdomain_nlp.training import load_config
+from xdomain_nlp.training import load_config, training_setup
 
 RECIPE = runpy.run_path(str(Path(__file__).resolve().parents[1] / "recipes/pos_en_de.py"), run_name="recipe")
 
@@ -26,8 +30,8 @@ def main(out: str) -> None:
         None,
         [
             f"output_dir={out}",
-            "train_limit=96",
-            "batch_size=8",
+            "train_limit=100",
+            "global_batch_size=16",
             "epochs=1",
             "max_length=64",
             "window_overlap=63",
@@ -39,8 +43,14 @@ def main(out: str) -> None:
     recipe.setup()
     acc = recipe.accelerator
     tokens = sum(int(b["attention_mask"].sum()) for b in recipe.loader)  # this rank's shard of an epoch
+    index = {id(w): i for i, w in enumerate(recipe.train_windows)}
+    seen: list[int] = []  # the windows this rank trains on, as the loader hands them out
+    loader = getattr(recipe.loader, "base_dataloader", recipe.loader)  # accelerate's adapter iterates this one
+    collate = loader.collate_fn
+    loader.collate_fn = lambda items: seen.extend(index[id(w)] for w in items) or collate(items)
     before = flat_params(acc.unwrap_model(recipe.model)).clone()
     recipe.train()
+    seen_by_rank = gather_object([seen])
     after = flat_params(acc.unwrap_model(recipe.model))
     stats = torch.tensor(
         [float(after.sum()), float(after.square().sum()), float((after - before).abs().sum()), tokens],
@@ -56,6 +66,11 @@ def main(out: str) -> None:
                     "distributed_type": str(acc.distributed_type),
                     "per_rank": gathered.tolist(),
                     "dataset_tokens": total,
+                    "windows": len(recipe.train_windows),
+                    "seen_by_rank": seen_by_rank,
+                    "steps": recipe.result.state.step,
+                    "loader_batches": len(recipe.loader),
+                    "setup": training_setup(cfg, acc),
                 }
             )
         )

@@ -73,7 +73,7 @@ def test_resume_after_interruption_matches_uninterrupted(tmp_path, e5_dir):
         torch.testing.assert_close(cut[name], full[name], rtol=1e-5, atol=1e-6, msg=name)
 
 
-def test_two_cpu_processes_keep_gradients_in_sync(tmp_path, e5_dir):
+def test_two_cpu_processes_keep_gradients_in_sync_and_train_on_every_window_once(tmp_path, e5_dir):
     env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1"}
     torchrun = Path(sys.executable).with_name("torchrun")
     with socket.socket() as sock:  # a free port for the rendezvous
@@ -100,43 +100,37 @@ def test_two_cpu_processes_keep_gradients_in_sync(tmp_path, e5_dir):
     assert moved0 > 0  # training changed the weights...
     assert sum0 == pytest.approx(sum1, rel=1e-6, abs=1e-4) and sq0 == pytest.approx(sq1, rel=1e-6)  # ...identically
     assert tokens0 > 0 and tokens1 > 0 and tokens0 + tokens1 == report["dataset_tokens"]  # each saw its own half
+    seen0, seen1 = report["seen_by_rank"]
+    assert sorted(seen0 + seen1) == list(range(report["windows"]))  # every window once, the short batch included
+    batches = -(-report["windows"] // 8)
+    assert batches % 2 == 1  # an odd count: one rank would be a batch short without the halving
+    assert report["steps"] == report["loader_batches"] == (batches + 1) // 2  # the bar and scheduler count these
+    assert report["setup"] == {
+        "world_size": 2, "per_process_batch_size": 8, "gradient_accumulation_steps": 1, "global_batch_size": 16,
+        "mixed_precision": "no",
+    }  # fmt: skip
 
 
-def test_runs_unchanged_under_accelerate_launch(tmp_path, e5_dir):
+def test_runs_unchanged_under_accelerate_launch_and_follows_its_settings(tmp_path, e5_dir):
+    """The launcher's precision and accumulation are used; asking for 2 processes and getting 1 is said."""
     launcher = Path(sys.executable).with_name("accelerate")
-    subprocess.run(
+    done = subprocess.run(
         [
-            str(launcher),
-            "launch",
-            "--cpu",
-            "--num_processes",
-            "1",
-            "--num_machines",
-            "1",
-            "--mixed_precision",
-            "no",
-            "--dynamo_backend",
-            "no",
-            str(REPO / "recipes/pos_en_de.py"),
-            "--config",
-            str(REPO / "recipes/configs/pos_en_de.yaml"),
-            f"output_dir={tmp_path}",
-            "train_limit=16",
-            "batch_size=8",
-            "max_length=64",
-            "window_overlap=16",
-            "epochs=1",
-            "eval=[ud:en_pud:test]",
-            "eval_limit=5",
-            "convention=''",
+            str(launcher), "launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
+            "--mixed_precision", "bf16", "--gradient_accumulation_steps", "2", "--dynamo_backend", "no",
+            str(REPO / "recipes/pos_en_de.py"), "--config", str(REPO / "recipes/configs/pos_en_de.yaml"),
+            f"output_dir={tmp_path}", "train_limit=16", "batch_size=8", "max_length=64", "window_overlap=16",
+            "epochs=1", "eval=[ud:en_pud:test]", "eval_limit=5", "convention=''",
         ],
-        check=True,
-        cwd=REPO,
-        timeout=600,
-    )
+        check=True, cwd=REPO, timeout=600, capture_output=True, text=True,
+    )  # fmt: skip
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["results"]["ud:en_pud:test"]["words"] > 0
     assert (tmp_path / "model/model.safetensors").is_file()
+    assert metrics["setup"]["mixed_precision"] == "bf16" and metrics["setup"]["gradient_accumulation_steps"] == 2
+    assert metrics["setup"]["world_size"] == 1 and metrics["history"] == []
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("xdomain_nlp: warning:")]
+    assert len(warnings) == 1 and "asked for 2 processes and this run has 1" in warnings[0]
 
 
 def test_sentence_weights_reach_every_word_of_every_window(e5_dir):

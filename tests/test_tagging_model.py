@@ -56,3 +56,24 @@ def test_cli_lists_corpora(capsys):
     assert cli(["corpora"]) == 0
     out = capsys.readouterr().out
     assert "ud:de_gsd" in out and "de_gsd-ud-test.conllu" in out
+
+
+def test_transformers_pipeline_gives_one_tag_per_word(tiny_tagger):
+    """A plain transformers pipeline on the saved tagger, read at word level, tags like the package."""
+    from transformers import pipeline
+
+    from xdomain_nlp.tagging import pipeline_word_tags
+
+    model, tokenizer, _ = load_tagger(tiny_tagger)
+    pipe = pipeline("token-classification", model=str(tiny_tagger), device="cpu")
+    sentences = load_corpus("ud:de_gsd:test")["words"][:8]
+    windows = encode_corpus(load_corpus("ud:de_gsd:test").select(range(8)), tokenizer, label_column=None, label2id=None)
+    ours, _ = predict_windows(model, windows, 8, pad_id=tokenizer.pad_token_id)
+    for words, pred in zip(sentences, ours):
+        tags = pipeline_word_tags(pipe, words)
+        assert len(tags) == len(words)
+        assert tags == [model.labels[p] for p in pred], words
+    glued = pipe(" ".join(sentences[0]), aggregation_strategy="first")  # what the pipeline does alone
+    assert len(glued) < len(sentences[0])  # neighbouring words with one tag become one "entity"
+    with pytest.raises(ValueError, match="without whitespace"):
+        pipeline_word_tags(pipe, ["Der Arzt", "soll"])

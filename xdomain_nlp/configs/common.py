@@ -16,7 +16,8 @@ class TrainingConfig(RecipeConfig):
     output_dir: str = "runs/run"
     seed: int = 0
     mixed_precision: str = setting("auto", choices=MIXED_PRECISION)
-    gradient_accumulation_steps: int = setting(1, minimum=1)
+    gradient_accumulation_steps: int = setting(1, minimum=1)  # 1 follows accelerate launch's flag
+    global_batch_size: int = setting(0, minimum=0)  # per optimizer step, all processes (0 = batch_size per process)
     max_grad_norm: float = setting(1.0, minimum=0.0)  # 0 = no clipping
     checkpoint_every: int = setting(0, minimum=0)  # optimizer steps between checkpoints (0 = epoch ends only)
     keep_checkpoints: int = setting(0, minimum=0)  # newest kept, also after the run (0 = 1 while training, none after)

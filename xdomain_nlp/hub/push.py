@@ -14,16 +14,12 @@ import tempfile
 from pathlib import Path
 
 import yaml
+from httpx2 import TransportError  # the HTTP client huggingface_hub 2.x talks through
 from huggingface_hub import HfApi, constants, get_token
 from huggingface_hub.errors import HfHubHTTPError, HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
 from xdomain_nlp.hub.card import build_model_card, data_card_files, read_evaluations, train_specs
-
-try:  # the HTTP client huggingface_hub talks through (httpx2 from huggingface_hub 2.x)
-    from httpx2 import TransportError
-except ImportError:  # pragma: no cover - older huggingface_hub
-    from httpx import TransportError
 
 MODEL_FILES = ("config.json", "model.safetensors", "mapping_heads.safetensors", "xdomain.json")
 TOKENIZER_FILES = (

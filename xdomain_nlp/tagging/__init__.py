@@ -10,6 +10,7 @@ from xdomain_nlp.tagging.data import (
     with_word_weights,
 )
 from xdomain_nlp.tagging.evaluation import score_tagger
+from xdomain_nlp.tagging.interop import pipeline_word_tags
 from xdomain_nlp.tagging.model import TokenTagger, load_tagger
 from xdomain_nlp.tagging.predict import predict_tag_sets, predict_windows, token_budget_batches
 
@@ -24,6 +25,7 @@ __all__ = [
     "encode_corpus",
     "encode_sentence",
     "load_tagger",
+    "pipeline_word_tags",
     "plan_windows",
     "predict_tag_sets",
     "predict_windows",

@@ -4,7 +4,7 @@ Recipes build the model, the batches and the loss, and hand them to `fit`, the l
 recipe shares (accumulation, clipping, checkpoints, exact resume, progress, trackers).
 """
 
-from xdomain_nlp.training.accelerator import checkpoint_dir, make_accelerator
+from xdomain_nlp.training.accelerator import checkpoint_dir, make_accelerator, per_process_batch_size, training_setup
 from xdomain_nlp.training.averaging import WeightAverager
 from xdomain_nlp.training.checkpoint import CheckpointDir, CheckpointError
 from xdomain_nlp.training.config import ConfigError, RecipeConfig, load_config, parse_recipe_args, setting
@@ -40,6 +40,7 @@ __all__ = [
     "load_config",
     "make_accelerator",
     "parse_recipe_args",
+    "per_process_batch_size",
     "remove_checkpoints",
     "resolve_mixed_precision",
     "run_record",
@@ -48,6 +49,7 @@ __all__ = [
     "span_report",
     "tagging_report",
     "token_budget_batches",
+    "training_setup",
     "transfer_param_groups",
     "weighted_cross_entropy",
     "write_json",

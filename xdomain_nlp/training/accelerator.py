@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,29 +12,98 @@ from accelerate.state import AcceleratorState, GradientState, PartialState
 from accelerate.utils import DistributedDataParallelKwargs
 
 from xdomain_nlp.training.checkpoint import CheckpointDir
+from xdomain_nlp.training.config import ConfigError
+from xdomain_nlp.training.launcher import LaunchRequest, launch_request, warn
 from xdomain_nlp.training.precision import resolve_mixed_precision
 
 
 def make_accelerator(cfg: Any, *, find_unused_parameters: bool = False) -> Accelerator:
     """Mixed precision, accumulation, trackers and the project folder from a recipe config.
 
-    ``find_unused_parameters``: DDP must expect parameters that get no gradient in some steps
-    (a frozen encoder while a head trains alone).
+    What ``accelerate launch`` was told wins over the config's defaults (``mixed_precision: auto``,
+    ``gradient_accumulation_steps: 1``); a config that names another value keeps it, with a
+    one-line warning. ``find_unused_parameters``: DDP must expect parameters that get no gradient
+    in some steps (a frozen encoder while a head trains alone).
     """
-    precision = resolve_mixed_precision(cfg.mixed_precision)
+    request = launch_request()
+    precision, accumulation = launch_settings(cfg, request)
     _allow_new_settings()
     handlers = [DistributedDataParallelKwargs(find_unused_parameters=True)] if find_unused_parameters else []
     accelerator = Accelerator(
         mixed_precision=precision,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        gradient_accumulation_steps=accumulation,
         project_dir=cfg.output_dir,
         log_with=cfg.log_with or None,
         kwargs_handlers=handlers,
     )
+    if request and request.num_processes and request.num_processes > accelerator.num_processes:
+        warn(
+            f"accelerate launch asked for {request.num_processes} processes and this run has "
+            f"{accelerator.num_processes} (--cpu starts one); for CPU processes use "
+            f"ACCELERATE_USE_CPU=1 accelerate launch --multi_gpu --num_processes {request.num_processes}"
+        )
     if cfg.log_with:
         flat = {k: v if isinstance(v, (int, float, str, bool)) else str(v) for k, v in dataclasses.asdict(cfg).items()}
         accelerator.init_trackers(Path(cfg.output_dir).name or "run", config=flat)
     return accelerator
+
+
+def launch_settings(cfg: Any, request: LaunchRequest | None) -> tuple[str, int]:
+    """The mixed precision and accumulation a run uses: the launcher's, unless the config names its own."""
+    precision = resolve_mixed_precision(cfg.mixed_precision)
+    launcher_precision = request.mixed_precision if request else None
+    if launcher_precision is None and os.environ.get("ACCELERATE_MIXED_PRECISION", "no") != "no":
+        launcher_precision = os.environ["ACCELERATE_MIXED_PRECISION"]  # e.g. from `accelerate config`
+    if launcher_precision and launcher_precision != precision:
+        if cfg.mixed_precision == "auto":
+            precision = launcher_precision
+        else:
+            warn(
+                f"accelerate launch asked for mixed precision {launcher_precision}; the config's "
+                f"mixed_precision: {cfg.mixed_precision} ({precision}) is used (auto follows the launcher)"
+            )
+    accumulation = cfg.gradient_accumulation_steps
+    launcher_steps = request.gradient_accumulation_steps if request else None
+    if launcher_steps is None and os.environ.get("ACCELERATE_GRADIENT_ACCUMULATION_STEPS"):
+        launcher_steps = int(os.environ["ACCELERATE_GRADIENT_ACCUMULATION_STEPS"])
+    if launcher_steps and launcher_steps != accumulation:
+        if accumulation == 1:
+            accumulation = launcher_steps
+        else:
+            warn(
+                f"accelerate launch asked for {launcher_steps} gradient accumulation steps; the config's "
+                f"gradient_accumulation_steps: {accumulation} is used (1 follows the launcher)"
+            )
+    return precision, accumulation
+
+
+def per_process_batch_size(cfg: Any, accelerator: Any) -> int:
+    """Sentences per batch in each process: ``batch_size``, or the share of ``global_batch_size``
+    (per optimizer step, over all processes and accumulation steps) that gives the same
+    optimisation on 1 or N processes."""
+    total = getattr(cfg, "global_batch_size", 0)
+    if not total:
+        return cfg.batch_size
+    share = accelerator.num_processes * getattr(accelerator, "gradient_accumulation_steps", 1)
+    if total % share:
+        raise ConfigError(
+            f"global_batch_size = {total}: must split evenly over {accelerator.num_processes} process(es) x "
+            f"{share // accelerator.num_processes} accumulation step(s)"
+        )
+    return total // share
+
+
+def training_setup(cfg: Any, accelerator: Any) -> dict:
+    """How a run was spread and batched, for its metrics: the same config gives the same global batch."""
+    per_process = per_process_batch_size(cfg, accelerator)
+    steps = getattr(accelerator, "gradient_accumulation_steps", 1)
+    return {
+        "world_size": accelerator.num_processes,
+        "per_process_batch_size": per_process,
+        "gradient_accumulation_steps": steps,
+        "global_batch_size": per_process * accelerator.num_processes * steps,
+        "mixed_precision": str(getattr(accelerator, "mixed_precision", "no")),
+    }
 
 
 def checkpoint_dir(cfg: Any, name: str = "") -> CheckpointDir:

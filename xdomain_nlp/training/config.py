@@ -91,6 +91,9 @@ def load_config(schema: type[C], path: str | Path | None = None, overrides: Sequ
             values[key] = yaml.safe_load(raw)
         except yaml.YAMLError:
             values[key] = raw
+    for key, value in values.items():  # YAML 1.1 reads a bare no/yes as a boolean: `mixed_precision: no`
+        if isinstance(value, bool) and key in fields and hints[key] is str:
+            values[key] = "no" if not value else "yes"
     kwargs = {}
     for name, value in values.items():
         if name not in fields:

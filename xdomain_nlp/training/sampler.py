@@ -15,18 +15,42 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
     Batches keep the randomness of the shuffle (their order is shuffled again) while each
     holds items of similar length. Set ``epoch`` before iterating to reshuffle; the order is a
     function of ``(seed, epoch)`` only, which is what makes a resumed run repeat the original.
+
+    ``shards``: the number of processes the batches are dealt to (accelerate gives batch i to
+    process i mod shards). The largest batches are halved until the count is a multiple of it, so
+    every process takes the same number of steps and every item is trained on exactly once per
+    epoch: no batch is dropped and none is padded with repeats.
     """
 
     def __init__(
-        self, lengths: Sequence[int], batch_size: int, *, seed: int = 0, group_size: int = 64, shuffle: bool = True
+        self,
+        lengths: Sequence[int],
+        batch_size: int,
+        *,
+        seed: int = 0,
+        group_size: int = 64,
+        shuffle: bool = True,
+        shards: int = 1,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
+        if shards < 1:
+            raise ValueError(f"shards must be positive, got {shards}")
+        steps = -(-len(lengths) // batch_size)
+        if -(-steps // shards) * shards > len(lengths):
+            raise ValueError(
+                f"{len(lengths)} training items in batches of {batch_size} cannot give {shards} processes the same "
+                "number of steps without repeating items; use more items or a larger batch"
+            )
         self.lengths = list(lengths)
-        self.batch_size = batch_size
+        self.max_batch_size = batch_size
+        # Batches vary in size (the short one lands anywhere in the epoch): accelerate's sharding
+        # must not wait for a full batch, or it silently drops a group of batches.
+        self.batch_size = None
         self.seed = seed
         self.group_size = group_size
         self.shuffle = shuffle
+        self.shards = shards
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -34,23 +58,33 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
 
     def batches(self) -> list[list[int]]:
         order = list(range(len(self.lengths)))
+        size = self.max_batch_size
         if not self.shuffle:
-            return [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+            return self._even([order[i : i + size] for i in range(0, len(order), size)])
         rng = random.Random(self.seed * 100_003 + self.epoch)
         rng.shuffle(order)
-        mega = self.batch_size * self.group_size
+        mega = size * self.group_size
         batches = []
         for i in range(0, len(order), mega):
             group = sorted(order[i : i + mega], key=lambda j: self.lengths[j], reverse=True)
-            batches.extend(group[k : k + self.batch_size] for k in range(0, len(group), self.batch_size))
+            batches.extend(group[k : k + size] for k in range(0, len(group), size))
         rng.shuffle(batches)
+        return self._even(batches)
+
+    def _even(self, batches: list[list[int]]) -> list[list[int]]:
+        """Halve the largest batches (in place in the order) until ``shards`` divides their count."""
+        while len(batches) % self.shards:
+            i = max(range(len(batches)), key=lambda j: len(batches[j]))
+            half = (len(batches[i]) + 1) // 2
+            batches[i : i + 1] = [batches[i][:half], batches[i][half:]]
         return batches
 
     def __iter__(self) -> Iterator[list[int]]:
         return iter(self.batches())
 
     def __len__(self) -> int:
-        return -(-len(self.lengths) // self.batch_size)
+        batches = -(-len(self.lengths) // self.max_batch_size)
+        return -(-batches // self.shards) * self.shards
 
 
 def token_budget_batches(lengths: Sequence[int], max_tokens: int) -> list[list[int]]:
