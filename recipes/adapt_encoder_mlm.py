@@ -24,6 +24,7 @@ from xdomain_nlp.configs import AdaptEncoderMLMConfig
 from xdomain_nlp.data import load_corpus
 from xdomain_nlp.encoders import load_tokenizer
 from xdomain_nlp.encoders.mlm import collate_masked, load_masked_lm, save_adapted_encoder, text_windows
+from xdomain_nlp.errors import run_for_people
 from xdomain_nlp.training import (
     LengthGroupedBatchSampler,
     checkpoint_dir,
@@ -146,4 +147,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run_for_people(main)

@@ -21,6 +21,7 @@ from xdomain_nlp.configs import AspectTermsConfig
 from xdomain_nlp.data import load_corpora
 from xdomain_nlp.data.aspects import ASPECT_TAGS
 from xdomain_nlp.encoders import load_tokenizer
+from xdomain_nlp.errors import run_for_people
 from xdomain_nlp.tagging import TokenTagger, WordPieceCache, collate_windows, encode_corpus, predict_windows
 from xdomain_nlp.training import (
     LengthGroupedBatchSampler,
@@ -115,4 +116,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run_for_people(main)

@@ -24,6 +24,7 @@ from sklearn.linear_model import LogisticRegression
 
 from xdomain_nlp.configs import BiasCorrectionConfig
 from xdomain_nlp.encoders.corpus_embeddings import CorpusEmbedder
+from xdomain_nlp.errors import run_for_people
 from xdomain_nlp.shift import (
     BBSE,
     ESTIMATORS,
@@ -162,4 +163,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run_for_people(main)

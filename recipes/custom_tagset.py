@@ -23,6 +23,7 @@ import torch
 
 from xdomain_nlp.configs import CustomTagsetConfig
 from xdomain_nlp.data import load_corpora, load_corpus
+from xdomain_nlp.errors import run_for_people
 from xdomain_nlp.heads import fit_mapping_head, source_accuracy, tune_encoder, tune_on_projection, word_features
 from xdomain_nlp.labelspace import load_tagset, project_sample, sample_sentences
 from xdomain_nlp.tagging import encode_corpus, load_tagger
@@ -178,4 +179,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run_for_people(main)

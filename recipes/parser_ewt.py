@@ -19,6 +19,7 @@ from transformers import get_linear_schedule_with_warmup
 from xdomain_nlp.configs import ParserConfig
 from xdomain_nlp.data import load_corpora
 from xdomain_nlp.encoders import load_tokenizer
+from xdomain_nlp.errors import run_for_people
 from xdomain_nlp.relational import BiaffineParser, parse_windows
 from xdomain_nlp.relational.metrics import attachment_scores
 from xdomain_nlp.relational.parser import collate_sentences, group_by_sentence
@@ -142,4 +143,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run_for_people(main)

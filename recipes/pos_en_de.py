@@ -21,6 +21,7 @@ from transformers import get_linear_schedule_with_warmup
 from xdomain_nlp.configs import POSTransferConfig
 from xdomain_nlp.data import load_corpora, load_corpus
 from xdomain_nlp.encoders import load_tokenizer
+from xdomain_nlp.errors import run_for_people
 from xdomain_nlp.heads import fit_convention_head
 from xdomain_nlp.labelspace import parse_rules
 from xdomain_nlp.shift import sentence_weights
@@ -241,4 +242,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run_for_people(main)

@@ -38,6 +38,7 @@ from transformers import get_linear_schedule_with_warmup
 
 from xdomain_nlp.configs import SelfTrainingConfig
 from xdomain_nlp.data import load_corpora, load_corpus
+from xdomain_nlp.errors import run_for_people
 from xdomain_nlp.heads import fit_convention_head
 from xdomain_nlp.labelspace import parse_rules, relabel, sample_sentences
 from xdomain_nlp.shift import check_negative_transfer
@@ -240,4 +241,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run_for_people(main)

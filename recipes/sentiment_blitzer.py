@@ -31,6 +31,7 @@ from sklearn.model_selection import cross_val_score
 
 from xdomain_nlp.configs import SentimentBlitzerConfig
 from xdomain_nlp.encoders.corpus_embeddings import CorpusEmbedder
+from xdomain_nlp.errors import run_for_people
 from xdomain_nlp.training import parse_recipe_args, run_record, write_json
 
 
@@ -127,4 +128,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run_for_people(main)

@@ -36,6 +36,7 @@ from transformers import get_linear_schedule_with_warmup
 
 from xdomain_nlp.configs import SentimentTransferConfig
 from xdomain_nlp.encoders import load_tokenizer
+from xdomain_nlp.errors import run_for_people
 from xdomain_nlp.relational.classifier import GraphSentenceClassifier, collate_graph_batch, model_inputs
 from xdomain_nlp.relational.evaluation import accuracy, mean_std, save_ablation_png, score_targets, without_relation
 from xdomain_nlp.relational.pseudo_labels import fit_coextractor, lexicon_json, lexicon_pseudo_labels
@@ -238,4 +239,4 @@ def summarise(runs: dict[str, dict], cfg: SentimentTransferConfig) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run_for_people(main)

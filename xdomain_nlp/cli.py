@@ -7,6 +7,7 @@ import json
 import sys
 
 from xdomain_nlp.encoders import DEFAULT_MODEL
+from xdomain_nlp.errors import run_for_people
 
 
 def _corpora(args: argparse.Namespace) -> int:
@@ -56,7 +57,7 @@ def _tag_or_evaluate(args: argparse.Namespace) -> int:
 
     model, tokenizer, meta = load_tagger(args.model_dir)
     if args.tag_set and args.tag_set not in model.available_tag_sets:
-        raise SystemExit(f"{args.model_dir}: no tag set {args.tag_set!r}; it has {model.available_tag_sets}")
+        raise ValueError(f"{args.model_dir}: no tag set {args.tag_set!r}; it has {model.available_tag_sets}")
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model.to(device)
     corpus = load_corpus(args.corpus)
@@ -127,22 +128,18 @@ def _diagnose(args: argparse.Namespace) -> int:
 
 
 def _push(args: argparse.Namespace) -> int:
-    from xdomain_nlp.hub import HubPushError, push_to_hub
+    from xdomain_nlp.hub import push_to_hub
 
-    try:
-        where = push_to_hub(
-            args.model_dir,
-            args.repo_id,
-            token=args.token,
-            private=args.private,
-            metrics_file=args.metrics,
-            spacy_wheel=args.spacy_wheel,
-            license=args.license,
-            dry_run=args.dry_run,
-        )
-    except HubPushError as err:
-        print(f"xdomain-nlp push: error: {err}", file=sys.stderr)
-        return 1
+    where = push_to_hub(  # a HubPushError says what to fix; main prints it as one line
+        args.model_dir,
+        args.repo_id,
+        token=args.token,
+        private=args.private,
+        metrics_file=args.metrics,
+        spacy_wheel=args.spacy_wheel,
+        license=args.license,
+        dry_run=args.dry_run,
+    )
     print(f"wrote {where} (nothing uploaded)" if args.dry_run else f"pushed {args.model_dir} to {where}")
     return 0
 
@@ -182,12 +179,9 @@ def _mapping_train(args: argparse.Namespace) -> int:
     train = pool.select(sample_sentences(len(pool), args.k, args.seed))
     projected = None
     if args.projection:
-        try:
-            _, projected, _, summary = project_sample(
-                args.projection, args.projection_corpus, args.projection_sentences, target=target
-            )
-        except ValueError as err:
-            raise SystemExit(f"xdomain-nlp: {err}") from None
+        _, projected, _, summary = project_sample(
+            args.projection, args.projection_corpus, args.projection_sentences, target=target
+        )
         print(summary)
     head, prior, _ = fit_mapping_head(
         model,
@@ -305,6 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; a user error is one line ``xdomain-nlp: error: ...`` and exit code 2 (``--debug``:
+    the traceback)."""
+    return run_for_people(_run, "xdomain-nlp", argv)
+
+
+def _run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "convert" and args.src and not args.dest:
         build_parser().error("convert --src needs --dest")

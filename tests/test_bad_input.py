@@ -1,0 +1,103 @@
+"""What a user gets for a mistake: one line that names what to fix, exit code 2, no traceback.
+
+Each case asserts the message itself, not only that something failed. ``--debug`` (or
+``XDOMAIN_NLP_DEBUG=1``) lets the traceback through for a bug report.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO, recipe_main
+
+from xdomain_nlp.cli import main as cli
+from xdomain_nlp.errors import run_for_people
+
+POS = ["--config", str(REPO / "recipes/configs/pos_en_de.yaml")]
+
+
+def stopped(capsys, main, argv: list[str], prog: str) -> list[str]:
+    """Run ``main`` as a user would; the lines it printed on stderr after exiting with code 2."""
+    with pytest.raises(SystemExit) as exit_info:
+        run_for_people(main, prog, argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err and err[0].startswith(f"{prog}: error: ") and not any("Traceback" in line for line in err)
+    return err
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("epochs=-1", "'epochs' = -1: must be at least 1"),
+        ("lr=0", "'lr' = 0"),
+        ("eval=[ud:de_gsd:tset]", "setting 'eval': corpus 'ud:de_gsd' has no split 'tset'"),
+        ("ephocs=2", "unknown setting (did you mean 'epochs'?)"),
+        ("window_overlap=300", "window_overlap = 300: must be at least 0 and below max_length = 256"),
+        ("mixed_precision=fp64", "'mixed_precision' = 'fp64': choose one of auto, native, no, bf16, fp16"),
+        ("reweight=kliep", "reweight = kliep: needs reweight_target"),
+        ("batch_size=many", "'batch_size' = 'many'"),
+    ],
+)
+def test_a_bad_recipe_setting_is_reported_before_anything_loads(capsys, override, message):
+    err = stopped(capsys, recipe_main("pos_en_de"), [*POS, "output_dir=/nonexistent/never-made", override], "pos_en_de")
+    assert err[0].startswith("pos_en_de: error: 1 problem(s) in the POSTransferConfig:")
+    assert message in "\n".join(err[1:])
+
+
+def test_every_problem_of_a_config_at_once(capsys):
+    err = stopped(capsys, recipe_main("pos_en_de"), [*POS, "epochs=0", "batch_size=0", "seeed=1"], "pos_en_de")
+    assert err[0] == "pos_en_de: error: 3 problem(s) in the POSTransferConfig:" and len(err) == 4
+
+
+def test_a_missing_config_file_is_named(capsys):
+    err = stopped(capsys, recipe_main("parser_ewt"), ["--config", "recipes/configs/nope.yaml"], "parser_ewt")
+    assert err == ["parser_ewt: error: config file recipes/configs/nope.yaml does not exist"]
+
+
+def test_a_config_that_is_not_yaml_is_named(capsys, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("epochs: [1, 2\n")
+    err = stopped(capsys, recipe_main("parser_ewt"), ["--config", str(bad)], "parser_ewt")
+    assert err[0].startswith(f"parser_ewt: error: {bad}: not valid YAML")
+
+
+def test_cli_tag_set_the_model_lacks(capsys, tiny_tagger):
+    with pytest.raises(SystemExit) as exit_info:
+        cli(["tag", str(tiny_tagger), "ud:de_gsd:test", "--tag-set", "ptb"])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == f"xdomain-nlp: error: {tiny_tagger}: no tag set 'ptb'; it has ['upos']\n"
+
+
+def test_cli_error_is_one_line_with_code_2_and_debug_shows_the_traceback(tmp_path):
+    missing = tmp_path / "no-such-corpus.conllu"
+    command = [sys.executable, "-m", "xdomain_nlp.cli", "mapping", "estimate", "upos", "stts", "--corpus", str(missing)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("xdomain-nlp: error: ") and str(missing.name) in done.stderr
+    debug = subprocess.run([*command, "--debug"], capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert debug.returncode == 1 and "Traceback (most recent call last)" in debug.stderr
+
+
+def test_cli_push_without_a_token_is_one_line(capsys, tiny_tagger, monkeypatch, tmp_path):
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # no saved login either
+    with pytest.raises(SystemExit) as exit_info:
+        cli(["push", str(tiny_tagger), "me/pos-en-de"])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == (
+        "xdomain-nlp: error: no Hugging Face token: set HF_TOKEN, pass --token, or run `hf auth login`\n"
+    )
+
+
+def test_a_checkpoint_that_fails_part_way_is_a_user_error(capsys, tmp_path):
+    """CheckpointError (a load that failed part-way: delete the checkpoint or start afresh) is one line too."""
+    from xdomain_nlp.training import CheckpointError
+
+    def main(argv):
+        raise CheckpointError(f"{tmp_path}/checkpoints/step_3: model.safetensors: header too large")
+
+    err = stopped(capsys, main, [], "pos_en_de")
+    assert err == [f"pos_en_de: error: {tmp_path}/checkpoints/step_3: model.safetensors: header too large"]

@@ -1,0 +1,59 @@
+"""Errors for people: a user's mistake is one line naming what to fix, not a traceback.
+
+The package raises well-worded errors (a bad config, an unknown corpus, a file that is not
+CoNLL-U, a checkpoint that will not load, a Hub push that failed); the command line and the
+recipes print them as ``<program>: error: <message>`` and exit with code 2. ``--debug`` on the
+command line, or ``XDOMAIN_NLP_DEBUG=1``, lets the traceback through.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+USER_ERROR_EXIT = 2
+
+
+def user_error_types() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean "the input is wrong" rather than "the package is broken"."""
+    from xdomain_nlp.hub.push import HubPushError
+    from xdomain_nlp.training.checkpoint import CheckpointError
+
+    return (ValueError, KeyError, OSError, ConnectionError, HubPushError, CheckpointError)
+
+
+def message_of(error: BaseException) -> str:
+    """The error's own words (a KeyError's without the quotes ``str`` adds)."""
+    if isinstance(error, KeyError) and len(error.args) == 1 and isinstance(error.args[0], str):
+        return error.args[0]
+    if isinstance(error, OSError) and error.filename and error.strerror:
+        return f"{error.filename}: {error.strerror}"
+    return str(error) or type(error).__name__
+
+
+def debug_requested(argv: list[str]) -> bool:
+    """True with ``--debug`` in ``argv`` (removed from it) or ``XDOMAIN_NLP_DEBUG`` set."""
+    flag = "--debug" in argv
+    while "--debug" in argv:
+        argv.remove("--debug")
+    return flag or os.environ.get("XDOMAIN_NLP_DEBUG", "") not in ("", "0")
+
+
+def run_for_people(main: Callable[..., Any], prog: str | None = None, argv: list[str] | None = None) -> Any:
+    """Call ``main(argv)``; a user error becomes one line on stderr and exit code 2."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = debug_requested(args)
+    prog = prog or Path(sys.argv[0]).stem
+    try:
+        return main(args)
+    except user_error_types() as error:
+        if debug:
+            raise
+        lines = message_of(error).strip().splitlines() or [type(error).__name__]
+        print(f"{prog}: error: {lines[0]}", file=sys.stderr)
+        for line in lines[1:]:  # a config's list of problems, one per line
+            print(f"{prog}:   {line.strip()}", file=sys.stderr)
+        raise SystemExit(USER_ERROR_EXIT) from None
