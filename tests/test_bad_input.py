@@ -101,3 +101,23 @@ def test_a_checkpoint_that_fails_part_way_is_a_user_error(capsys, tmp_path):
 
     err = stopped(capsys, main, [], "pos_en_de")
     assert err == [f"pos_en_de: error: {tmp_path}/checkpoints/step_3: model.safetensors: header too large"]
+
+
+def test_a_model_path_that_does_not_exist_is_named_at_once(capsys, tmp_path):
+    missing = tmp_path / "runs" / "pos_en_de" / "model"
+    err = stopped(capsys, recipe_main("pos_en_de"), [*POS, f"output_dir={tmp_path}/out", f"model={missing}"], "pos")
+    assert err == [f"pos: error: {missing}: no such model directory (a Hub id is 'name' or 'owner/name')"]
+
+
+def test_a_hub_id_that_is_neither_cached_nor_reachable_fails_in_seconds(capsys, tmp_path, monkeypatch):
+    import socket
+
+    with socket.socket() as sock:  # a loopback port nobody listens on: the Hub is unreachable
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    argv = [*POS, f"output_dir={tmp_path}/out", "model=someone/not-cached-anywhere"]
+    err = stopped(capsys, recipe_main("pos_en_de"), argv, "pos")
+    assert err[0].startswith(f"pos: error: someone/not-cached-anywhere: not in the Hugging Face cache and the Hub at "
+                             f"http://127.0.0.1:{port} cannot be reached")  # fmt: skip
+    assert err[0].endswith("download it once where the Hub is reachable, or pass a local model directory")

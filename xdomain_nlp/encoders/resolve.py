@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
+from urllib.parse import urlparse
 
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
@@ -26,7 +29,38 @@ def resolve_model(name: str = DEFAULT_MODEL) -> str:
         if not (path / "config.json").is_file():
             raise FileNotFoundError(f"{path}: not a model directory (no config.json)")
         return str(path)
+    if looks_like_a_path(name):
+        raise FileNotFoundError(f"{name}: no such model directory (a Hub id is 'name' or 'owner/name')")
+    check_hub_reachable(name)
     return name
+
+
+def looks_like_a_path(name: str) -> bool:
+    """A model name meant as a local folder: absolute, relative with ./ or ~, more than one slash,
+    or a first part that is a folder here ("runs/model" when ./runs exists)."""
+    if name.startswith(("/", "./", "../", "~", ".\\")) or "\\" in name or name.count("/") > 1:
+        return True
+    return "/" in name and Path(name.split("/")[0]).is_dir()
+
+
+def check_hub_reachable(repo_id: str, timeout: float = 3.0) -> None:
+    """Fail in seconds, not after a minute of retries, for a Hub id that is neither cached nor reachable."""
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    if isinstance(try_to_load_from_cache(repo_id, "config.json"), str):
+        return  # cached: from_pretrained works offline
+    how = "download it once where the Hub is reachable, or pass a local model directory"
+    if constants.HF_HUB_OFFLINE:
+        raise ConnectionError(f"{repo_id}: not in the Hugging Face cache and HF_HUB_OFFLINE is set; {how}")
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT") or constants.ENDPOINT)
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    try:
+        socket.create_connection((endpoint.hostname, port), timeout=timeout).close()
+    except OSError as error:
+        raise ConnectionError(
+            f"{repo_id}: not in the Hugging Face cache and the Hub at {endpoint.geturl()} cannot be reached "
+            f"({error.strerror or error}); {how}"
+        ) from None
 
 
 def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
