@@ -13,6 +13,10 @@ REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("XDOMAIN_NLP_DATA", str(REPO.parent / "shared" / "data"))
 os.environ.setdefault("XDOMAIN_NLP_CACHE", str(REPO / ".cache" / "xdomain_nlp"))
 os.environ.setdefault("TQDM_DISABLE", "1")
+# The resume tests compare weights to 1e-5: the BLAS must not drop threads when the machine is
+# busy (MKL's dynamic threading changes the summation order, and the last bits of every matmul).
+os.environ.setdefault("MKL_DYNAMIC", "FALSE")
+os.environ.setdefault("OMP_DYNAMIC", "FALSE")
 
 
 def recipe_main(name: str):
