@@ -24,6 +24,7 @@ class HubState:
         self.requests: list[str] = []
         self.cards: list[dict] = []  # model-card metadata sent to /api/validate-yaml
         self.drop_next_commits = 0  # close the connection instead of answering (an interrupted push)
+        self.datasets: dict[str, dict[str, bytes]] = {}  # dataset repo id -> path -> content (read-only)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -105,8 +106,40 @@ class Handler(BaseHTTPRequestHandler):
         self.state.commits[repo].append(sha)
         return self._send(200, {"commitUrl": f"{self._url(repo)}/commit/{sha}", "commitOid": sha})
 
+    def _entries(self, files: dict[str, bytes], under: str = "") -> list[dict]:
+        folders = sorted({"/".join(p.split("/")[: i + 1]) for p in files for i in range(p.count("/"))})
+        entries = [{"type": "directory", "path": d, "oid": "0" * 40, "size": 0} for d in folders]
+        for path, content in sorted(files.items()):
+            blob = hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
+            entries.append({"type": "file", "path": path, "size": len(content), "oid": blob})
+        return [e for e in entries if not under or e["path"].startswith(under.rstrip("/") + "/")]
+
+    def _dataset_get(self) -> bool:
+        """The read side of dataset repos, as `datasets.load_dataset` asks for it."""
+        path = self.path.split("?")[0]
+        m = re.fullmatch(r"/api/datasets/([^/]+/[^/]+)(?:/revision/([^/]+))?", path)
+        if m and m.group(1) in self.state.datasets:
+            files = self.state.datasets[m.group(1)]
+            siblings = [{"rfilename": p, "size": len(c)} for p, c in sorted(files.items())]
+            self._send(200, {"id": m.group(1), "sha": "d" * 40, "siblings": siblings, "private": False})
+            return True
+        m = re.fullmatch(r"/api/datasets/([^/]+/[^/]+)/tree/([^/]+)/?(.*)", path)
+        if m and m.group(1) in self.state.datasets:
+            body = json.dumps(self._entries(self.state.datasets[m.group(1)], m.group(3))).encode()
+            self._send(200, body, {"Content-Type": "application/json"})
+            return True
+        m = re.fullmatch(r"/datasets/([^/]+/[^/]+)/resolve/([^/]+)/(.+)", path)
+        if m and m.group(1) in self.state.datasets and m.group(3) in self.state.datasets[m.group(1)]:
+            content = self.state.datasets[m.group(1)][m.group(3)]
+            headers = {"X-Repo-Commit": "d" * 40, "ETag": f'"{hashlib.sha1(content).hexdigest()}"'}
+            self._send(200, content, headers)
+            return True
+        return False
+
     def do_GET(self) -> None:
         self.state.requests.append(f"{self.command} {self.path}")
+        if self._dataset_get():
+            return
         m = re.fullmatch(r"/api/models/([^/]+/[^/]+)(?:/revision/([^/?]+))?(\?.*)?", self.path)
         if m:
             repo = m.group(1)
@@ -117,13 +150,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"id": repo, "modelId": repo, "sha": sha, "siblings": siblings, "private": False})
         m = re.fullmatch(r"/api/models/([^/]+/[^/]+)/tree/([^/?]+)(\?.*)?", self.path)
         if m and m.group(1) in self.state.repos:
-            files = self.state.repos[m.group(1)]
-            folders = sorted({"/".join(p.split("/")[: i + 1]) for p in files for i in range(p.count("/"))})
-            entries = [{"type": "directory", "path": d, "oid": "0" * 40, "size": 0} for d in folders]
-            for path, content in sorted(files.items()):
-                blob = hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
-                entries.append({"type": "file", "path": path, "size": len(content), "oid": blob})
-            body = json.dumps(entries).encode()
+            body = json.dumps(self._entries(self.state.repos[m.group(1)])).encode()
             return self._send(200, body, {"Content-Type": "application/json"})
         m = re.fullmatch(r"/([^/]+/[^/]+)/resolve/([^/]+)/(.+)", self.path)
         if m and m.group(1) in self.state.repos and m.group(3) in self.state.repos[m.group(1)]:

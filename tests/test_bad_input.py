@@ -121,3 +121,105 @@ def test_a_hub_id_that_is_neither_cached_nor_reachable_fails_in_seconds(capsys, 
     assert err[0].startswith(f"pos: error: someone/not-cached-anywhere: not in the Hugging Face cache and the Hub at "
                              f"http://127.0.0.1:{port} cannot be reached")  # fmt: skip
     assert err[0].endswith("download it once where the Hub is reachable, or pass a local model directory")
+
+
+# Users' own data: each message names the file, the line and what is wrong with it.
+E = "xdomain-nlp: error: "
+
+
+def cli_error(capsys, argv: list[str]) -> list[str]:
+    return stopped(capsys, cli, argv, "xdomain-nlp")
+
+
+BAD_FILES = [
+    ("r.tsv", "text\tlabel\nfine\tneutral\n", "", "r.tsv:2: label 'neutral' is not one of 0 / 1 / neg / negative"),
+    ("r.csv", "stars,review\n5,great\n", "", "r.csv:1: no header naming a 'text' column; say which columns"),
+    ("r.csv", 'text,label\n"open quote,1\n', "", "r.csv:2: expected at least 2 columns, found 1"),
+    ("r.tsv", "text\tlabel\n\t1\n", "", "r.tsv:2: the text is empty"),
+    ("r.jsonl", '{"text": "ok", "label": 1}\n{"text": "no", label: 0}\n', "", "r.jsonl:2: not valid JSON"),
+    ("r.jsonl", '["ok", 1]\n', "", "r.jsonl:1: expected a JSON object, found list"),
+    ("r.jsonl", '{"review": "ok", "label": 1}\n', "", "r.jsonl:1: no 'text' text (fields: ['label', 'review'])"),
+    ("t.jsonl", '{"words": ["a", "b"], "upos": ["DET"]}\n', "", "t.jsonl:1: 'upos' must be a list of 2 tags"),
+    ("t.jsonl", '{"words": ["a", ""]}\n', "", "t.jsonl:1: 'words' must be a non-empty list of non-empty strings"),
+    ("e.conllu", "", "", "e.conllu: no sentences in it"),
+    ("f.conllu", "1\t\t_\tX\t_\t_\t0\troot\t_\t_\n\n", "", "f.conllu:1: token 1 has an empty FORM"),
+    ("r.xlsx", "x", "", "r.xlsx: unknown file type '.xlsx'; use one of .conllu, .conll, .jsonl, .txt, .tsv, .csv"),
+    ("r.tsv", "text\tlabel\nok\t1\n", "[text_colum=review]", "r.tsv has no column 'text_colum' to filter on"),
+    ("r.tsv", "text\tlabel\nok\t1\n", "[negative=1]", "give both negative=... and positive=..."),
+    ("s.txt", "Hallo Welt\n", "[lang=klingon]", "lang='klingon' is not a language spaCy knows"),
+]
+
+
+@pytest.mark.parametrize("name, content, options, message", BAD_FILES)
+def test_a_bad_user_file_is_named_with_its_line(capsys, tmp_path, name, content, options, message):
+    (tmp_path / name).write_text(content)
+    err = cli_error(capsys, ["diagnose", f"{tmp_path / name}{options}", "sentiment:yelp:all", "--model", "none"])
+    assert message in err[0], err[0]
+
+
+def test_a_saved_dataset_dict_asks_for_a_split(capsys, tmp_path):
+    import datasets
+
+    part = datasets.Dataset.from_dict({"text": ["ok"], "label": [1]})
+    datasets.DatasetDict({"train": part, "test": part}).save_to_disk(str(tmp_path / "saved"))
+    err = cli_error(capsys, ["diagnose", str(tmp_path / "saved"), "sentiment:yelp:all", "--model", "none"])
+    assert err == [E + f"{tmp_path / 'saved'}: a DatasetDict; pick a split with [split=...]: it has train, test"]
+
+
+def test_sentences_given_to_a_tagger_recipe(capsys, tmp_path):
+    (tmp_path / "r.tsv").write_text("text\tlabel\nok\t1\n")
+    argv = [*POS, f"output_dir={tmp_path}/out", f"train={tmp_path}/r.tsv", "eval=[]", "train_limit=0"]
+    err = stopped(capsys, recipe_main("pos_en_de"), argv, "pos")
+    assert err[0].startswith(f"pos: error: {tmp_path}/r.tsv: labelled sentences (text, label), not words to tag")
+
+
+def test_a_missing_corpus_names_the_file_the_folders_and_the_url(capsys, tmp_path, monkeypatch):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("XDOMAIN_NLP_DATA", str(tmp_path / "empty"))
+    monkeypatch.setenv("XDOMAIN_NLP_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("XDOMAIN_NLP_UD_BASE_URL", f"http://127.0.0.1:{port}")
+    err = cli_error(capsys, ["diagnose", "ud:en_pud:test", "ud:en_pud:test", "--model", "none"])
+    assert err[0].startswith(E + "ud:en_pud test: no ud/UD_English-PUD/en_pud-ud-test.conllu; searched")
+    assert f"{tmp_path / 'empty'}, {tmp_path / 'cache' / 'data'}" in err[0]
+    assert f"could not download http://127.0.0.1:{port}/UD_English-PUD/r2.18/en_pud-ud-test.conllu" in err[0]
+
+
+def test_corpora_lists_every_corpus_and_marks_a_bad_file(capsys, tmp_path, monkeypatch):
+    import shutil
+
+    from xdomain_nlp.data import corpus_path
+
+    good = corpus_path("ud:en_pud", "test")
+    bad = tmp_path / "data" / "ud/UD_English-PUD/en_pud-ud-test.conllu"
+    bad.parent.mkdir(parents=True)
+    shutil.copy(good, bad)
+    with bad.open("a") as handle:
+        handle.write("\n")
+    monkeypatch.setenv("XDOMAIN_NLP_DATA", str(tmp_path / "data"))
+    assert cli(["corpora"]) == 1
+    captured = capsys.readouterr()
+    assert "  test: BAD: " in captured.out and "checksum mismatch" in captured.out
+    assert captured.out.count("\n  ") >= 20 and "sentiment:blitzer_kitchen" in captured.out  # the listing goes on
+    assert "1 file(s) do not match their pinned checksum" in captured.err
+
+
+def test_a_hub_dataset_offline_and_not_cached_fails_in_seconds(capsys, tmp_path, monkeypatch):
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    err = cli_error(capsys, ["diagnose", "hf:someone/nothing:train", "sentiment:yelp:all", "--model", "none"])
+    assert err == [
+        E + "hf:someone/nothing:train: not in the datasets cache and HF_HUB_OFFLINE is set; "
+        "load it once where the Hub is reachable, or save_to_disk it and pass the folder"
+    ]
+
+
+def test_push_dry_run_onto_a_file(capsys, tiny_tagger, tmp_path):
+    (tmp_path / "card").write_text("already here")
+    err = cli_error(capsys, ["push", str(tiny_tagger), "me/pos", "--dry-run", str(tmp_path / "card")])
+    assert err == [E + f"{tmp_path / 'card'}: a file is there; --dry-run writes a folder (give a new or empty one)"]

@@ -215,6 +215,16 @@ def test_sentiment_sets_cats_and_reads_long_docs_in_windows(sentiment_model, tmp
     assert "cats_macro_f" in again.evaluate(examples)
 
 
+def test_empty_text_gets_no_cats_and_no_tags(sentiment_model, small_tagger):
+    """Decided: a doc with no text has no opinion and no words; spaCy runs on, nothing is made up."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("xdomain_sentiment", config={"model": str(sentiment_model), **FP32})
+    docs = list(nlp.pipe(["", "  \n ", "great"]))
+    assert docs[0].cats == {} and docs[1].cats == {} and set(docs[2].cats) == {"negative", "positive"}
+    tagger = tagger_nlp(small_tagger, "de")
+    assert len(tagger("")) == 0 and [t.pos_ for t in tagger("  \n ")] == ["SPACE"]
+
+
 @pytest.mark.slow
 def test_spacy_package_wheel_installs_and_loads_in_a_fresh_venv(small_tagger, tmp_path):
     """`spacy package` -> wheel -> pip install into a new virtualenv -> spacy.load by package name."""

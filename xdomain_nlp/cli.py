@@ -11,8 +11,9 @@ from xdomain_nlp.errors import run_for_people
 
 
 def _corpora(args: argparse.Namespace) -> int:
-    from xdomain_nlp.data import CORPORA, corpus_path
+    from xdomain_nlp.data import CORPORA, ChecksumError, corpus_path
 
+    bad = 0
     for name, corpus in CORPORA.items():
         if args.fetch and name not in args.fetch:
             continue
@@ -20,10 +21,14 @@ def _corpora(args: argparse.Namespace) -> int:
         for split in corpus.splits:
             try:
                 where = corpus_path(name, split, allow_download=bool(args.fetch))
+            except ChecksumError as err:  # a wrong file is listed and marked; the listing goes on
+                where, bad = f"BAD: {err}", bad + 1
             except (FileNotFoundError, ConnectionError) as err:
                 where = f"not available ({err})" if args.fetch else "not local"
             print(f"  {split}: {where}")
-    return 0
+    if bad:
+        print(f"{bad} file(s) do not match their pinned checksum (marked BAD above)", file=sys.stderr)
+    return 1 if bad else 0
 
 
 def _convert(args: argparse.Namespace) -> int:
@@ -52,6 +57,7 @@ def _tag_or_evaluate(args: argparse.Namespace) -> int:
     import torch
 
     from xdomain_nlp.data import load_corpus
+    from xdomain_nlp.data.conllu_output import source_lines, write_conllu, write_jsonl
     from xdomain_nlp.tagging import UPOS, encode_corpus, load_tagger, predict_tag_sets
     from xdomain_nlp.training import inference_dtype, tagging_report
 
@@ -60,6 +66,8 @@ def _tag_or_evaluate(args: argparse.Namespace) -> int:
         raise ValueError(f"{args.model_dir}: no tag set {args.tag_set!r}; it has {model.available_tag_sets}")
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model.to(device)
+    if args.lang and args.corpus.lower().endswith(".txt"):
+        args.corpus = f"{args.corpus}[lang={args.lang}]"
     corpus = load_corpus(args.corpus)
     labels = model.labels_for(args.tag_set)
     label2id = {t: i for i, t in enumerate(labels)}
@@ -69,6 +77,8 @@ def _tag_or_evaluate(args: argparse.Namespace) -> int:
         tokenizer,
         label_column=column if args.command == "evaluate" else None,
         label2id=label2id,
+        max_length=meta.get("config", {}).get("max_length", 512),  # the windows the model was trained on
+        overlap=meta.get("config", {}).get("window_overlap", 64),
         source=args.corpus,
     )
     (source_pred, _), (pred, prob) = predict_tag_sets(
@@ -86,15 +96,18 @@ def _tag_or_evaluate(args: argparse.Namespace) -> int:
         what = {"corpus": args.corpus, "tag_set": args.tag_set or model.source_tag_set, "column": column}
         print(json.dumps({**what, "accuracy": round(report["accuracy"], 2), "words": report["words"]}))
         return 0
-    # A UPOS-shaped tag set (a convention) fills the UPOS column; any other fills XPOS beside the source UPOS.
-    upos_like = set(labels) <= set(UPOS)
+    # A UPOS-shaped tag set (a convention) fills the UPOS column, any other XPOS; the rest of the input stays.
+    fill = args.fill or ("upos" if set(labels) <= set(UPOS) else "xpos")
+    tags = [[labels[t] for t in sentence] for sentence in pred]
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
-    for row, source_tags, tags, probs in zip(corpus, source_pred, pred, prob):
-        out.write(f"# sent_id = {row['sent_id']}\n")
-        for i, (word, s, tag, p) in enumerate(zip(row["words"], source_tags, tags, probs), start=1):
-            upos, xpos = (labels[tag], "_") if upos_like else (model.labels[s], labels[tag])
-            out.write(f"{i}\t{word}\t_\t{upos}\t{xpos}\t_\t_\t_\t_\tProb={p:.3f}\n")
-        out.write("\n")
+    try:
+        if args.format == "jsonl":
+            write_jsonl(out, corpus, tags, prob, tag_set=args.tag_set or model.source_tag_set)
+        else:
+            write_conllu(out, corpus, tags, column=fill, lines_by_start=source_lines(args.corpus))
+    finally:
+        if out is not sys.stdout:
+            out.close()
     return 0
 
 
@@ -234,7 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("model_dir")
-        p.add_argument("corpus", help="corpus split (ud:de_gsd:test) or CoNLL-U file")
+        p.add_argument("corpus", help="corpus split (ud:de_gsd:test), or a file: CoNLL-U, JSONL, plain text (.txt)")
+        p.add_argument("--lang", help="language of a plain-text file, for spaCy's tokenizer (default: xx)")
         p.add_argument(
             "--precision",
             default="auto",
@@ -246,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--column", help="gold column to score against (default: the model's label column)")
         if name == "tag":
             p.add_argument("-o", "--output", help="write here instead of stdout")
+            p.add_argument("--format", choices=["conllu", "jsonl"], default="conllu", help="CoNLL-U keeps the input")
+            p.add_argument("--fill", choices=["upos", "xpos"], help="column the tags go in (default: by tag set)")
             p.set_defaults(column=None)
         p.set_defaults(func=_tag_or_evaluate)
 

@@ -1,6 +1,7 @@
-"""Corpora: CoNLL-U reading, named corpora, data directory, cache and download."""
+"""Corpora: CoNLL-U in and out, named corpora, users' own files, data directory, cache and download."""
 
 from xdomain_nlp.data.conllu import CorpusFormatError, iter_conllu, read_conllu, surface_tokens
+from xdomain_nlp.data.conllu_output import write_conllu, write_jsonl
 from xdomain_nlp.data.corpora import (
     CORPORA,
     ChecksumError,
@@ -11,7 +12,9 @@ from xdomain_nlp.data.corpora import (
     download,
     load_corpora,
     load_corpus,
+    parse_spec,
 )
+from xdomain_nlp.data.user_files import read_user_source
 
 __all__ = [
     "CORPORA",
@@ -25,6 +28,10 @@ __all__ = [
     "iter_conllu",
     "load_corpora",
     "load_corpus",
+    "parse_spec",
     "read_conllu",
+    "read_user_source",
     "surface_tokens",
+    "write_conllu",
+    "write_jsonl",
 ]

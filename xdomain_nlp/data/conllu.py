@@ -63,8 +63,11 @@ def _empty_sentence() -> dict:
     return {key: [] for key, feature in FEATURES.items() if isinstance(feature, datasets.List)}
 
 
-def iter_conllu(path: str | Path) -> Iterator[dict]:
-    """Yield one dict per sentence of a CoNLL-U file; raise `CorpusFormatError` on bad input."""
+def iter_conllu(path: str | Path, *, keep_lines: bool = False) -> Iterator[dict]:
+    """Yield one dict per sentence of a CoNLL-U file; raise `CorpusFormatError` on bad input.
+
+    ``keep_lines`` adds ``lines``: the sentence's lines exactly as in the file (comments, multiword
+    and empty-node lines, every column), so that output can keep all of the input."""
     path = Path(path)
     raw = path.read_bytes()
     try:
@@ -79,6 +82,7 @@ def iter_conllu(path: str | Path) -> Iterator[dict]:
     sent = _empty_sentence()
     meta: dict[str, str] = {}
     start_line = 0
+    block: list[str] = []
 
     def fail(line_no: int, message: str) -> CorpusFormatError:
         return CorpusFormatError(f"{path}:{line_no}: {message}")
@@ -93,6 +97,8 @@ def iter_conllu(path: str | Path) -> Iterator[dict]:
                 raise fail(line_no, f"multiword token {start + 1}-{end + 1} covers missing words")
         sent_id = meta.get("sent_id", f"{path.name}:{start_line}")
         row = dict(sent)
+        if keep_lines:
+            row["lines"] = list(block)
         row.update(
             sent_id=sent_id,
             doc_id=doc_id,
@@ -105,15 +111,16 @@ def iter_conllu(path: str | Path) -> Iterator[dict]:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    for line_no, line in enumerate(lines, start=1):
-        line = line.rstrip("\r")
+    for line_no, raw_line in enumerate(lines, start=1):
+        line = raw_line.rstrip("\r")
         if not line.strip():
             if sent["words"]:
                 yield finish(line_no)
             elif meta:
                 raise fail(line_no, "sentence has comments but no word lines")
-            sent, meta = _empty_sentence(), {}
+            sent, meta, block = _empty_sentence(), {}, []
             continue
+        block.append(raw_line)
         if line.startswith("#"):
             if not meta and not sent["words"]:
                 start_line = line_no
@@ -130,6 +137,8 @@ def iter_conllu(path: str | Path) -> Iterator[dict]:
         if len(cols) != 10:
             raise fail(line_no, f"expected 10 tab-separated columns, found {len(cols)}")
         tok_id = cols[0]
+        if not cols[1]:
+            raise fail(line_no, f"token {tok_id} has an empty FORM (CoNLL-U writes an underscore as _)")
         if _WORD_ID.match(tok_id):
             expected = len(sent["words"]) + 1
             if int(tok_id) != expected:

@@ -34,7 +34,8 @@ def _label(value: str, path: Path, number: int) -> int:
     return int(value)
 
 
-def _dataset(rows: list[dict]) -> datasets.Dataset:
+def sentence_dataset(rows: list[dict]) -> datasets.Dataset:
+    """Labelled sentences in the one shape every sentiment reader returns (label -1: none)."""
     features = datasets.Features(
         {
             "text": datasets.Value("string"),
@@ -63,7 +64,7 @@ def read_tab_labelled(path: str | Path) -> datasets.Dataset:
         rows.append({"text": text.strip(), "label": _label(label.strip(), path, number), "line": number})
     for i, row in enumerate(rows):
         row["id"] = f"{path.stem}-{i}"
-    return _dataset(rows)
+    return sentence_dataset(rows)
 
 
 def read_label_first(path: str | Path) -> datasets.Dataset:
@@ -77,7 +78,7 @@ def read_label_first(path: str | Path) -> datasets.Dataset:
         if not text:
             raise CorpusFormatError(f"{path}:{number}: expected '<label> <sentence>', got {line[:60]!r}")
         rows.append({"text": text, "label": _label(label, path, number), "line": number, "id": f"{path.name}-{number}"})
-    return _dataset(rows)
+    return sentence_dataset(rows)
 
 
 def read_semeval_absa(path: str | Path) -> datasets.Dataset:
@@ -104,7 +105,7 @@ def read_semeval_absa(path: str | Path) -> datasets.Dataset:
         else:
             left_out += 1
     log.info("%s: %d sentences with a binary label, %d without (mixed/neutral/none)", path, len(rows), left_out)
-    data = _dataset(rows)
+    data = sentence_dataset(rows)
     data.info.description = f"{len(rows)} binary sentences; {left_out} without one (mixed, neutral or no aspects)"
     return data
 
@@ -141,7 +142,7 @@ def _read_blitzer(path: str | Path, label: int) -> datasets.Dataset:
         rows.append({"text": joined, "label": label, "line": line, "id": fields.get("unique_id", str(line))})
     if not rows:
         raise CorpusFormatError(f"{path}: no <review> blocks found")
-    return _dataset(rows)
+    return sentence_dataset(rows)
 
 
 def read_blitzer_positive(path: str | Path) -> datasets.Dataset:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import socket
 from pathlib import Path
-from urllib.parse import urlparse
 
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from xdomain_nlp.data.corpora import cache_dir
 from xdomain_nlp.encoders.embedded import EMBEDDED_PREFIX, embedded_model_dir
+from xdomain_nlp.hub_access import hub_unreachable
 
 DEFAULT_MODEL = "embedded:multilingual-e5-small"
 
@@ -52,15 +50,9 @@ def check_hub_reachable(repo_id: str, timeout: float = 3.0) -> None:
     how = "download it once where the Hub is reachable, or pass a local model directory"
     if constants.HF_HUB_OFFLINE:
         raise ConnectionError(f"{repo_id}: not in the Hugging Face cache and HF_HUB_OFFLINE is set; {how}")
-    endpoint = urlparse(os.environ.get("HF_ENDPOINT") or constants.ENDPOINT)
-    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
-    try:
-        socket.create_connection((endpoint.hostname, port), timeout=timeout).close()
-    except OSError as error:
-        raise ConnectionError(
-            f"{repo_id}: not in the Hugging Face cache and the Hub at {endpoint.geturl()} cannot be reached "
-            f"({error.strerror or error}); {how}"
-        ) from None
+    reason = hub_unreachable()
+    if reason:
+        raise ConnectionError(f"{repo_id}: not in the Hugging Face cache and {reason}; {how}")
 
 
 def load_tokenizer(name: str) -> PreTrainedTokenizerBase:

@@ -47,6 +47,8 @@ def stage_folder(
     """Write the folder that `push_to_hub` uploads, and return it."""
     model_dir, dest = Path(model_dir), Path(dest)
     check_repo_id(repo_id)
+    if dest.exists() and not dest.is_dir():
+        raise HubPushError(f"{dest}: a file is there; --dry-run writes a folder (give a new or empty one)")
     meta_file = model_dir / "xdomain.json"
     if not meta_file.is_file():
         raise HubPushError(f"{model_dir}: not an xdomain_nlp model directory (no xdomain.json)")

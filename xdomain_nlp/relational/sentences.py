@@ -15,7 +15,7 @@ from pathlib import Path
 
 import datasets
 
-from xdomain_nlp.data import cache_dir, load_corpus
+from xdomain_nlp.data import cache_dir, load_corpora
 from xdomain_nlp.relational.graph import DependencyGraph, build_graph
 from xdomain_nlp.relational.parser import BiaffineParser, parse_windows
 from xdomain_nlp.tagging import WordPieceCache, encode_corpus
@@ -121,7 +121,12 @@ def load_graph_items(
 
     ``limit`` keeps that many sentences of a seed-0 shuffle; ``labelled=False`` never reads the
     corpus labels (every item's label is -100)."""
-    corpus = datasets.concatenate_datasets([load_corpus(s) for s in specs])
+    corpus = load_corpora(list(specs))
+    where = " + ".join(specs)
+    if labelled and "label" not in corpus.column_names:
+        raise ValueError(f"{where}: tagged words, not labelled sentences; give a sentiment set or a labelled file")
+    if labelled and min(corpus["label"]) < 0:
+        raise ValueError(f"{where}: sentences read without labels (label_column=none) where labels are needed")
     if limit:
         corpus = corpus.shuffle(seed=0).select(range(min(limit, len(corpus))))
     parses = parsed_corpus(corpus["text"], parser_dir, cache_dir() / "parses", device=device)

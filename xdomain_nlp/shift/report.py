@@ -10,33 +10,29 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from xdomain_nlp.data.corpora import apply_filters, load_corpus, split_filters  # noqa: E402
-from xdomain_nlp.data.sentiment import read_tab_labelled  # noqa: E402
+from xdomain_nlp.data.corpora import load_corpus  # noqa: E402
 from xdomain_nlp.shift.diagnosis import Side, tokenize  # noqa: E402
 
 
 def load_side(spec: str, label_column: str = "upos") -> Side:
-    """``ud:en_ewt:train[genre=email,reviews]``, ``sentiment:yelp:all``, a CoNLL-U or a TSV file;
-    several joined with ``+``. Tagged corpora give labels per token, sentiment sets per sentence."""
+    """``ud:en_ewt:train[genre=email,reviews]``, ``sentiment:yelp:all``, or a user's file (CoNLL-U,
+    TSV/CSV, JSONL, ...); several joined with ``+``. Tagged corpora give labels per token, sentiment
+    sets per sentence."""
     tokens, token_labels, example_labels, texts = [], [], [], []
     for part in spec.split("+"):
-        name, filters = split_filters(part)
-        path = Path(name)
-        if path.is_file() and path.suffix not in (".conllu", ".conll"):
-            data = read_tab_labelled(path)
-        else:
-            data = load_corpus(name)
-        data = apply_filters(data, filters, name)
+        data = load_corpus(part)
         if "words" in data.column_names:
             tokens += [list(w) for w in data["words"]]
             texts += [" ".join(w) for w in data["words"]]
-            if label_column in data.column_names:
-                token_labels += [list(t) for t in data[label_column]]
+            tags = data[label_column] if label_column in data.column_names else []
+            if any(t != "_" for sent in tags for t in sent):  # "_": an untagged file (plain text)
+                token_labels += [list(t) for t in tags]
         else:
             tokens += [tokenize(t) for t in data["text"]]
             texts += list(data["text"])
             names = data.features["label"].names
-            example_labels += [names[i] for i in data["label"]]
+            if min(data["label"]) >= 0:  # -1: a file read without labels
+                example_labels += [names[i] for i in data["label"]]
     if token_labels and example_labels:
         raise ValueError(f"{spec!r}: mixes tagged corpora and sentence-labelled sets")
     return Side(

@@ -134,6 +134,14 @@ class XDomainSentiment(LazyModelComponent):
 
     @torch.inference_mode()
     def set_annotations(self, docs: list[Doc]) -> None:
+        """``doc.cats`` from the classifier; a doc with no text (empty or whitespace) gets no cats: with
+        no word there is no opinion to report, and a made-up 50/50 would read as one."""
+        for doc in docs:
+            if not doc.text.strip():
+                doc.cats = {}
+        docs = [doc for doc in docs if doc.text.strip()]
+        if not docs:
+            return
         tok = self.tokenizer
         enc = tok([d.text for d in docs], add_special_tokens=False, return_offsets_mapping=True)
         budget = self.max_length - 2

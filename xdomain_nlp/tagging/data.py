@@ -31,6 +31,13 @@ def encode_corpus(
     source: str = "corpus",
 ) -> list[EncodedWindow]:
     """Encode every sentence into windows; labels are checked against ``label2id``."""
+    if "words" not in corpus.column_names:
+        raise ValueError(
+            f"{source}: labelled sentences (text, label), not words to tag; a tagger reads CoNLL-U, "
+            "JSONL with 'words' and tag lists, or plain text"
+        )
+    if label_column and label_column not in corpus.column_names:
+        raise ValueError(f"{source}: no {label_column!r} column to train or score on; it has {corpus.column_names}")
     cache = cache or WordPieceCache(tokenizer)
     all_words = corpus["words"]
     cache.add([w for words in all_words for w in words])
