@@ -50,6 +50,18 @@ ROWS = {
             "{:+.2f}",
             "0.0 +- 0.1",
         ),
+        (
+            "`xdomain_nlp.load(...).predict` words/s vs spaCy `nlp.pipe` (same model, GSD test)",
+            "predict_words_per_s_ratio_vs_spacy",
+            "{:.2f}x",
+            ">= 1.0x",
+        ),
+        (
+            "`predict` accuracy minus `xdomain-nlp evaluate` (points)",
+            "predict_vs_cli_evaluate_accuracy_diff",
+            "{:+.2f}",
+            "0.00 +- 0.01",
+        ),
     ],
     "shift.json": [
         (

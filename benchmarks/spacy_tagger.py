@@ -1,4 +1,4 @@
-"""Benchmark the spaCy path: `nlp.pipe` with `xdomain_tagger` against a plain transformers loop.
+"""Benchmark the spaCy path and `xdomain_nlp.load(...).predict` against a plain transformers loop.
 
     python benchmarks/spacy_tagger.py --model runs/benchmark_pos_en_de/model
 
@@ -7,7 +7,9 @@ process. The plain loop is what a transformers example does (sentences in file o
 32 padded to their longest member, fp32, first-subword predictions). The spaCy path gets Docs
 built from the corpus words (so tokens are the treebank's), with the component's defaults.
 Accuracy of the spaCy path (``nlp.evaluate``) is compared with the package's own evaluation of
-the same model at the same precision. Writes benchmarks/results/spacy.json.
+the same model at the same precision. The Python path (`xdomain_nlp.load(model).predict` on the
+corpus words, component-equal precision) is timed the same way, its accuracy computed from the tags
+it returns, and `xdomain-nlp evaluate` is run on the same corpus. Writes benchmarks/results/spacy.json.
 """
 
 from __future__ import annotations
@@ -89,14 +91,40 @@ def main() -> None:
     )
     native = tagging_report([[label2id[t] for t in s] for s in corpus["upos"]], pred, model.labels)["accuracy"]
 
+    # 4. The Python API: load(...).predict on the same words, and the CLI's evaluate on the same corpus.
+    import contextlib
+    import io
+
+    import xdomain_nlp
+    from xdomain_nlp.cli import main as cli
+
+    tagger = xdomain_nlp.load(args.model, device="cpu", precision=args.precision)
+    start = time.perf_counter()
+    results = tagger.predict([list(w) for w in corpus["words"]], progress=False)
+    predict_seconds = time.perf_counter() - start
+    right = sum(p == g for r, gold in zip(results, corpus["upos"]) for p, g in zip(r["tags"], gold))
+    predict_accuracy = 100 * right / words
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        cli(["evaluate", args.model, args.corpus, "--precision", args.precision])
+    cli_accuracy = json.loads(printed.getvalue())["accuracy"]
+
     result = {
+        "predict_words_per_s_ratio_vs_spacy": round(words / predict_seconds / (words / spacy_seconds), 2),
+        "predict_vs_cli_evaluate_accuracy_diff": round(predict_accuracy - cli_accuracy, 2),
         "spacy_words_per_s_ratio_vs_plain": round(words / spacy_seconds / plain["words_per_s"], 2),
         "spacy_vs_native_accuracy_diff": round(spacy_accuracy - native, 2),
-        "words_per_s": {"spacy_pipe": round(words / spacy_seconds, 1), "plain": round(plain["words_per_s"], 1)},
+        "words_per_s": {
+            "spacy_pipe": round(words / spacy_seconds, 1),
+            "load_predict": round(words / predict_seconds, 1),
+            "plain": round(plain["words_per_s"], 1),
+        },
         "upos_accuracy": {
             "spacy": round(spacy_accuracy, 2),
             "spacy_load_saved_pipeline": round(loaded_accuracy, 2),
             "native": round(native, 2),
+            "load_predict": round(predict_accuracy, 2),
+            "cli_evaluate": cli_accuracy,
             "plain_fp32": round(plain["accuracy"], 2),
         },
         "words": words,

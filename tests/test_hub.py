@@ -159,3 +159,27 @@ def test_evaluations_include_the_convention_head(tmp_path):
     metrics.write_text(json.dumps({"results": test, "convention": {"name": "ud_de", "results": {"x": {}}}}))
     with pytest.raises(ValueError, match=r"convention.results\['x'\] has no 'accuracy'"):
         read_evaluations({}, metrics)
+
+
+def test_a_parser_is_published_with_its_scores_and_loads_back(overfit_parser, hub, tmp_path):
+    """The parser's card says UAS/LAS and that they come from 16 sentences; the Hub copy parses alike."""
+    state, url = hub
+    model = overfit_parser[0]
+    meta = json.loads((model / "xdomain.json").read_text())
+    out = stage_folder(model, tmp_path / "upload", "me/parser-ewt")
+    assert (out / "parser_head.safetensors").is_file() and not (out / "tag_sets").exists()
+    readme = (out / "README.md").read_text()
+    card = front_matter(readme)
+    values = {m["type"]: m["value"] for r in card["model-index"][0]["results"] for m in r["metrics"]}
+    assert values == {"uas": meta["metrics"]["ud:en_ewt:train uas"], "las": meta["metrics"]["ud:en_ewt:train las"]}
+    assert "These scores are on 16 sentences of each evaluation set" in readme and "(subset)" in readme
+
+    push_to_hub(model, "me/parser-ewt", token=TOKEN, endpoint=url)
+    env = {**os.environ, "HF_ENDPOINT": url, "HF_HOME": str(tmp_path / "hf")}
+    words = [["The", "soup", "was", "good", "."], ["I", "liked", "it", "."]]
+    code = f"import json, xdomain_nlp; print(json.dumps(xdomain_nlp.load('me/parser-ewt').predict({words!r})))"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    import xdomain_nlp
+
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == xdomain_nlp.load(model).predict(words)

@@ -109,17 +109,30 @@ def test_graph_that_does_not_match_its_sentence_is_refused(items):
         collate_graph_batch([(windows, batch_items[1][1], label)], tokenizer.pad_token_id)
 
 
-def test_recipe_trains_plain_and_relational_and_ablates(overfit_parser, small_encoder, tmp_path):
+@pytest.fixture(scope="module")
+def food_to_movie(overfit_parser, small_encoder, tmp_path_factory):
+    """The Food -> Movie recipe on 48 sentences, one epoch: its output folder and summary."""
     main = recipe_main("sentiment_food_to_movie")
+    out = tmp_path_factory.mktemp("food_to_movie")
+    summary = main([
+        "--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
+        f"parser={overfit_parser[0]}", f"output_dir={out}", "train_limit=48", "eval_limit=24",
+        "seeds=[0]", "epochs=1", "ablate=[neg,amod]", "label_shift=em", "class_balance=true",
+    ])  # fmt: skip
+    return out, summary
 
+
+def sst2_sample() -> list[str]:
+    from xdomain_nlp.data import load_corpus
+
+    return list(load_corpus("sentiment:sst2:test").shuffle(seed=0).select(range(24))["text"])
+
+
+def test_recipe_trains_plain_and_relational_and_ablates(food_to_movie):
     from xdomain_nlp.data import load_corpus
     from xdomain_nlp.relational.classifier import load_graph_classifier
 
-    summary = main([
-        "--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
-        f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "train_limit=48", "eval_limit=24",
-        "seeds=[0]", "epochs=1", "ablate=[neg,amod]", "label_shift=em", "class_balance=true",
-    ])  # fmt: skip
+    tmp_path, summary = food_to_movie
     assert set(summary["ablation"]) == {"neg", "amod"}
     for method in ("plain", "relational"):
         for spec in ("sentiment:sst2:test", "sentiment:imdb:all"):
@@ -136,7 +149,88 @@ def test_recipe_trains_plain_and_relational_and_ablates(overfit_parser, small_en
     assert 100.0 * (probs.argmax(1) == gold).mean() == pytest.approx(plain["unadjusted"]["sentiment:sst2:test"])
     assert (tmp_path / "relation_ablation.png").stat().st_size > 0
     model, _, meta = load_graph_classifier(tmp_path / "relational" / "model")
-    assert meta["graph_layers"] == 2 and len(model.layers) == 2
+    assert meta["graph_layers"] == 2 and len(model.layers) == 2 and meta["method"] == "relational"
+
+
+def test_a_saved_sentiment_model_predicts_what_the_run_scored(food_to_movie):
+    """The saved model as one object: it parses with its parser and gives the run's posteriors back."""
+    import xdomain_nlp
+
+    tmp_path, _ = food_to_movie
+    with np.load(tmp_path / "predictions.npz") as predictions:
+        probs = predictions["plain seed0 sentiment:sst2:test"]
+    classifier = xdomain_nlp.load(tmp_path / "plain" / "model", device="cpu")
+    assert isinstance(classifier, xdomain_nlp.SentimentClassifier) and classifier.labels == ["negative", "positive"]
+    got = classifier.predict(sst2_sample(), batch_size=10)
+    assert np.allclose([[r["probabilities"][k] for k in ("negative", "positive")] for r in got], probs, atol=1e-4)
+    assert [r["label"] for r in got] == [["negative", "positive"][k] for k in probs.argmax(1)]
+    assert classifier.predict(" ") == {"label": None, "probabilities": {}}  # no words, no opinion
+
+
+def test_the_relational_model_in_spacy_carries_its_parser(food_to_movie):
+    import spacy
+
+    import xdomain_nlp
+
+    tmp_path, _ = food_to_movie
+    texts = sst2_sample()[:6]
+    nlp = spacy.blank("en")
+    nlp.add_pipe("xdomain_sentiment", config={"model": str(tmp_path / "relational" / "model"), "device": "cpu"})
+    relational = xdomain_nlp.load(tmp_path / "relational" / "model", device="cpu").predict(texts)
+    docs = list(nlp.pipe(texts))
+    assert [d.cats for d in docs] == [pytest.approx(r["probabilities"], abs=1e-4) for r in relational]
+    nlp.to_disk(tmp_path / "pipe")
+    assert (tmp_path / "pipe/xdomain_sentiment/model/parser/xdomain.json").is_file()
+    moved = {"components": {"xdomain_sentiment": {"model": "/gone", "parser": "/gone"}}}
+    again = spacy.load(tmp_path / "pipe", config=moved)
+    assert [again(t).cats for t in texts] == [pytest.approx(d.cats, abs=1e-4) for d in docs]
+
+
+def test_the_sentiment_model_goes_to_the_hub_with_its_parser_and_comes_back(food_to_movie, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+    from hub_server import TOKEN, start_hub
+
+    from xdomain_nlp.hub import push_to_hub, stage_folder
+
+    runs, _ = food_to_movie
+    model = runs / "relational" / "model"
+    meta = json.loads((model / "xdomain.json").read_text())
+    out = stage_folder(model, tmp_path / "upload", "me/food-to-movie")
+    assert (out / "parser" / "parser_head.safetensors").is_file() and (out / "graph_classifier.safetensors").is_file()
+    readme = (out / "README.md").read_text()
+    card = yaml.safe_load(readme.split("---")[1])
+    assert card["pipeline_tag"] == "text-classification"
+    values = {r["dataset"]["type"]: r["metrics"][0]["value"] for r in card["model-index"][0]["results"]}
+    assert values == {s: round(meta["metrics"][s], 2) for s in ("sentiment:sst2:test", "sentiment:imdb:all")}
+    assert "These scores are on 24 sentences of each evaluation set" in readme  # eval_limit=24: said plainly
+    assert "`relational`: relational graph layers over the dependency parse" in readme
+
+    server, state, url = start_hub()
+    try:
+        push_to_hub(model, "me/food-to-movie", token=TOKEN, endpoint=url)
+        env = {**os.environ, "HF_ENDPOINT": url, "HF_HOME": str(tmp_path / "hf")}
+        code = ("import json, xdomain_nlp; c = xdomain_nlp.load('me/food-to-movie', device='cpu'); "
+                f"print(json.dumps([r['probabilities'] for r in c.predict({sst2_sample()[:4]!r})]))")  # fmt: skip
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+    finally:
+        server.shutdown()
+    local = xdomain_nlp_predict(model, sst2_sample()[:4])
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [pytest.approx(p, abs=1e-5) for p in local]
+
+
+def xdomain_nlp_predict(model, texts):
+    import xdomain_nlp
+
+    return [r["probabilities"] for r in xdomain_nlp.load(model, device="cpu").predict(texts)]
+
+
+def test_recipe_settings_are_checked(overfit_parser, small_encoder, tmp_path):
+    main = recipe_main("sentiment_food_to_movie")
     config = ["--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
               f"parser={overfit_parser[0]}", f"output_dir={tmp_path}", "train_limit=8", "eval_limit=8"]  # fmt: skip
     for setting, message in (

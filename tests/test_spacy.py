@@ -138,6 +138,23 @@ def test_disk_and_bytes_round_trips_carry_the_weights(small_tagger, tmp_path):
     assert tags(blank(SAMPLE_TEXT["de"])) == tags(before)
 
 
+def test_exclude_model_leaves_the_weights_out_and_reads_the_config(small_tagger, tmp_path):
+    """``exclude=["model"]``: no weights written or read; the component loads its config's model."""
+    component = tagger_nlp(small_tagger).get_pipe("xdomain_tagger")
+    component.to_disk(tmp_path / "light", exclude=["model"])
+    assert (tmp_path / "light").is_dir() and not any((tmp_path / "light").iterdir())
+    assert component.to_bytes(exclude=["model"]) == b""
+    fresh = tagger_nlp(small_tagger)
+    fresh.get_pipe("xdomain_tagger").from_disk(tmp_path / "light")  # nothing saved: the config's model
+    assert tags(fresh(SAMPLE_TEXT["de"])) == tags(tagger_nlp(small_tagger)(SAMPLE_TEXT["de"]))
+    component.to_disk(tmp_path / "full")
+    broken = tmp_path / "full" / "model" / "model.safetensors"
+    broken.write_bytes(b"not weights")
+    other = tagger_nlp(small_tagger).get_pipe("xdomain_tagger")
+    other.from_disk(tmp_path / "full", exclude=["model"])  # the damaged copy is not read
+    assert other.model is None
+
+
 def test_mapped_tag_set_fills_token_tag(small_tagger, tmp_path):
     from xdomain_nlp.labelspace import MappingHead, MappingPrior, load_tagset
     from xdomain_nlp.tagging import load_tagger

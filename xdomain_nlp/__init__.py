@@ -1,3 +1,20 @@
-"""xdomain_nlp: transfer learning for NLP across languages and domains."""
+"""xdomain_nlp: transfer learning for NLP across languages and domains.
+
+``xdomain_nlp.load(path_or_hub_id)`` gives back any model the package trained, ready to ``predict``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 __version__ = "0.1.0"
+__all__ = ["Parser", "SentimentClassifier", "Tagger", "__version__", "load"]
+
+
+def __getattr__(name: str) -> Any:
+    """The model classes load torch and transformers, so they are imported on first use."""
+    if name in ("load", "Tagger", "Parser", "SentimentClassifier"):
+        from xdomain_nlp import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'xdomain_nlp' has no attribute {name!r}")

@@ -54,55 +54,29 @@ def _trim(args: argparse.Namespace) -> int:
 
 
 def _tag_or_evaluate(args: argparse.Namespace) -> int:
-    import torch
-
     from xdomain_nlp.data import load_corpus
     from xdomain_nlp.data.conllu_output import source_lines, write_conllu, write_jsonl
-    from xdomain_nlp.tagging import UPOS, encode_corpus, load_tagger, predict_tag_sets
-    from xdomain_nlp.training import inference_dtype, tagging_report
+    from xdomain_nlp.tagging import UPOS
+    from xdomain_nlp.tagging.tagger import Tagger
 
-    model, tokenizer, meta = load_tagger(args.model_dir)
-    if args.tag_set and args.tag_set not in model.available_tag_sets:
-        raise ValueError(f"{args.model_dir}: no tag set {args.tag_set!r}; it has {model.available_tag_sets}")
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    model.to(device)
+    tagger = Tagger.load(args.model_dir, precision=args.precision)
+    if args.tag_set and args.tag_set not in tagger.tag_sets:
+        raise ValueError(f"{args.model_dir}: no tag set {args.tag_set!r}; it has {tagger.tag_sets}")
     if args.lang and args.corpus.lower().endswith(".txt"):
         args.corpus = f"{args.corpus}[lang={args.lang}]"
     corpus = load_corpus(args.corpus)
-    labels = model.labels_for(args.tag_set)
-    label2id = {t: i for i, t in enumerate(labels)}
-    column = args.column or meta.get("config", {}).get("label_column", "upos")
-    windows = encode_corpus(
-        corpus,
-        tokenizer,
-        label_column=column if args.command == "evaluate" else None,
-        label2id=label2id,
-        max_length=meta.get("config", {}).get("max_length", 512),  # the windows the model was trained on
-        overlap=meta.get("config", {}).get("window_overlap", 64),
-        source=args.corpus,
-    )
-    (source_pred, _), (pred, prob) = predict_tag_sets(
-        model,
-        windows,
-        len(corpus),
-        [None, args.tag_set],
-        pad_id=tokenizer.pad_token_id,
-        device=device,
-        autocast_dtype=inference_dtype(device, args.precision),
-    )
     if args.command == "evaluate":
-        gold = [[label2id[t] for t in tags] for tags in corpus[column]]
-        report = tagging_report(gold, pred, labels)
-        what = {"corpus": args.corpus, "tag_set": args.tag_set or model.source_tag_set, "column": column}
+        report = tagger.evaluate(corpus, tag_set=args.tag_set, column=args.column, source=args.corpus)
+        what = {"corpus": args.corpus, "tag_set": report["tag_set"], "column": report["column"]}
         print(json.dumps({**what, "accuracy": round(report["accuracy"], 2), "words": report["words"]}))
         return 0
+    tags, probs = tagger.tag_corpus(corpus, tag_set=args.tag_set, source=args.corpus)
     # A UPOS-shaped tag set (a convention) fills the UPOS column, any other XPOS; the rest of the input stays.
-    fill = args.fill or ("upos" if set(labels) <= set(UPOS) else "xpos")
-    tags = [[labels[t] for t in sentence] for sentence in pred]
+    fill = args.fill or ("upos" if set(tagger.labels(args.tag_set)) <= set(UPOS) else "xpos")
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     try:
         if args.format == "jsonl":
-            write_jsonl(out, corpus, tags, prob, tag_set=args.tag_set or model.source_tag_set)
+            write_jsonl(out, corpus, tags, probs, tag_set=args.tag_set or tagger.model.source_tag_set)
         else:
             write_conllu(out, corpus, tags, column=fill, lines_by_start=source_lines(args.corpus))
     finally:

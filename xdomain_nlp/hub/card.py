@@ -63,6 +63,17 @@ def read_evaluations(meta: dict[str, Any], metrics_file: Path | None) -> list[Ev
     return [Evaluation(name, spec, float(acc)) for name, by_spec in scores.items() for spec, acc in by_spec.items()]
 
 
+def subset_statement(meta: dict[str, Any]) -> str:
+    """A plain sentence when scores come from part of each evaluation set, else ""."""
+    limit = (meta.get("config") or {}).get("eval_limit") or 0
+    if not limit:
+        return ""
+    return (
+        f"**These scores are on {limit} sentences of each evaluation set** (`eval_limit: {limit}`, a seed-0 "
+        "sample), not on the whole set; they are not comparable with published test-set results."
+    )
+
+
 def corpus_name(spec: str) -> str:
     """``ud:de_gsd:test`` -> ``ud:de_gsd``; file paths stay as they are."""
     parts = spec.split(":")
@@ -233,6 +244,8 @@ Measured by the training run and read from its evaluation JSON:
 | data | corpus | tag set | accuracy | words |
 |---|---|---|---|---|
 {rows or "| (no evaluation recorded) | | | | |"}
+
+{subset_statement(meta)}
 
 ## Training and evaluation data
 | corpus | what | license | card |

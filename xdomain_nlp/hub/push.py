@@ -20,8 +20,14 @@ from huggingface_hub.errors import HfHubHTTPError, HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
 from xdomain_nlp.hub.card import build_model_card, data_card_files, read_evaluations, train_specs
+from xdomain_nlp.hub.task_cards import build_parser_card, build_sentiment_card, parser_scores, sentiment_scores
 
-MODEL_FILES = ("config.json", "model.safetensors", "mapping_heads.safetensors", "xdomain.json")
+MODEL_FILES = ("config.json", "model.safetensors", "xdomain.json")
+TASK_FILES = {  # each kind's own weights beside the encoder
+    "tagging": ("mapping_heads.safetensors",),
+    "parsing": ("parser_head.safetensors",),
+    "graph-classification": ("graph_classifier.safetensors",),
+}
 TOKENIZER_FILES = (
     "tokenizer.json",
     "tokenizer_config.json",
@@ -44,9 +50,9 @@ def stage_folder(
     spacy_wheel: str | Path | None = None,
     license: str | None = None,
 ) -> Path:
-    """Write the folder that `push_to_hub` uploads, and return it."""
+    """Write the folder that `push_to_hub` uploads, and return it: the model's files, its config,
+    data cards, and a card for its kind (tagger, parser, sentiment model with its parser inside)."""
     model_dir, dest = Path(model_dir), Path(dest)
-    check_repo_id(repo_id)
     if dest.exists() and not dest.is_dir():
         raise HubPushError(f"{dest}: a file is there; --dry-run writes a folder (give a new or empty one)")
     meta_file = model_dir / "xdomain.json"
@@ -58,25 +64,34 @@ def stage_folder(
     if wheel is not None and (not wheel.is_file() or wheel.suffix != ".whl"):
         raise HubPushError(f"{wheel}: not a wheel file (build one with `python -m spacy package ... --build wheel`)")
     meta = json.loads(meta_file.read_text())
-    if metrics_file is None and (model_dir.parent / "metrics.json").is_file():
-        metrics_file = model_dir.parent / "metrics.json"
-    evaluations = read_evaluations(meta, Path(metrics_file) if metrics_file else None)
+    task = meta.get("task")
+    if task not in TASK_FILES:
+        raise HubPushError(f"{meta_file}: task {task!r} cannot be published (tagging, parsing, graph-classification)")
+    parser_dir = sentiment_parser_dir(model_dir, meta) if task == "graph-classification" else None
+    evaluations = []
+    if task == "tagging":
+        if metrics_file is None and (model_dir.parent / "metrics.json").is_file():
+            metrics_file = model_dir.parent / "metrics.json"
+        evaluations = read_evaluations(meta, Path(metrics_file) if metrics_file else None)
 
     dest.mkdir(parents=True, exist_ok=True)
     if any(dest.iterdir()):
         raise HubPushError(f"{dest}: the folder to write is not empty")
-    for name in MODEL_FILES + TOKENIZER_FILES:
+    for name in MODEL_FILES + TASK_FILES[task] + TOKENIZER_FILES:
         if (model_dir / name).is_file():
             shutil.copyfile(model_dir / name, dest / name)
-    # Tag sets as their own files: the source labels and every mapping head's tags.
-    (dest / "tag_sets").mkdir()
-    source = {"name": meta.get("tag_set", "upos"), "tags": meta["labels"]}
-    (dest / "tag_sets" / f"{source['name']}.json").write_text(json.dumps(source, indent=2, ensure_ascii=False))
-    for name, spec in meta.get("mapping_heads", {}).items():
-        spec = {k: v for k, v in spec.items() if k != "feature_layers"}
-        (dest / "tag_sets" / f"{name}.json").write_text(json.dumps(spec, indent=2, ensure_ascii=False))
+    if task == "tagging":  # tag sets as their own files: the source labels and every mapping head's tags
+        (dest / "tag_sets").mkdir()
+        source = {"name": meta.get("tag_set", "upos"), "tags": meta["labels"]}
+        (dest / "tag_sets" / f"{source['name']}.json").write_text(json.dumps(source, indent=2, ensure_ascii=False))
+        for name, spec in meta.get("mapping_heads", {}).items():
+            spec = {k: v for k, v in spec.items() if k != "feature_layers"}
+            (dest / "tag_sets" / f"{name}.json").write_text(json.dumps(spec, indent=2, ensure_ascii=False))
+    if parser_dir is not None:  # the sentiment model parses with it: it travels inside the repository
+        shutil.copytree(parser_dir, dest / "parser", ignore=shutil.ignore_patterns("checkpoints", "*.part"))
     (dest / "training_config.yaml").write_text(yaml.safe_dump(meta.get("config") or {}, sort_keys=False))
-    cards = data_card_files(train_specs(meta) + [e.dataset for e in evaluations])
+    scored = [e.dataset for e in evaluations] + list(parser_scores(meta)) + list(sentiment_scores(meta))
+    cards = data_card_files(train_specs(meta) + scored)
     if cards:
         (dest / "data_cards").mkdir()
         for name, path in cards.items():
@@ -84,8 +99,27 @@ def stage_folder(
     if wheel is not None:
         (dest / "spacy").mkdir()
         shutil.copyfile(wheel, dest / "spacy" / wheel.name)
-    build_model_card(meta, evaluations, repo_id, license=license).save(dest / "README.md")
+    if task == "tagging":
+        card = build_model_card(meta, evaluations, repo_id, license=license)
+    elif task == "parsing":
+        card = build_parser_card(meta, repo_id, license=license)
+    else:
+        card = build_sentiment_card(meta, repo_id, license=license)
+    card.save(dest / "README.md")
     return dest
+
+
+def sentiment_parser_dir(model_dir: Path, meta: dict) -> Path:
+    """The parser a sentiment model reads with: ``model_dir/parser``, or the one its config names."""
+    if (model_dir / "parser" / "xdomain.json").is_file():
+        return model_dir / "parser"
+    named = (meta.get("config") or {}).get("parser", "")
+    if named and (Path(named) / "xdomain.json").is_file():
+        return Path(named)
+    raise HubPushError(
+        f"{model_dir}: its parser ({named or 'none named'}) is not here; a sentiment model is published with the "
+        f"parser it reads with: copy it to {model_dir / 'parser'}"
+    )
 
 
 def check_repo_id(repo_id: str) -> None:

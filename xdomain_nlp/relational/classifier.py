@@ -9,7 +9,6 @@ so the label must be read off how words relate rather than off any single word.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,9 +19,9 @@ from torch import nn
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from xdomain_nlp.encoders import load_encoder
+from xdomain_nlp.modeldir import read_model_meta, write_model_meta
 from xdomain_nlp.relational.graph import RELATION_TYPES
 from xdomain_nlp.relational.layers import RelationalGraphLayer
-from xdomain_nlp.tagging.model import XDOMAIN_FILE, read_model_meta
 
 CLASSIFIER_HEAD_FILE = "graph_classifier.safetensors"
 
@@ -120,7 +119,7 @@ class GraphSentenceClassifier(nn.Module):
         head = {k: v.detach().contiguous() for k, v in self.state_dict().items() if not k.startswith("encoder.")}
         save_file(head, str(path / CLASSIFIER_HEAD_FILE))
         meta = {"task": "graph-classification", "labels": self.labels, **self.settings, **(extra or {})}
-        (path / XDOMAIN_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False))
+        write_model_meta(path, meta)
         return path
 
 

@@ -9,7 +9,6 @@ the ``xdomain_parser`` component.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,10 +20,10 @@ from torch import nn
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from xdomain_nlp.encoders import load_encoder
+from xdomain_nlp.modeldir import read_model_meta, write_model_meta
 from xdomain_nlp.relational.tree import decode_single_root
 from xdomain_nlp.tagging.alignment import EncodedWindow
 from xdomain_nlp.tagging.data import collate_windows
-from xdomain_nlp.tagging.model import XDOMAIN_FILE, read_model_meta
 
 PARSER_HEAD_FILE = "parser_head.safetensors"
 
@@ -133,7 +132,7 @@ class BiaffineParser(nn.Module):
             "dropout": self.dropout,
             **(extra or {}),
         }
-        (path / XDOMAIN_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False))
+        write_model_meta(path, meta)
         return path
 
 

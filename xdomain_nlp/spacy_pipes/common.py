@@ -9,26 +9,12 @@ from itertools import islice
 from pathlib import Path
 
 import srsly
-import torch
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-from xdomain_nlp.training.precision import inference_dtype
+from xdomain_nlp.training.precision import inference_dtype, pick_device
 
 MODEL_SUBDIR = "model"  # where a component keeps its weights inside the pipeline directory
-
-
-def pick_device(setting: str) -> torch.device:
-    """``auto`` = the first GPU when there is one; otherwise what torch makes of the string."""
-    if setting == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(setting)
-    except RuntimeError as err:
-        raise ValueError(f"device: {setting!r} is not a torch device (use auto, cpu, cuda or cuda:N)") from err
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device: {setting!r} was asked for, but torch sees no CUDA device")
-    return device
 
 
 def dir_to_bytes(path: Path) -> bytes:
@@ -105,21 +91,32 @@ class LazyModelComponent:
             yield from batch
 
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        """The weights in ``path/model``; ``exclude=["model"]`` writes none (the config's ``model`` is read
+        again on first use)."""
+        Path(path).mkdir(parents=True, exist_ok=True)
+        if MODEL_SUBDIR in exclude:
+            return
         self._ensure_loaded()
         target = Path(path) / MODEL_SUBDIR
         target.mkdir(parents=True, exist_ok=True)
         self.save_model(target)
 
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()):
-        self.load(Path(path) / MODEL_SUBDIR)
+        """Weights from ``path/model``; with ``exclude=["model"]``, or none saved, the config's ``model``."""
+        if MODEL_SUBDIR not in exclude and (Path(path) / MODEL_SUBDIR).is_dir():
+            self.load(Path(path) / MODEL_SUBDIR)
         return self
 
     def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
+        if MODEL_SUBDIR in exclude:
+            return b""
         with tempfile.TemporaryDirectory() as tmp:
             self.to_disk(tmp)
             return dir_to_bytes(Path(tmp) / MODEL_SUBDIR)
 
     def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()):
+        if MODEL_SUBDIR in exclude or not data:
+            return self
         tmp = bytes_to_dir(data)
         try:
             self.load(tmp)

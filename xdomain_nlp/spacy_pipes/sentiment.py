@@ -1,8 +1,10 @@
 """``xdomain_sentiment``: a sentence/document classifier as a spaCy component that sets ``doc.cats``.
 
-The model is any ``*ForSequenceClassification`` directory or Hub id (labels from its
-``id2label``). Subwords come from the document's own text; a document longer than the encoder's
-window is read in overlapping windows cut at spaCy token boundaries, and the class
+The model is one of the package's own sentiment models (the Food -> Movie recipe's, plain or
+relational: the doc's words are parsed with the model's parser, which is saved inside the
+pipeline) or any ``*ForSequenceClassification`` directory or Hub id (labels from its
+``id2label``). For the latter, subwords come from the document's own text; a document longer than
+the encoder's window is read in overlapping windows cut at spaCy token boundaries, and the class
 probabilities of the windows are averaged, weighted by the tokens each window owns.
 """
 
@@ -22,7 +24,9 @@ from spacy.training import Example
 from spacy.vocab import Vocab
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+from xdomain_nlp.classification.sentiment import PARSER_SUBDIR, SentimentClassifier
 from xdomain_nlp.hub.download import local_model_dir
+from xdomain_nlp.modeldir import XDOMAIN_FILE
 from xdomain_nlp.spacy_pipes.common import LazyModelComponent
 from xdomain_nlp.tagging.alignment import plan_windows
 from xdomain_nlp.tagging.predict import token_budget_batches
@@ -32,6 +36,7 @@ from xdomain_nlp.tagging.predict import token_budget_batches
     "xdomain_sentiment",
     default_config={
         "model": "",
+        "parser": "",
         "batch_size": 64,
         "max_tokens": 16384,
         "max_length": 256,
@@ -46,6 +51,7 @@ def make_sentiment(
     nlp: Language,
     name: str,
     model: str,
+    parser: str,
     batch_size: int,
     max_tokens: int,
     max_length: int,
@@ -53,11 +59,13 @@ def make_sentiment(
     device: str,
     precision: str,
 ) -> XDomainSentiment:
-    """``model``: a sequence-classification directory or Hub repo id."""
+    """``model``: the package's sentiment model or a sequence-classification directory or Hub repo id;
+    ``parser``: the parser a package model needs when it is not where the model's config says."""
     return XDomainSentiment(
         nlp.vocab,
         name,
         model=model,
+        parser=parser,
         batch_size=batch_size,
         max_tokens=max_tokens,
         max_length=max_length,
@@ -96,6 +104,7 @@ class XDomainSentiment(LazyModelComponent):
         name: str = "xdomain_sentiment",
         *,
         model: str,
+        parser: str = "",
         batch_size: int = 64,
         max_tokens: int = 16384,
         max_length: int = 256,
@@ -103,6 +112,8 @@ class XDomainSentiment(LazyModelComponent):
         device: str = "auto",
         precision: str = "auto",
     ) -> None:
+        self.parser_name = parser
+        self.classifier: SentimentClassifier | None = None
         super().__init__(
             vocab,
             name,
@@ -117,6 +128,13 @@ class XDomainSentiment(LazyModelComponent):
 
     def load(self, source: str | Path) -> None:
         path = local_model_dir(source)
+        if (path / XDOMAIN_FILE).is_file():  # the package's own model: parse, then classify
+            parser = self.parser_name or None
+            if (path / PARSER_SUBDIR / XDOMAIN_FILE).is_file():
+                parser = None  # the copy saved with the pipeline
+            self.classifier = SentimentClassifier.load(path, parser=parser, device=str(self.device))
+            self.model, self.tokenizer, self.label_names = self.classifier.model, None, self.classifier.labels
+            return
         self.model = AutoModelForSequenceClassification.from_pretrained(path).to(self.device).eval()
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.label_names = [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]
@@ -129,6 +147,9 @@ class XDomainSentiment(LazyModelComponent):
         return tuple(self.label_names)
 
     def save_model(self, path: Path) -> None:
+        if self.classifier is not None:
+            self.classifier.save(path)
+            return
         self.model.save_pretrained(path)
         self.tokenizer.save_pretrained(path)
 
@@ -141,6 +162,11 @@ class XDomainSentiment(LazyModelComponent):
                 doc.cats = {}
         docs = [doc for doc in docs if doc.text.strip()]
         if not docs:
+            return
+        if self.classifier is not None:
+            probs = self.classifier.probabilities([[t.text for t in doc if not t.is_space] for doc in docs])
+            for doc, p in zip(docs, probs.tolist()):
+                doc.cats = dict(zip(self.label_names, p))
             return
         tok = self.tokenizer
         enc = tok([d.text for d in docs], add_special_tokens=False, return_offsets_mapping=True)

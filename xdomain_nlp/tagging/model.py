@@ -7,7 +7,6 @@ of each word before the classifier, so no work is spent on positions that carry 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,8 @@ from torch import nn
 from transformers import AutoModelForTokenClassification, AutoTokenizer, PreTrainedTokenizerBase
 
 from xdomain_nlp.encoders import resolve_model
+from xdomain_nlp.modeldir import read_model_meta, write_model_meta
 
-XDOMAIN_FILE = "xdomain.json"
 MAPPING_HEADS_FILE = "mapping_heads.safetensors"
 
 
@@ -148,19 +147,8 @@ class TokenTagger(nn.Module):
                 name: {**ts.to_dict(), "feature_layers": list(self.mapping_heads[name].feature_layers)}
                 for name, ts in self.tag_sets.items()
             }
-        (path / XDOMAIN_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False))
+        write_model_meta(path, meta)
         return path
-
-
-def read_model_meta(path: Path, task: str) -> dict[str, Any]:
-    """``xdomain.json`` of a model directory, checked to be a ``task`` model."""
-    meta_file = path / XDOMAIN_FILE
-    if not meta_file.is_file():
-        raise FileNotFoundError(f"{path}: not an xdomain_nlp model directory (no {XDOMAIN_FILE})")
-    meta = json.loads(meta_file.read_text())
-    if meta.get("task") != task:
-        raise ValueError(f"{meta_file}: task is {meta.get('task')!r}, expected {task!r}")
-    return meta
 
 
 def load_tagger(path: str | Path) -> tuple[TokenTagger, PreTrainedTokenizerBase, dict[str, Any]]:

@@ -55,3 +55,16 @@ def resolve_mixed_precision(setting: str) -> str:
         device = "cuda" if torch.cuda.is_available() else "cpu"
         return "bf16" if inference_dtype(device) == torch.bfloat16 else "no"
     return setting
+
+
+def pick_device(setting: str) -> torch.device:
+    """``auto`` = the first GPU when there is one; otherwise what torch makes of the string."""
+    if setting == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(setting)
+    except RuntimeError as err:
+        raise ValueError(f"device: {setting!r} is not a torch device (use auto, cpu, cuda or cuda:N)") from err
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device: {setting!r} was asked for, but torch sees no CUDA device")
+    return device

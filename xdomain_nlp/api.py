@@ -1,0 +1,21 @@
+"""`load`: any model the package saved, from a folder or the Hub, as the object for its task."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from xdomain_nlp.classification import SentimentClassifier
+from xdomain_nlp.modeldir import resolve
+from xdomain_nlp.relational.parsing import Parser
+from xdomain_nlp.tagging.tagger import Tagger
+
+
+def load(path_or_hub_id: str | os.PathLike, **settings: Any) -> Tagger | Parser | SentimentClassifier:
+    """A `Tagger`, `Parser` or `SentimentClassifier`, by the task in the model's ``xdomain.json``.
+
+    ``settings`` go to the class's ``load``: ``device`` ("auto", "cpu", "cuda:0"), ``precision``
+    for a tagger, ``parser`` for a sentiment model whose parser is elsewhere."""
+    path, meta = resolve(path_or_hub_id)
+    kind = {"tagging": Tagger, "parsing": Parser, "graph-classification": SentimentClassifier}[meta["task"]]
+    return kind.load(path, **settings)

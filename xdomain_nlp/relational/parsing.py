@@ -1,0 +1,65 @@
+"""`Parser`: a saved dependency parser as one object, ``Parser.load(path).predict(texts)``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from xdomain_nlp.modeldir import window_settings
+from xdomain_nlp.relational.parser import BiaffineParser, load_parser
+from xdomain_nlp.relational.sentences import parse_words
+from xdomain_nlp.tagging.tagger import Inputs, as_sentences
+from xdomain_nlp.training.precision import pick_device
+
+
+class Parser:
+    """Heads (1-based, 0 = the root) and relations for every word, one tree per sentence."""
+
+    def __init__(self, model: BiaffineParser, tokenizer, meta: dict[str, Any], *, device: str = "auto") -> None:
+        self.model, self.tokenizer, self.meta = model, tokenizer, meta
+        self.device = pick_device(device)
+        self.max_length, self.window_overlap = window_settings(meta)
+        self.model.to(self.device).eval()
+
+    @classmethod
+    def load(cls, path_or_hub_id: str | os.PathLike, **settings: Any) -> Parser:
+        model, tokenizer, meta = load_parser(path_or_hub_id)
+        return cls(model, tokenizer, meta, **settings)
+
+    @property
+    def relations(self) -> list[str]:
+        return list(self.model.relations)
+
+    def predict(
+        self, inputs: Inputs, *, lang: str = "en", batch_size: int = 1024, progress: bool | None = None
+    ) -> dict | list[dict]:
+        """``{"words", "heads", "relations"}`` for a text (one dict) or for each of many; an empty
+        text gets empty lists. Texts are split by spaCy's tokenizer for ``lang``."""
+        sentences, single = as_sentences(inputs, lang)
+        heads, relations = self.parse_words(sentences, batch_size=batch_size, progress=progress)
+        out = [{"words": w, "heads": h, "relations": r} for w, h, r in zip(sentences, heads, relations)]
+        return out[0] if single else out
+
+    def parse_words(
+        self, sentences: Sequence[Sequence[str]], *, batch_size: int = 1024, progress: bool | None = None
+    ) -> tuple[list[list[int]], list[list[str]]]:
+        """Heads and relations for word lists, ``batch_size`` sentences at a time."""
+        heads: list[list[int]] = [[] for _ in sentences]
+        relations: list[list[str]] = [[] for _ in sentences]
+        todo = [i for i, s in enumerate(sentences) if len(s)]
+        starts = range(0, len(todo), batch_size)
+        show = progress if progress is not None else len(starts) > 1
+        for start in tqdm(starts, desc="parsing", unit="batch", disable=not show):
+            chunk = todo[start : start + batch_size]
+            with torch.inference_mode():
+                h, r = parse_words(
+                    self.model, self.tokenizer, [sentences[i] for i in chunk], max_length=self.max_length,
+                    overlap=self.window_overlap, device=self.device,
+                )  # fmt: skip
+            for i, hh, rr in zip(chunk, h, r):
+                heads[i], relations[i] = hh, rr
+        return heads, relations

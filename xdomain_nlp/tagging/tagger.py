@@ -1,0 +1,147 @@
+"""`Tagger`: a saved tagger as one object, ``Tagger.load(path).predict(texts)``.
+
+It reuses what the model was trained with (window length and overlap), serves every tag set the
+model has (its own labels and each mapping head), and scores a corpus exactly as
+``xdomain-nlp evaluate`` does, because that command calls it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import datasets
+import torch
+from tqdm.auto import tqdm
+
+from xdomain_nlp.modeldir import window_settings
+from xdomain_nlp.tagging.data import encode_corpus
+from xdomain_nlp.tagging.model import TokenTagger, load_tagger
+from xdomain_nlp.tagging.predict import predict_tag_sets
+from xdomain_nlp.training.metrics import tagging_report
+from xdomain_nlp.training.precision import inference_dtype, pick_device
+
+Inputs = str | Sequence[str] | Sequence[Sequence[str]]
+
+
+def split_words(texts: Sequence[str], lang: str) -> list[list[str]]:
+    """Words of each text by spaCy's rule-based tokenizer for ``lang`` (no model download)."""
+    import spacy
+
+    tokenizer = spacy.blank(lang).tokenizer
+    return [[t.text for t in doc if not t.is_space] for doc in tokenizer.pipe(texts, batch_size=1000)]
+
+
+def as_sentences(inputs: Inputs, lang: str) -> tuple[list[list[str]], bool]:
+    """Word lists for ``inputs`` (a text, or a list of texts and word lists), and whether one text was given."""
+    if isinstance(inputs, str):
+        return split_words([inputs], lang), True
+    inputs = list(inputs)
+    texts = [i for i, x in enumerate(inputs) if isinstance(x, str)]
+    split = dict(zip(texts, split_words([inputs[i] for i in texts], lang)))
+    out = []
+    for i, x in enumerate(inputs):
+        if i in split:
+            out.append(split[i])
+        elif isinstance(x, (list, tuple)) and all(isinstance(w, str) and w for w in x):
+            out.append(list(x))
+        else:
+            raise TypeError(
+                f"predict takes a text, a list of texts, or a list of word lists; item {i} is {type(x).__name__}"
+                + (" with an empty or non-text word" if isinstance(x, (list, tuple)) else "")
+            )
+    return out, False
+
+
+class Tagger:
+    """Tags words with the model's own tag set or any of its mapping heads (``tag_set=``)."""
+
+    def __init__(
+        self, model: TokenTagger, tokenizer, meta: dict[str, Any], *, device: str = "auto", precision: str = "auto"
+    ) -> None:
+        self.model, self.tokenizer, self.meta = model, tokenizer, meta
+        self.device = pick_device(device)
+        self.dtype = inference_dtype(self.device, precision)
+        self.max_length, self.window_overlap = window_settings(meta)
+        self.model.to(self.device).eval()
+
+    @classmethod
+    def load(cls, path_or_hub_id: str | os.PathLike, **settings: Any) -> Tagger:
+        model, tokenizer, meta = load_tagger(path_or_hub_id)
+        return cls(model, tokenizer, meta, **settings)
+
+    @property
+    def tag_sets(self) -> list[str]:
+        return list(self.model.available_tag_sets)
+
+    def labels(self, tag_set: str | None = None) -> list[str]:
+        if tag_set is not None and tag_set not in self.model.available_tag_sets:
+            raise ValueError(f"no tag set {tag_set!r}; this model has {self.model.available_tag_sets}")
+        return list(self.model.labels_for(tag_set))
+
+    def predict(
+        self, inputs: Inputs, *, tag_set: str | None = None, lang: str = "xx", batch_size: int = 1024,
+        progress: bool | None = None,
+    ) -> dict | list[dict]:  # fmt: skip
+        """``{"words", "tags", "probabilities"}`` for a text (one dict) or for each of many.
+
+        Texts are split into words by spaCy's tokenizer for ``lang``; word lists are taken as they
+        are. An empty text gets empty lists. ``batch_size`` sentences are encoded at a time (a
+        progress bar shows for more than one batch)."""
+        sentences, single = as_sentences(inputs, lang)
+        tags, probs = self.tag_words(sentences, tag_set=tag_set, batch_size=batch_size, progress=progress)
+        out = [{"words": w, "tags": t, "probabilities": p} for w, t, p in zip(sentences, tags, probs)]
+        return out[0] if single else out
+
+    def tag_words(
+        self, sentences: Sequence[Sequence[str]], *, tag_set: str | None = None, batch_size: int = 1024,
+        progress: bool | None = None, source: str = "input",
+    ) -> tuple[list[list[str]], list[list[float]]]:  # fmt: skip
+        """Tags and their probabilities for word lists, ``batch_size`` sentences at a time."""
+        labels = self.labels(tag_set)
+        tags: list[list[str]] = [[] for _ in sentences]
+        probs: list[list[float]] = [[] for _ in sentences]
+        todo = [i for i, s in enumerate(sentences) if len(s)]  # an empty sentence has nothing to tag
+        starts = range(0, len(todo), batch_size)
+        show = progress if progress is not None else len(starts) > 1
+        for start in tqdm(starts, desc="tagging", unit="batch", disable=not show):
+            chunk = todo[start : start + batch_size]
+            pred, prob = self._predict([sentences[i] for i in chunk], tag_set, source)
+            for i, p, q in zip(chunk, pred, prob):
+                tags[i], probs[i] = [labels[t] for t in p], list(q)
+        return tags, probs
+
+    def _predict(self, sentences: Sequence[Sequence[str]], tag_set: str | None, source: str):
+        corpus = datasets.Dataset.from_dict({"words": [list(s) for s in sentences]})
+        return self._predict_corpus(corpus, tag_set, None, source)[1]
+
+    def _predict_corpus(self, corpus: datasets.Dataset, tag_set: str | None, column: str | None, source: str):
+        label2id = {t: i for i, t in enumerate(self.labels(tag_set))}
+        windows = encode_corpus(
+            corpus, self.tokenizer, label_column=column, label2id=label2id, max_length=self.max_length,
+            overlap=self.window_overlap, source=source,
+        )  # fmt: skip
+        with torch.inference_mode():
+            (source_pred, _), mapped = predict_tag_sets(
+                self.model, windows, len(corpus), [None, tag_set], pad_id=self.tokenizer.pad_token_id,
+                device=self.device, autocast_dtype=self.dtype,
+            )  # fmt: skip
+        return source_pred, mapped
+
+    def evaluate(self, corpus: datasets.Dataset, *, tag_set: str | None = None, column: str | None = None,
+                 source: str = "corpus") -> dict:  # fmt: skip
+        """Accuracy on a tagged corpus (``column``: the gold tags; default the model's label column)."""
+        column = column or self.meta.get("config", {}).get("label_column", "upos")
+        labels = self.labels(tag_set)
+        _, (pred, _) = self._predict_corpus(corpus, tag_set, column, source)
+        label2id = {t: i for i, t in enumerate(labels)}
+        gold = [[label2id[t] for t in tags] for tags in corpus[column]]
+        report = tagging_report(gold, pred, labels)
+        return {"tag_set": tag_set or self.model.source_tag_set, "column": column, **report}
+
+    def tag_corpus(self, corpus: datasets.Dataset, *, tag_set: str | None = None, source: str = "corpus"):
+        """Tags and probabilities for every sentence of a corpus (one encoder pass)."""
+        _, (pred, prob) = self._predict_corpus(corpus, tag_set, None, source)
+        labels = self.labels(tag_set)
+        return [[labels[t] for t in sentence] for sentence in pred], prob
