@@ -200,7 +200,8 @@ def transfer(cfg: SentimentTransferConfig, acc: Accelerator, tokenizer, pieces: 
             runs[f"{method}/seed{seed}"] = run
             if seed == cfg.seeds[0] and acc.is_main_process:
                 model.save(
-                    out / method.replace("+", "_") / "model", tokenizer,
+                    out / method.replace("+", "_") / "model",
+                    tokenizer,
                     {"config": cfg.to_dict(), "metrics": run, "method": method},
                 )
         acc.free_memory()

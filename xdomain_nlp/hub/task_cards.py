@@ -74,9 +74,15 @@ def build_parser_card(meta: dict[str, Any], repo_id: str, *, license: str | None
     subset = bool((meta.get("config") or {}).get("eval_limit"))
     results = [
         EvalResult(
-            task_type="dependency-parsing", task_name="Dependency parsing", dataset_type=UD_HUB_DATASET,
-            dataset_name=corpus_label(spec) + (" (subset)" if subset else ""), dataset_config=corpus_name(spec)[3:],
-            dataset_split=_split(spec), metric_type=metric, metric_name=metric.upper(), metric_value=round(v, 2),
+            task_type="dependency-parsing",
+            task_name="Dependency parsing",
+            dataset_type=UD_HUB_DATASET,
+            dataset_name=corpus_label(spec) + (" (subset)" if subset else ""),
+            dataset_config=corpus_name(spec)[3:],
+            dataset_split=_split(spec),
+            metric_type=metric,
+            metric_name=metric.upper(),
+            metric_value=round(v, 2),
         )  # fmt: skip
         for spec, by_metric in scores.items()
         for metric, v in by_metric.items()
@@ -128,9 +134,14 @@ def build_sentiment_card(meta: dict[str, Any], repo_id: str, *, license: str | N
     subset = bool(cfg.get("eval_limit"))
     results = [
         EvalResult(
-            task_type="text-classification", task_name="Sentiment analysis (cross-domain)", dataset_type=spec,
-            dataset_name=corpus_label(spec) + (" (subset)" if subset else ""), dataset_split=_split(spec),
-            metric_type="accuracy", metric_name="accuracy", metric_value=round(acc, 2),
+            task_type="text-classification",
+            task_name="Sentiment analysis (cross-domain)",
+            dataset_type=spec,
+            dataset_name=corpus_label(spec) + (" (subset)" if subset else ""),
+            dataset_split=_split(spec),
+            metric_type="accuracy",
+            metric_name="accuracy",
+            metric_value=round(acc, 2),
         )  # fmt: skip
         for spec, acc in scores.items()
     ]
