@@ -12,6 +12,7 @@ sentences and the same batch size, in the same process, one after the other.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import runpy
 import sys
@@ -86,7 +87,7 @@ def time_plain_training(model_name, tokenizer, corpus, batch_size, lr) -> dict:
     return {"tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds}
 
 
-def time_package_training(model_name, tokenizer, corpus, cfg) -> dict:
+def package_model_and_optimizer(model_name, cfg):
     model = TokenTagger.from_encoder(model_name, list(UPOS))
     model.train()
     groups = transfer_param_groups(
@@ -97,7 +98,13 @@ def time_package_training(model_name, tokenizer, corpus, cfg) -> dict:
         freeze_embeddings=cfg["freeze_embeddings"],
         freeze_layers=cfg["freeze_layers"],
     )
-    optimizer = torch.optim.AdamW(groups, lr=cfg["lr"])
+    return model, torch.optim.AdamW(groups, lr=cfg["lr"])
+
+
+def time_package_training(model_name, tokenizer, corpus, cfg, autocast_dtype=None) -> dict:
+    """The package's model, batching and first-subword scoring (``autocast_dtype``: bf16 autocast)."""
+    model, optimizer = package_model_and_optimizer(model_name, cfg)
+    amp = torch.autocast("cpu", dtype=autocast_dtype) if autocast_dtype else contextlib.nullcontext()
     windows = encode_corpus(
         corpus,
         tokenizer,
@@ -112,14 +119,67 @@ def time_package_training(model_name, tokenizer, corpus, cfg) -> dict:
     for k, batch in enumerate(batches):
         if k == 2:
             start, tokens = time.perf_counter(), 0
-        logits = model(batch["input_ids"], batch["attention_mask"], batch["word_index"])
-        loss = torch.nn.functional.cross_entropy(logits, batch["labels"])
+        with amp:
+            logits = model(batch["input_ids"], batch["attention_mask"], batch["word_index"])
+        loss = torch.nn.functional.cross_entropy(logits.float(), batch["labels"])
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
         tokens += int(batch["attention_mask"].sum())
     seconds = time.perf_counter() - start
     return {"tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds}
+
+
+def time_ceiling_training(model_name, tokenizer, corpus, cfg, steps: int) -> dict:
+    """The bare step on the same model and tokens, unpadded: the corpus's subwords as one stream cut
+    into full [batch, length] blocks (length = the mean window), every position scored, no loader and
+    no bookkeeping. What the hardware gives this model; the package's loop is measured against it."""
+    model, optimizer = package_model_and_optimizer(model_name, cfg)
+    windows = encode_corpus(corpus, tokenizer, label_column="upos", label2id=LABEL2ID, max_length=cfg["max_length"])
+    stream = torch.tensor([t for w in windows for t in w.input_ids])
+    length = round(sum(len(w.input_ids) for w in windows) / len(windows))
+    per_step = cfg["batch_size"] * length
+    blocks = stream[: (len(stream) // per_step) * per_step].view(-1, cfg["batch_size"], length)
+    labels = torch.randint(len(UPOS), (cfg["batch_size"] * length,))
+    word_index = torch.arange(per_step)  # every position of the flat [batch x length] block
+    mask = torch.ones(cfg["batch_size"], length, dtype=torch.long)
+    if len(blocks) < 3:
+        raise ValueError(f"{len(blocks)} blocks of {per_step} tokens: time more sentences (--speed-sentences)")
+    tokens, start = 0, None
+    for k in range(min(steps + 2, len(blocks))):
+        if k == 2:
+            start, tokens = time.perf_counter(), 0
+        logits = model(blocks[k], mask, word_index)
+        loss = torch.nn.functional.cross_entropy(logits, labels)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        tokens += per_step
+    seconds = time.perf_counter() - start
+    return {
+        "tokens": tokens,
+        "seconds": seconds,
+        "tokens_per_s": tokens / seconds,
+        "block": [cfg["batch_size"], length],
+    }
+
+
+def gemm_gflops(dtype: torch.dtype, n: int = 2048, repeats: int = 10) -> float:
+    """GFLOP/s of an n x n matrix product in ``dtype`` on this CPU (after one warm-up)."""
+    a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
+    a @ b
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
+
+
+def cpu_flags() -> dict:
+    try:
+        flags = set(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        flags = set()
+    return {flag: flag in flags for flag in ("avx512_bf16", "amx_bf16", "amx_tile", "avx512f")}
 
 
 @torch.no_grad()
@@ -200,6 +260,11 @@ def main() -> None:
     plain_train = time_plain_training(model_name, tokenizer, train, cfg["batch_size"], cfg["lr"])
     torch.manual_seed(cfg["seed"])
     ours_train = time_package_training(model_name, tokenizer, train, cfg)
+    torch.manual_seed(cfg["seed"])
+    ours_train_bf16 = time_package_training(model_name, tokenizer, train, cfg, autocast_dtype=torch.bfloat16)
+    torch.manual_seed(cfg["seed"])
+    ceiling = time_ceiling_training(model_name, tokenizer, train, cfg, steps=len(train) // cfg["batch_size"])
+    gemm = {"fp32": round(gemm_gflops(torch.float32), 1), "bf16": round(gemm_gflops(torch.bfloat16), 1)}
     test = load_corpus("ud:de_gsd:test")
     plain_infer = time_plain_inference(run_dir / "model", tokenizer, test, cfg["batch_size"])
     ours_infer = time_package_inference(run_dir / "model", tokenizer, test, cfg)
@@ -214,10 +279,17 @@ def main() -> None:
         "en_pud_test_upos": round(accuracy.get("ud:en_pud:test", float("nan")), 2),
         "train_tokens_per_s_ratio_vs_plain": round(ours_train["tokens_per_s"] / plain_train["tokens_per_s"], 2),
         "infer_words_per_s_ratio_vs_plain": round(ours_infer["words_per_s"] / plain_infer["words_per_s"], 2),
+        "train_tokens_per_s_ratio_vs_ceiling": round(ours_train["tokens_per_s"] / ceiling["tokens_per_s"], 2),
+        "train_bf16_tokens_per_s_ratio_vs_fp32": round(ours_train_bf16["tokens_per_s"] / ours_train["tokens_per_s"], 2),
         "train_tokens_per_s": {
             "package": round(ours_train["tokens_per_s"], 1),
+            "package_bf16_autocast": round(ours_train_bf16["tokens_per_s"], 1),
+            "ceiling_unpadded_bare_step": round(ceiling["tokens_per_s"], 1),
             "plain": round(plain_train["tokens_per_s"], 1),
         },
+        "ceiling_block": ceiling["block"],
+        "gemm_2048_gflops": gemm,
+        "cpu_flags": cpu_flags(),
         "infer_words_per_s": {
             "package": round(ours_infer["words_per_s"], 1),
             "plain": round(plain_infer["words_per_s"], 1),
