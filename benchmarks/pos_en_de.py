@@ -230,6 +230,31 @@ def time_package_inference(model_dir, tokenizer, corpus, cfg) -> dict:
     }
 
 
+def fp32_comparison(run_dir: str | None, metrics: dict) -> dict:
+    """This run's accuracies against an fp32 run of the same config (the bf16 training check)."""
+    if not run_dir:
+        return {}
+    fp32 = json.loads((Path(run_dir) / "metrics.json").read_text())
+    if fp32.get("setup", {}).get("mixed_precision") != "no":
+        raise ValueError(f"{run_dir}: not an fp32 run (mixed_precision {fp32.get('setup', {}).get('mixed_precision')})")
+
+    def scores(m: dict) -> dict:
+        out = {f"{spec} source": r["accuracy"] for spec, r in m["results"].items()}
+        convention = (m.get("convention") or {}).get("results", {})
+        out |= {f"{spec} convention": r["accuracy"] for spec, r in convention.items()}
+        return out
+
+    ours, theirs = scores(metrics), scores(fp32)
+    return {
+        "fp32_run": {
+            "run_dir": run_dir,
+            "train_words_per_s": fp32.get("train_words_per_s"),
+            "accuracy_minus_fp32": {k: round(ours[k] - theirs[k], 2) for k in ours if k in theirs},
+        },
+        "train_words_per_s_ratio_vs_fp32_run": round(metrics["train_words_per_s"] / fp32["train_words_per_s"], 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", default=str(REPO / "recipes/configs/pos_en_de.yaml"))
@@ -237,6 +262,9 @@ def main() -> None:
         "--run-dir",
         default=str(REPO / "runs/benchmark_pos_en_de"),
         help="recipe output dir; a finished run there is reused, not retrained",
+    )
+    parser.add_argument(
+        "--fp32-run-dir", help="a finished fp32 run of the same config: its accuracies are written beside this run's"
     )
     parser.add_argument("--speed-sentences", type=int, default=960, help="EWT train sentences timed per loop")
     parser.add_argument("--out", default=str(REPO / "benchmarks/results/pos_en_de.json"))
@@ -311,6 +339,8 @@ def main() -> None:
             "history": metrics.get("history", []),
         },
         "config": cfg,
+        "training_precision": metrics.get("setup", {}).get("mixed_precision"),
+        **fp32_comparison(args.fp32_run_dir, metrics),
         **run_record("python benchmarks/pos_en_de.py " + " ".join(sys.argv[1:])),
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

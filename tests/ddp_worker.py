@@ -37,6 +37,7 @@ def main(out: str) -> None:
             "window_overlap=63",
             "eval=[]",
             "lr=1.0e-3",
+            "mixed_precision=no",  # fp32 on every CPU: the comparison across ranks is exact
         ],
     )
     recipe = RECIPE["POSTransferRecipe"](cfg)

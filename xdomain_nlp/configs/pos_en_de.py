@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from xdomain_nlp.configs.common import INFER_PRECISION, TrainingConfig
 from xdomain_nlp.training.config import setting
+from xdomain_nlp.training.precision import MIXED_PRECISION
 
 REWEIGHT = ("none", "domain_classifier", "kmm", "kliep")
 
@@ -37,6 +38,9 @@ class POSTransferConfig(TrainingConfig):
     layer_decay: float = setting(0.9, above=0.0, maximum=1.0)
     weight_decay: float = setting(0.01, minimum=0.0)
     warmup_ratio: float = setting(0.1, minimum=0.0, below=1.0)
+    # bf16 wherever the hardware runs it natively (AMX/AVX512-BF16 CPUs too): measured 1.66x the
+    # training words/s of fp32 on an Intel Xeon at the same German accuracy (pos_en_de.json).
+    mixed_precision: str = setting("native", choices=MIXED_PRECISION)
     freeze_embeddings: bool = True
     freeze_layers: int = setting(0, minimum=0)
     encoder_layers: int = setting(0, minimum=0)  # keep the lowest N layers (0 = all)

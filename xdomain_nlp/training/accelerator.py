@@ -55,12 +55,12 @@ def launch_settings(cfg: Any, request: LaunchRequest | None) -> tuple[str, int]:
     if launcher_precision is None and os.environ.get("ACCELERATE_MIXED_PRECISION", "no") != "no":
         launcher_precision = os.environ["ACCELERATE_MIXED_PRECISION"]  # e.g. from `accelerate config`
     if launcher_precision and launcher_precision != precision:
-        if cfg.mixed_precision == "auto":
+        if cfg.mixed_precision in ("auto", "native"):  # a setting that lets the machine choose: the launcher's wins
             precision = launcher_precision
         else:
             warn(
                 f"accelerate launch asked for mixed precision {launcher_precision}; the config's "
-                f"mixed_precision: {cfg.mixed_precision} ({precision}) is used (auto follows the launcher)"
+                f"mixed_precision: {cfg.mixed_precision} ({precision}) is used (auto and native follow the launcher)"
             )
     accumulation = cfg.gradient_accumulation_steps
     launcher_steps = request.gradient_accumulation_steps if request else None
