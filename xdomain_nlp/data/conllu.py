@@ -45,6 +45,17 @@ class CorpusFormatError(ValueError):
     """A corpus file breaks its format; the message names the file and line."""
 
 
+def read_utf8(path: Path) -> str:
+    """A text file's contents (a leading byte-order mark dropped); bad UTF-8 names the file and line."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise CorpusFormatError(f"{path}:{line}: not valid UTF-8 ({err.reason})") from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
 def genre_from_sent_id(sent_id: str) -> str:
     """The genre a treebank encodes in its sentence ids, or "" when it encodes none.
 
@@ -69,14 +80,7 @@ def iter_conllu(path: str | Path, *, keep_lines: bool = False) -> Iterator[dict]
     ``keep_lines`` adds ``lines``: the sentence's lines exactly as in the file (comments, multiword
     and empty-node lines, every column), so that output can keep all of the input."""
     path = Path(path)
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line_no = raw[: err.start].count(b"\n") + 1
-        raise CorpusFormatError(f"{path}:{line_no}: not valid UTF-8 ({err.reason})") from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = read_utf8(path)
 
     doc_id = ""
     sent = _empty_sentence()

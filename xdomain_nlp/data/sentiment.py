@@ -13,19 +13,14 @@ from pathlib import Path
 
 import datasets
 
-from xdomain_nlp.data.conllu import CorpusFormatError
+from xdomain_nlp.data.conllu import CorpusFormatError, read_utf8
 
 log = logging.getLogger(__name__)
 LABELS = ["negative", "positive"]
 
 
 def _lines(path: Path):
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = path.read_bytes()[: err.start].count(b"\n") + 1
-        raise CorpusFormatError(f"{path}:{line}: not valid UTF-8 ({err.reason})") from None
-    return enumerate(text.split("\n"), start=1)
+    return enumerate(read_utf8(path).split("\n"), start=1)
 
 
 def _label(value: str, path: Path, number: int) -> int:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import datasets
 
-from xdomain_nlp.data.conllu import FEATURES, CorpusFormatError, read_conllu
+from xdomain_nlp.data.conllu import FEATURES, CorpusFormatError, read_conllu, read_utf8
 from xdomain_nlp.data.sentiment import sentence_dataset
 from xdomain_nlp.hub_access import hub_unreachable, offline
 
@@ -156,7 +156,7 @@ def read_table(path: str | Path, delimiter: str, options: dict[str, str] | None 
 
 
 def _table_rows(path: Path, delimiter: str) -> list[tuple[int, list[str]]]:
-    text = _utf8(path)
+    text = read_utf8(path)
     if delimiter == "\t":
         return [(n, line.rstrip("\r").split("\t")) for n, line in enumerate(text.split("\n"), 1) if line.strip()]
     reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
@@ -199,7 +199,7 @@ def read_jsonl(path: str | Path, options: dict[str, str] | None = None) -> datas
     "upos": [...]}`` (``tokens`` for ``words``; any tag lists of the same length) for tagging."""
     path, options = Path(path), dict(options or {})
     records = []
-    for line, raw in enumerate(_utf8(path).split("\n"), start=1):
+    for line, raw in enumerate(read_utf8(path).split("\n"), start=1):
         if not raw.strip():
             continue
         try:
@@ -224,7 +224,7 @@ def read_plain_text(path: str | Path, lang: str = "xx") -> datasets.Dataset:
     except ImportError:
         raise ValueError(f"{path}: lang={lang!r} is not a language spaCy knows (e.g. en, de, xx)") from None
     records = []
-    for line, text in enumerate(_utf8(path).split("\n"), start=1):
+    for line, text in enumerate(read_utf8(path).split("\n"), start=1):
         text = text.rstrip("\r")
         if text.strip():
             words = [t.text for t in tokenizer(text.strip()) if not t.is_space]
@@ -328,13 +328,3 @@ def _read_hub(name: str, options: dict[str, str]) -> datasets.Dataset:
 def _at(where: str, line: int) -> str:
     """``file:line``, or ``dataset row N`` for rows of a loaded dataset."""
     return f"{where} {line}" if where.endswith(" row") else f"{where}:{line}"
-
-
-def _utf8(path: Path) -> str:
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise CorpusFormatError(f"{path}:{line}: not valid UTF-8 ({err.reason})") from None
-    return text[1:] if text.startswith("\ufeff") else text
