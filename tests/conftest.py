@@ -19,6 +19,37 @@ os.environ.setdefault("MKL_DYNAMIC", "FALSE")
 os.environ.setdefault("OMP_DYNAMIC", "FALSE")
 
 
+def packaged_pipeline(pipeline: Path, tmp_path: Path) -> tuple[Path, dict]:
+    """`spacy package` -> wheel -> pip install into a new virtualenv: its python and the package meta.
+
+    No network here: the new venv sees this environment's packages through a .pth file (torch,
+    transformers, spacy, xdomain_nlp), so pip resolves the wheel's declared requirements against
+    them; the model package itself lands only in the new venv."""
+    import subprocess
+    import sys
+
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    subprocess.run(
+        [sys.executable, "-m", "spacy", "package", str(pipeline), str(dist), "--build", "wheel"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    (wheel,) = dist.glob("*/dist/*.whl")
+    meta = __import__("json").loads(next(dist.glob("*/meta.json")).read_text())
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)  # pip comes via .pth
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    parent_site = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
+    # addsitedir also runs the parent's own .pth files (an editable install of xdomain_nlp is one).
+    (site / "parent_env.pth").write_text("".join(f"import site; site.addsitedir({p!r})\n" for p in parent_site))
+    py = venv / "bin" / "python"
+    subprocess.run(
+        [str(py), "-m", "pip", "install", "--no-index", "--no-build-isolation", "-q", str(wheel)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return py, meta
+
+
 def recipe_main(name: str):
     """The ``main`` of ``recipes/NAME.py``, run from its file (recipes are scripts, not a package)."""
     import runpy

@@ -223,6 +223,36 @@ def test_the_sentiment_model_goes_to_the_hub_with_its_parser_and_comes_back(food
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [pytest.approx(p, abs=1e-5) for p in local]
 
 
+def test_the_sentiment_pipeline_packages_as_a_wheel_that_classifies_alike(food_to_movie, tmp_path):
+    """`spacy package` of the relational pipeline (its parser inside) installs and gives the same cats."""
+    import os
+    import subprocess
+
+    import spacy
+    from conftest import packaged_pipeline
+
+    runs, _ = food_to_movie
+    texts = sst2_sample()[:3]
+    nlp = spacy.blank("en")
+    nlp.add_pipe("xdomain_sentiment", config={"model": str(runs / "relational" / "model"), "device": "cpu"})
+    expected = [nlp(t).cats for t in texts]
+    nlp.meta.update({"name": "food_to_movie", "version": "0.0.1"})
+    nlp.to_disk(tmp_path / "pipeline")
+    py, meta = packaged_pipeline(tmp_path / "pipeline", tmp_path)
+    assert any(r.startswith("xdomain-nlp") for r in meta["requirements"])
+    script = (
+        "import json, sys, spacy\n"
+        "cfg = {'components': {'xdomain_sentiment': {'model': '/gone', 'parser': '/gone', 'device': 'cpu'}}}\n"
+        "nlp = spacy.load('en_food_to_movie', config=cfg)\n"
+        "print(json.dumps([nlp(t).cats for t in json.loads(sys.argv[1])]))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([str(py), "-c", script, json.dumps(texts)], capture_output=True, text=True, env=env,
+                          cwd=tmp_path, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [pytest.approx(c, abs=1e-4) for c in expected]
+
+
 def xdomain_nlp_predict(model, texts):
     import xdomain_nlp
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 import spacy
 import torch
-from conftest import SAMPLE_TEXT
+from conftest import SAMPLE_TEXT, packaged_pipeline
 from spacy.tokens import Doc
 from spacy.training import Example
 
@@ -249,32 +248,9 @@ def test_spacy_package_wheel_installs_and_loads_in_a_fresh_venv(small_tagger, tm
     expected = tags(nlp(SAMPLE_TEXT["de"]))
     nlp.meta.update({"name": "xdomain_test_tagger", "version": "0.0.1"})
     nlp.to_disk(tmp_path / "pipeline")
-    dist = tmp_path / "dist"
-    dist.mkdir()
-    subprocess.run(
-        [sys.executable, "-m", "spacy", "package", str(tmp_path / "pipeline"), str(dist), "--build", "wheel"],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = dist.glob("*/dist/*.whl")
-    meta = json.loads(next(dist.glob("*/meta.json")).read_text())
+    py, meta = packaged_pipeline(tmp_path / "pipeline", tmp_path)
     assert any(r.startswith("xdomain-nlp") for r in meta["requirements"])
-
-    # A new virtualenv. No network here: it sees this environment's packages through a .pth file
-    # (torch, transformers, spacy, xdomain_nlp), so pip resolves the wheel's declared requirements
-    # against them; the model package itself lands only in the new venv.
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)  # pip comes via .pth
-    site = next((venv / "lib").glob("python3*/site-packages"))
-    parent_site = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
-    # addsitedir also runs the parent's own .pth files (an editable install of xdomain_nlp is one).
-    (site / "parent_env.pth").write_text("".join(f"import site; site.addsitedir({p!r})\n" for p in parent_site))
-    py = venv / "bin" / "python"
-    subprocess.run(
-        [str(py), "-m", "pip", "install", "--no-index", "--no-build-isolation", "-q", str(wheel)],
-        check=True,
-        capture_output=True,
-    )
+    venv = py.parents[1]
     script = (
         "import json, sys, spacy, de_xdomain_test_tagger as pkg\n"
         "assert pkg.__file__.startswith(sys.argv[1]), pkg.__file__\n"
