@@ -111,7 +111,7 @@ def main() -> None:
 
     result = {
         "predict_words_per_s_ratio_vs_spacy": round(words / predict_seconds / (words / spacy_seconds), 2),
-        "predict_vs_cli_evaluate_accuracy_diff": round(predict_accuracy - cli_accuracy, 2),
+        "predict_vs_cli_evaluate_accuracy_diff": round(round(predict_accuracy, 2) - cli_accuracy, 2),
         "spacy_words_per_s_ratio_vs_plain": round(words / spacy_seconds / plain["words_per_s"], 2),
         "spacy_vs_native_accuracy_diff": round(spacy_accuracy - native, 2),
         "words_per_s": {

@@ -173,6 +173,8 @@ def test_a_parser_is_published_with_its_scores_and_loads_back(overfit_parser, hu
     values = {m["type"]: m["value"] for r in card["model-index"][0]["results"] for m in r["metrics"]}
     assert values == {"uas": meta["metrics"]["ud:en_ewt:train uas"], "las": meta["metrics"]["ud:en_ewt:train las"]}
     assert "These scores are on 16 sentences of each evaluation set" in readme and "(subset)" in readme
+    with pytest.raises(HubPushError, match="--metrics is read for taggers"):  # never silently ignored
+        stage_folder(model, tmp_path / "other", "me/parser-ewt", metrics_file=model.parent / "metrics.json")
 
     push_to_hub(model, "me/parser-ewt", token=TOKEN, endpoint=url)
     env = {**os.environ, "HF_ENDPOINT": url, "HF_HOME": str(tmp_path / "hf")}

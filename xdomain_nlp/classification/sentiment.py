@@ -15,13 +15,14 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from xdomain_nlp.encoders.resolve import looks_like_a_path
 from xdomain_nlp.modeldir import local_model_dir, window_settings
 from xdomain_nlp.relational.classifier import GraphSentenceClassifier, load_graph_classifier, predict_proba
 from xdomain_nlp.relational.graph import build_graph
 from xdomain_nlp.relational.parsing import Parser
 from xdomain_nlp.relational.sentences import encode_sentences
 from xdomain_nlp.tagging import WordPieceCache
-from xdomain_nlp.tagging.tagger import split_words
+from xdomain_nlp.tagging.tagger import Inputs, as_sentences
 from xdomain_nlp.training.precision import pick_device
 
 PARSER_SUBDIR = "parser"
@@ -36,7 +37,7 @@ def parser_of(model_dir: Path, meta: dict[str, Any], parser: str | os.PathLike |
     named = meta.get("config", {}).get("parser")
     if not named:
         raise ValueError(f"{model_dir}: the model names no parser; pass parser=... (a parser directory or Hub id)")
-    if not Path(named).is_dir() and (named.startswith((".", "/")) or Path(named.split("/")[0]).exists()):
+    if not Path(named).is_dir() and looks_like_a_path(named):
         raise FileNotFoundError(
             f"{model_dir}: the parser it was trained with, {named}, is not here; pass parser=... or copy it "
             f"to {model_dir / PARSER_SUBDIR}"
@@ -72,17 +73,15 @@ class SentimentClassifier:
         return list(self.model.labels)
 
     def predict(
-        self, inputs: str | Sequence[str] | Sequence[Sequence[str]], *, lang: str = "en", batch_size: int = 256,
+        self, inputs: Inputs, *, lang: str = "en", batch_size: int = 256,
         progress: bool | None = None,
     ) -> dict | list[dict]:  # fmt: skip
         """``{"label", "probabilities": {label: p}}`` for a text (one dict) or for each of many.
 
         Decided for empty or whitespace-only text: ``label`` None and no probabilities, since
         there is no word to hold an opinion (the spaCy component leaves ``doc.cats`` empty alike)."""
-        single = isinstance(inputs, str)
-        items = [inputs] if single else list(inputs)
-        words = [split_words([x], lang)[0] if isinstance(x, str) else list(x) for x in items]
-        out: list[dict] = [{"label": None, "probabilities": {}} for _ in items]
+        words, single = as_sentences(inputs, lang)
+        out: list[dict] = [{"label": None, "probabilities": {}} for _ in words]
         todo = [i for i, w in enumerate(words) if w]
         starts = range(0, len(todo), batch_size)
         show = progress if progress is not None else len(starts) > 1

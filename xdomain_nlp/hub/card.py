@@ -63,6 +63,15 @@ def read_evaluations(meta: dict[str, Any], metrics_file: Path | None) -> list[Ev
     return [Evaluation(name, spec, float(acc)) for name, by_spec in scores.items() for spec, acc in by_spec.items()]
 
 
+def base_model(meta: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    """The base model as the config names it, its Hub id (None for a local folder, even "models/enc")
+    and its license when known."""
+    base = (meta.get("config") or {}).get("model", "")
+    looks_like_hub_id = base.count("/") == 1 and not Path(base).expanduser().exists()
+    hub_id, license = EMBEDDED_BASES.get(base, (base if looks_like_hub_id else None, None))
+    return base, hub_id, license
+
+
 def subset_statement(meta: dict[str, Any]) -> str:
     """A plain sentence when scores come from part of each evaluation set, else ""."""
     limit = (meta.get("config") or {}).get("eval_limit") or 0
@@ -101,11 +110,7 @@ def build_model_card(
     meta: dict[str, Any], evaluations: list[Evaluation], repo_id: str, *, license: str | None = None
 ) -> ModelCard:
     """A card with Hub metadata (languages, base model, datasets, model-index) and a readable body."""
-    cfg = meta.get("config") or {}
-    base = cfg.get("model", "")
-    # A Hub id names the base model; a local directory (even "models/enc") does not.
-    looks_like_hub_id = base.count("/") == 1 and not Path(base).expanduser().exists()
-    base_id, base_license = EMBEDDED_BASES.get(base, (base if looks_like_hub_id else None, None))
+    base, base_id, base_license = base_model(meta)
     all_specs = train_specs(meta) + [e.dataset for e in evaluations]
     languages = sorted({lang for s in all_specs if (lang := language_of(s))})
     corpora = [CORPORA[n] for n in dict.fromkeys(corpus_name(s) for s in all_specs) if n in CORPORA]

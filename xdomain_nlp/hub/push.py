@@ -67,6 +67,11 @@ def stage_folder(
     task = meta.get("task")
     if task not in TASK_FILES:
         raise HubPushError(f"{meta_file}: task {task!r} cannot be published (tagging, parsing, graph-classification)")
+    if metrics_file is not None and task != "tagging":
+        raise HubPushError(
+            f"{model_dir}: --metrics is read for taggers; a {task} model's card takes the scores its run saved in "
+            "xdomain.json"
+        )
     parser_dir = sentiment_parser_dir(model_dir, meta) if task == "graph-classification" else None
     evaluations = []
     if task == "tagging":

@@ -6,15 +6,14 @@ model. A score measured on part of a set (``eval_limit``) is said to be so, in t
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from xdomain_nlp.data.corpora import CORPORA
 from xdomain_nlp.hub.card import (
-    EMBEDDED_BASES,
     UD_HUB_DATASET,
+    base_model,
     corpus_label,
     corpus_name,
     language_of,
@@ -29,14 +28,6 @@ METHODS = {
     "relational+lexicon": "the relational model, then trained on its own confident predictions for unlabelled "
     "target sentences and on opinion words co-extracted across domains",
 }
-
-
-def base_model(meta: dict[str, Any]) -> tuple[str, str | None, str | None]:
-    """The base model as written in the config, its Hub id (None for a local folder) and license."""
-    base = (meta.get("config") or {}).get("model", "")
-    looks_like_hub_id = base.count("/") == 1 and not Path(base).expanduser().exists()
-    hub_id, license = EMBEDDED_BASES.get(base, (base if looks_like_hub_id else None, None))
-    return base, hub_id, license
 
 
 def _split(spec: str) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import datasets
@@ -25,12 +26,18 @@ from xdomain_nlp.training.precision import inference_dtype, pick_device
 Inputs = str | Sequence[str] | Sequence[Sequence[str]]
 
 
-def split_words(texts: Sequence[str], lang: str) -> list[list[str]]:
-    """Words of each text by spaCy's rule-based tokenizer for ``lang`` (no model download)."""
+@cache
+def spacy_tokenizer(lang: str):
+    """spaCy's rule-based tokenizer for ``lang`` (no model download), built once per language."""
     import spacy
 
-    tokenizer = spacy.blank(lang).tokenizer
-    return [[t.text for t in doc if not t.is_space] for doc in tokenizer.pipe(texts, batch_size=1000)]
+    return spacy.blank(lang).tokenizer
+
+
+def split_words(texts: Sequence[str], lang: str) -> list[list[str]]:
+    """Words of each text by spaCy's tokenizer for ``lang``."""
+    docs = spacy_tokenizer(lang).pipe(texts, batch_size=1000)
+    return [[t.text for t in doc if not t.is_space] for doc in docs]
 
 
 def as_sentences(inputs: Inputs, lang: str) -> tuple[list[list[str]], bool]:
