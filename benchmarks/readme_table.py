@@ -111,10 +111,15 @@ MEASURED_IN = {"ewt_test_uas": "parser_ewt", "ewt_test_las": "parser_ewt", "seme
 TARGETS = {"plain": "", "relational": ">= 86.0, >= plain + 2.0", "relational+lexicon": ">= 86.0"}
 
 
+def short(commit: str) -> str:
+    """A commit as the table shows it: 10 characters, and ``-dirty`` kept (such a run does not count as clean)."""
+    return commit[:10] + ("-dirty" if commit.endswith("-dirty") else "")
+
+
 def run_where(data: dict, part: str, where: str) -> str:
     """The benchmark command and the commit of the reused run that measured ``part`` (``measured_at``)."""
     measured_at = data.get("measured_at", {})
-    return f"`{data['command']}` (run @ {measured_at[part][:10]})" if part in measured_at else where
+    return f"`{data['command']}` (run @ {short(measured_at[part])})" if part in measured_at else where
 
 
 def sst2_imdb(entry: dict) -> str:
@@ -127,7 +132,7 @@ def few_shot_rows(few: dict | None) -> list[str]:
     """One row per k: GSD test after fine-tuning on k German sentences, per L2-SP alpha."""
     if not few:
         return []
-    where = f"`{few['command']}` @ {few['git_commit'][:10]}"
+    where = f"`{few['command']}` @ {short(few['git_commit'])}"
     seeds = next(iter(few["methods"].values()))["n"]
     by_k: dict[str, list[str]] = {}
     for key, entry in few["methods"].items():
@@ -147,11 +152,12 @@ def table() -> str:
         if not path.is_file():
             continue
         data = json.loads(path.read_text())
-        where = f"`{data.get('command', name)}` @ {data.get('git_commit', '?')[:10]}"
+        where = f"`{data.get('command', name)}` @ {short(data.get('git_commit', '?'))}"
         measured_by = {}
         for part, run in data.get("carried_over", {}).items():
             if part in CARRIED_KEYS and isinstance(run, dict):
-                measured_by.update(dict.fromkeys(CARRIED_KEYS[part], f"`{run['command']}` @ {run['git_commit'][:10]}"))
+                run_at = f"`{run['command']}` @ {short(run['git_commit'])}"
+                measured_by.update(dict.fromkeys(CARRIED_KEYS[part], run_at))
         measured_by.update({key: run_where(data, part, where) for key, part in MEASURED_IN.items()})
         for label, key, fmt, target in rows:
             if key in data:
@@ -173,7 +179,7 @@ def table() -> str:
                 gain = entry["gain_vs_none"]["target"]["mean"]
                 value += f" ({gain:+.2f} vs none; guard flagged {entry['flagged_by_guard']}/{seeds})"
             label = f"EWT genre shift → reviews+answers test UPOS / context-biased words, {method} ({seeds} seeds)"
-            gwhere = f"`{genre['command']}` @ {genre['git_commit'][:10]}"
+            gwhere = f"`{genre['command']}` @ {short(genre['git_commit'])}"
             lines.append(f"| {label} | {value} | | {gwhere} |")
         lines += few_shot_rows(data.get("de_gsd_few_shot"))
         food_where = run_where(data, "sentiment_food_to_movie", where)
@@ -211,7 +217,7 @@ def table() -> str:
                 target = ">= 93.0 at k = 100" if tag_set == "stts" and method in heads else ""
                 # A row kept from an earlier run (--carry-over) names that run.
                 kept = [data.get("carried_over", {}).get(f"{tag_set} k={k} {method}") for k in ks]
-                runs = {(r["command"], r["git_commit"][:10]) for r in kept if r}
+                runs = {(r["command"], short(r["git_commit"])) for r in kept if r}
                 row_where = where
                 if all(kept) and len(runs) == 1:
                     ((command, commit),) = runs

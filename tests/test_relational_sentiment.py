@@ -223,6 +223,39 @@ def test_the_sentiment_model_goes_to_the_hub_with_its_parser_and_comes_back(food
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [pytest.approx(p, abs=1e-5) for p in local]
 
 
+def test_the_sentiment_card_puts_the_in_domain_upper_bound_beside_the_scores(food_to_movie, overfit_parser, tmp_path):
+    """``--upper-bound``: a model of the same recipe trained on target labels; its recorded scores
+    stand beside the model's. A model trained on the source only is refused as a bound."""
+    import shutil
+
+    from xdomain_nlp.cli import main
+    from xdomain_nlp.hub import HubPushError, stage_folder
+
+    runs, _ = food_to_movie
+    model, plain = runs / "relational" / "model", runs / "plain" / "model"
+    with pytest.raises(HubPushError, match="none of the corpora the model is scored on .*trained on target labels"):
+        stage_folder(model, tmp_path / "refused", "me/food-to-movie", upper_bound=plain)
+    # The in-domain run: the plain model's files under a run that trained on SST-2 train (the recipe's
+    # `train=[sentiment:sst2:train] methods=[plain]`), with the scores that run recorded.
+    bound = tmp_path / "sst2_in_domain" / "plain" / "model"
+    shutil.copytree(plain, bound)
+    meta = json.loads((bound / "xdomain.json").read_text())
+    meta["config"]["train"] = ["sentiment:sst2:train"]
+    meta["metrics"] = {"sentiment:sst2:test": 91.5, "label_shift": "none"}
+    (bound / "xdomain.json").write_text(json.dumps(meta))
+    assert main(["push", str(model), "me/food-to-movie", "--dry-run", str(tmp_path / "out"), "--upper-bound",
+                 str(bound)]) == 0  # fmt: skip
+    readme = (tmp_path / "out" / "README.md").read_text()
+    scores = json.loads((model / "xdomain.json").read_text())["metrics"]
+    assert "| accuracy | in-domain upper bound |" in readme
+    assert f"| `sentiment:sst2:test` | {scores['sentiment:sst2:test']:.2f} | 91.50 |" in readme
+    assert f"| `sentiment:imdb:all` | {scores['sentiment:imdb:all']:.2f} | not scored |" in readme
+    assert "same recipe's `plain` model trained on `sentiment:sst2:train` (target-domain labels)" in readme
+    assert "on 24 sentences of each set: its run had eval_limit" in readme
+    with pytest.raises(HubPushError, match="--upper-bound is for sentiment models; this is a parsing model"):
+        stage_folder(overfit_parser[0], tmp_path / "p", "me/parser", upper_bound=bound)
+
+
 def test_the_sentiment_pipeline_packages_as_a_wheel_that_classifies_alike(food_to_movie, tmp_path):
     """`spacy package` of the relational pipeline (its parser inside) installs and gives the same cats."""
     import os

@@ -154,6 +154,25 @@ def test_exclude_model_leaves_the_weights_out_and_reads_the_config(small_tagger,
     assert other.model is None
 
 
+def test_saved_component_records_its_format_and_refuses_a_newer_one(small_tagger, tmp_path):
+    """The saved weights carry the factory and format that wrote them; a later format is an error, not garbage."""
+    import json
+
+    component = tagger_nlp(small_tagger).get_pipe("xdomain_tagger")
+    component.to_disk(tmp_path / "saved")
+    record = json.loads((tmp_path / "saved" / "model" / "spacy_component.json").read_text())
+    assert record["factory"] == "xdomain_tagger" and record["format"] == 1
+    record["format"] = 2
+    (tmp_path / "saved" / "model" / "spacy_component.json").write_text(json.dumps(record))
+    fresh = tagger_nlp(small_tagger).get_pipe("xdomain_tagger")
+    with pytest.raises(ValueError, match=r"spacy_component.json: component format 2 .*upgrade xdomain_nlp"):
+        fresh.from_disk(tmp_path / "saved")
+    record.update(format=1, factory="xdomain_parser")
+    (tmp_path / "saved" / "model" / "spacy_component.json").write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="saved by the 'xdomain_parser' component, not 'xdomain_tagger'"):
+        fresh.from_disk(tmp_path / "saved")
+
+
 def test_mapped_tag_set_fills_token_tag(small_tagger, tmp_path):
     from xdomain_nlp.labelspace import MappingHead, MappingPrior, load_tagset
     from xdomain_nlp.tagging import load_tagger

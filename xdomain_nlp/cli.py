@@ -125,6 +125,7 @@ def _push(args: argparse.Namespace) -> int:
         metrics_file=args.metrics,
         spacy_wheel=args.spacy_wheel,
         license=args.license,
+        upper_bound=args.upper_bound,
         dry_run=args.dry_run,
     )
     print(f"wrote {where} (nothing uploaded)" if args.dry_run else f"pushed {args.model_dir} to {where}")
@@ -281,6 +282,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", metavar="DIR", help="write the folder that would be uploaded to DIR, upload nothing")
     p.add_argument("--metrics", help="evaluation JSON for the card (default: MODEL_DIR/../metrics.json if present)")
     p.add_argument("--spacy-wheel", help="also upload this spaCy package wheel (under spacy/)")
+    p.add_argument(
+        "--upper-bound",
+        metavar="MODEL_DIR",
+        help="sentiment models: the same recipe's model trained on target labels (e.g. "
+        "runs/sentiment_sst2_in_domain/plain/model); its recorded scores go into the card as the in-domain upper bound",
+    )
     p.add_argument("--license", help="license id for the card (default: the base model's)")
     p.add_argument("--token", help="Hub token (default: HF_TOKEN or the saved login)")
     p.add_argument("--private", action="store_true")

@@ -19,7 +19,7 @@ from huggingface_hub import HfApi, constants, get_token
 from huggingface_hub.errors import HfHubHTTPError, HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
-from xdomain_nlp.hub.card import build_model_card, data_card_files, read_evaluations, train_specs
+from xdomain_nlp.hub.card import build_model_card, corpus_name, data_card_files, read_evaluations, train_specs
 from xdomain_nlp.hub.task_cards import build_parser_card, build_sentiment_card, parser_scores, sentiment_scores
 
 MODEL_FILES = ("config.json", "model.safetensors", "xdomain.json")
@@ -49,6 +49,7 @@ def stage_folder(
     metrics_file: str | Path | None = None,
     spacy_wheel: str | Path | None = None,
     license: str | None = None,
+    upper_bound: str | Path | None = None,
 ) -> Path:
     """Write the folder that `push_to_hub` uploads, and return it: the model's files, its config,
     data cards, and a card for its kind (tagger, parser, sentiment model with its parser inside)."""
@@ -73,6 +74,9 @@ def stage_folder(
             "xdomain.json"
         )
     parser_dir = sentiment_parser_dir(model_dir, meta) if task == "graph-classification" else None
+    if upper_bound is not None and task != "graph-classification":
+        raise HubPushError(f"{model_dir}: --upper-bound is for sentiment models; this is a {task} model")
+    bound = read_upper_bound(Path(upper_bound), meta) if upper_bound is not None else None
     evaluations = []
     if task == "tagging":
         if metrics_file is None and (model_dir.parent / "metrics.json").is_file():
@@ -109,7 +113,7 @@ def stage_folder(
     elif task == "parsing":
         card = build_parser_card(meta, repo_id, license=license)
     else:
-        card = build_sentiment_card(meta, repo_id, license=license)
+        card = build_sentiment_card(meta, repo_id, license=license, upper_bound=bound)
     card.save(dest / "README.md")
     return dest
 
@@ -125,6 +129,25 @@ def sentiment_parser_dir(model_dir: Path, meta: dict) -> Path:
         f"{model_dir}: its parser ({named or 'none named'}) is not here; a sentiment model is published with the "
         f"parser it reads with: copy it to {model_dir / 'parser'}"
     )
+
+
+def read_upper_bound(bound_dir: Path, meta: dict) -> dict:
+    """The ``xdomain.json`` of an in-domain model for a sentiment card: trained on target labels, i.e. on
+    a corpus the published model is scored on (another split of it), with scores recorded for its sets."""
+    meta_file = bound_dir / "xdomain.json"
+    if not meta_file.is_file():
+        raise HubPushError(f"{bound_dir}: --upper-bound takes a model directory (no xdomain.json)")
+    bound = json.loads(meta_file.read_text())
+    if bound.get("task") != "graph-classification":
+        raise HubPushError(f"{meta_file}: task {bound.get('task')!r}; the upper bound is a sentiment model")
+    scored = {corpus_name(s) for s in sentiment_scores(meta)}
+    if not {corpus_name(s) for s in train_specs(bound)} & scored:
+        raise HubPushError(
+            f"{meta_file}: trained on {' + '.join(train_specs(bound)) or 'nothing recorded'}, none of the corpora "
+            f"the model is scored on ({', '.join(sorted(scored))}): an in-domain upper bound is trained on target "
+            "labels"
+        )
+    return bound
 
 
 def check_repo_id(repo_id: str) -> None:
@@ -146,12 +169,13 @@ def push_to_hub(
     metrics_file: str | Path | None = None,
     spacy_wheel: str | Path | None = None,
     license: str | None = None,
+    upper_bound: str | Path | None = None,
     dry_run: str | Path | None = None,
     commit_message: str = "Upload model adapted with xdomain_nlp",
 ) -> str:
     """Upload ``model_dir`` to ``repo_id``; returns the commit URL (or the folder, with ``dry_run``)."""
     check_repo_id(repo_id)
-    kw = {"metrics_file": metrics_file, "spacy_wheel": spacy_wheel, "license": license}
+    kw = {"metrics_file": metrics_file, "spacy_wheel": spacy_wheel, "license": license, "upper_bound": upper_bound}
     if dry_run is not None:
         return str(stage_folder(model_dir, dry_run, repo_id, **kw))
     token = token or get_token()

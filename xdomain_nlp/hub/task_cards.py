@@ -119,7 +119,11 @@ def sentiment_scores(meta: dict[str, Any]) -> dict[str, float]:
     return {k: float(v) for k, v in (meta.get("metrics") or {}).items() if isinstance(v, (int, float))}
 
 
-def build_sentiment_card(meta: dict[str, Any], repo_id: str, *, license: str | None = None) -> ModelCard:
+def build_sentiment_card(
+    meta: dict[str, Any], repo_id: str, *, license: str | None = None, upper_bound: dict[str, Any] | None = None
+) -> ModelCard:
+    """The card of a Food -> Movie model; ``upper_bound``: the ``xdomain.json`` of the same recipe's model
+    trained on target labels, whose scores stand beside this model's as what in-domain labels reach."""
     cfg = meta.get("config") or {}
     scores = sentiment_scores(meta)
     subset = bool(cfg.get("eval_limit"))
@@ -142,6 +146,22 @@ def build_sentiment_card(meta: dict[str, Any], repo_id: str, *, license: str | N
                       specs=train + list(scores))  # fmt: skip
     method = meta.get("method") or ("relational" if meta.get("graph_layers") else "plain")
     rows = "\n".join(f"| {corpus_label(s)} | `{s}` | {acc:.2f} |" for s, acc in scores.items())
+    header, bound_note = "| data | corpus | accuracy |\n|---|---|---|", ""
+    if upper_bound is not None:
+        bound = sentiment_scores(upper_bound)
+        header = "| data | corpus | accuracy | in-domain upper bound |\n|---|---|---|---|"
+        rows = "\n".join(
+            f"| {corpus_label(s)} | `{s}` | {acc:.2f} | {f'{bound[s]:.2f}' if s in bound else 'not scored'} |"
+            for s, acc in scores.items()
+        )
+        bound_method = upper_bound.get("method") or "plain"
+        bound_limit = (upper_bound.get("config") or {}).get("eval_limit")
+        bound_subset = f" (on {bound_limit} sentences of each set: its run had eval_limit)" if bound_limit else ""
+        bound_note = (
+            f"The upper bound is the same recipe's `{bound_method}` model trained on "
+            f"`{' + '.join(train_specs(upper_bound))}` (target-domain labels), as its run scored it{bound_subset}: "
+            "what labelled target data reaches, against this model's none."
+        )
     base, _, _ = base_model(meta)
     body = f"""---
 {{{{ card_data }}}}
@@ -161,9 +181,10 @@ on another domain (Movie reviews) with no label of it, on top of `{base}`.
 ## Evaluation
 Measured by the training run, target-domain sets (no label of them was trained on):
 
-| data | corpus | accuracy |
-|---|---|---|
+{header}
 {rows or "| (no evaluation recorded) | | |"}
+
+{bound_note}
 
 {subset_statement(meta)}
 

@@ -15,6 +15,34 @@ from spacy.vocab import Vocab
 from xdomain_nlp.training.precision import inference_dtype, pick_device
 
 MODEL_SUBDIR = "model"  # where a component keeps its weights inside the pipeline directory
+COMPONENT_FILE = "spacy_component.json"  # beside the weights: which factory wrote them, in which format
+# The saved component's format. spaCy forbids dots in factory names (E853), so the factories keep spaCy's
+# own style (``tagger``, ``parser``: no version in the name); what a pipeline saved today needs from a
+# later release is that it reads this format or says it cannot. Raise it when the layout changes.
+COMPONENT_FORMAT = 1
+
+
+def write_component_file(path: Path, factory: str) -> None:
+    """Record the factory and format beside the weights a component saves."""
+    from xdomain_nlp import __version__
+
+    record = {"factory": factory, "format": COMPONENT_FORMAT, "xdomain_nlp": __version__}
+    srsly.write_json(path / COMPONENT_FILE, record)
+
+
+def check_component_file(path: Path, factory: str) -> None:
+    """A saved component this release can read, or an error that says what wrote it."""
+    file = path / COMPONENT_FILE
+    if not file.is_file():  # pipelines saved before the format was recorded are format 1
+        return
+    saved = srsly.read_json(file)
+    if saved.get("factory") != factory:
+        raise ValueError(f"{file}: saved by the {saved.get('factory')!r} component, not {factory!r}")
+    if int(saved.get("format", 1)) > COMPONENT_FORMAT:
+        raise ValueError(
+            f"{file}: component format {saved['format']} (written by xdomain_nlp {saved.get('xdomain_nlp', '?')}); "
+            f"this xdomain_nlp reads format {COMPONENT_FORMAT} and older: upgrade xdomain_nlp to load this pipeline"
+        )
 
 
 def dir_to_bytes(path: Path) -> bytes:
@@ -35,8 +63,11 @@ class LazyModelComponent:
 
     Loading on first use matters for ``spacy.load``: spaCy builds the component from its config
     (whose model path may not exist on this machine) before ``from_disk`` hands it the saved copy.
-    Subclasses define ``load(source)``, ``set_annotations(docs)``, ``save_model(path)`` and ``labels``.
+    Subclasses define ``factory`` (their registered name), ``load(source)``, ``set_annotations(docs)``,
+    ``save_model(path)`` and ``labels``.
     """
+
+    factory = ""
 
     def __init__(
         self,
@@ -100,10 +131,12 @@ class LazyModelComponent:
         target = Path(path) / MODEL_SUBDIR
         target.mkdir(parents=True, exist_ok=True)
         self.save_model(target)
+        write_component_file(target, self.factory)
 
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()):
         """Weights from ``path/model``; with ``exclude=["model"]``, or none saved, the config's ``model``."""
         if MODEL_SUBDIR not in exclude and (Path(path) / MODEL_SUBDIR).is_dir():
+            check_component_file(Path(path) / MODEL_SUBDIR, self.factory)
             self.load(Path(path) / MODEL_SUBDIR)
         return self
 
@@ -119,6 +152,7 @@ class LazyModelComponent:
             return self
         tmp = bytes_to_dir(data)
         try:
+            check_component_file(tmp, self.factory)
             self.load(tmp)
         finally:
             shutil.rmtree(tmp)

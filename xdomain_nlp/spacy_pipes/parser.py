@@ -58,6 +58,10 @@ def make_parser(
 
 
 class XDomainParser(LazyModelComponent):
+    """Parses with a saved parser; loaded on first use (see `LazyModelComponent`)."""
+
+    factory = "xdomain_parser"
+
     def __init__(self, vocab: Vocab, name: str = "xdomain_parser", **settings: Any) -> None:
         super().__init__(vocab, name, **settings)
 

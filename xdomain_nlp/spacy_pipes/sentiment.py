@@ -98,6 +98,8 @@ def token_groups(doc: Doc, offsets: list[tuple[int, int]]) -> list[int]:
 class XDomainSentiment(LazyModelComponent):
     """Classifies documents with a saved classifier; loaded on first use (see `LazyModelComponent`)."""
 
+    factory = "xdomain_sentiment"
+
     def __init__(
         self,
         vocab: Vocab,

@@ -77,6 +77,8 @@ def make_tagger(
 class XDomainTagger(LazyModelComponent):
     """Tags with a saved tagger; the model is loaded on first use (see `LazyModelComponent`)."""
 
+    factory = "xdomain_tagger"
+
     def __init__(
         self,
         vocab: Vocab,
