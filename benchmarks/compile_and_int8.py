@@ -99,8 +99,10 @@ def main() -> None:
     inf, tr = result["inference"], result["training"]
     result["compiled_vs_eager"] = {
         "inference_words_per_s": round(inf["compiled"]["words_per_s"] / inf["eager"]["words_per_s"], 2),
-        "train_fp32": round(tr["compiled"]["train_tokens_per_s_fp32"] / tr["eager"]["train_tokens_per_s_fp32"], 2),
-        "train_bf16": round(tr["compiled"]["train_tokens_per_s_bf16"] / tr["eager"]["train_tokens_per_s_bf16"], 2),
+        "train": {
+            d: round(tr["compiled"][f"train_tokens_per_s_{d}"] / tr["eager"][f"train_tokens_per_s_{d}"], 2)
+            for d in ("fp32", "bf16")
+        },
     }
     result["int8_vs_fp32"] = {
         "inference_words_per_s": round(inf["int8_dynamic"]["words_per_s"] / inf["eager_fp32"]["words_per_s"], 2),

@@ -99,6 +99,16 @@ ROWS = {
         ("Dependency parser, English EWT test LAS", "ewt_test_las", "{:.2f}", ""),
         ("Aspect term extraction, SemEval-2014 restaurants test, span F1 (3 seeds)", "semeval14_ate_f1", "{:.2f}", ""),
     ],
+    "attention.json": [
+        ("Attention: SDPA (default) vs eager, predict", "sdpa_vs_eager.inference_words_per_s", "{:.2f}x", ""),
+        ("Attention: SDPA vs eager, training step, bf16", "sdpa_vs_eager.train_bf16", "{:.2f}x", ""),
+    ],
+    "compile_and_int8.json": [
+        ("`torch.compile` vs eager, predict (not used)", "compiled_vs_eager.inference_words_per_s", "{:.2f}x", ""),
+        ("`torch.compile` vs eager, training step, fp32 / bf16 (not used)", "compiled_vs_eager.train", "", ""),
+        ("int8 dynamic vs fp32, predict words/s (not used)", "int8_vs_fp32.inference_words_per_s", "{:.2f}x", ""),
+        ("int8 dynamic minus fp32, GSD test UPOS (points)", "int8_vs_fp32.accuracy_diff", "{:+.2f}", "within 0.3"),
+    ],
     "label_mapping.json": [],
     "tests.json": [
         ("Test suite wall time, `python -m pytest -q -ra` (s)", "suite_wall_s", "{:.0f}", "<= 600"),
@@ -109,6 +119,17 @@ CARRIED_KEYS = {"food_movie": ("label_shift_prior_abs_error", "label_shift_acc_g
 # relational.json reuses runs measured at other commits (``measured_at``): which run each key comes from.
 MEASURED_IN = {"ewt_test_uas": "parser_ewt", "ewt_test_las": "parser_ewt", "semeval14_ate_f1": "aspect_terms_seed0"}
 TARGETS = {"plain": "", "relational": ">= 86.0, >= plain + 2.0", "relational+lexicon": ">= 86.0"}
+
+
+def nested(data: dict, key: str):
+    """``data[key]``, where ``a.b`` reads ``data["a"]["b"]``; None when absent."""
+    if key in data:
+        return data[key]
+    for part in key.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data
 
 
 def short(commit: str) -> str:
@@ -160,8 +181,11 @@ def table() -> str:
                 measured_by.update(dict.fromkeys(CARRIED_KEYS[part], run_at))
         measured_by.update({key: run_where(data, part, where) for key, part in MEASURED_IN.items()})
         for label, key, fmt, target in rows:
-            if key in data:
-                value = data[key] + 0.0 if isinstance(data[key], float) else data[key]  # -0.0 reads as 0.00
+            value = nested(data, key)
+            if isinstance(value, dict) and not fmt:  # fp32 / bf16 pair
+                lines.append(f"| {label} | {value['fp32']:.2f}x / {value['bf16']:.2f}x | {target} | {where} |")
+            elif value is not None:
+                value = value + 0.0 if isinstance(value, float) else value  # -0.0 reads as 0.00
                 lines.append(f"| {label} | {fmt.format(value)} | {target} | {measured_by.get(key, where)} |")
         fm_where = measured_by.get("food_movie_reweighting", where)
         for method, entry in data.get("food_movie_reweighting", {}).items():
