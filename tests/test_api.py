@@ -46,6 +46,20 @@ def test_predict_and_the_cli_agree_on_a_treebank(tiny_tagger, capsys):
         load_corpus("ud:de_gsd:test"))["accuracy"], 2)  # fmt: skip
 
 
+def test_a_compiled_tagger_tags_as_the_eager_one(tiny_tagger):
+    """``torch_compile=True`` (compiled on first use, shapes dynamic) changes speed, not answers,
+    over sentences of different lengths and a window split."""
+    sentences = [list(w) for w in load_corpus("ud:en_ewt:test").select(range(40))["words"]]
+    sentences.append(["word"] * 150)  # longer than the 64-piece window: several windows
+    eager = xdomain_nlp.load(tiny_tagger, device="cpu", precision="fp32").predict(sentences)
+    compiled = xdomain_nlp.load(tiny_tagger, device="cpu", precision="fp32", torch_compile=True)
+    assert hasattr(compiled.model, "_compiled_call_impl") and compiled.model._compiled_call_impl is not None
+    again = compiled.predict(sentences)
+    assert [r["tags"] for r in again] == [r["tags"] for r in eager]
+    for a, e in zip(again, eager):
+        assert a["probabilities"] == pytest.approx(e["probabilities"], abs=1e-4)
+
+
 def test_a_parser_loads_as_a_parser(overfit_parser):
     from xdomain_nlp.relational.parser import load_parser
     from xdomain_nlp.relational.sentences import parse_words

@@ -15,7 +15,7 @@ def load(path_or_hub_id: str | os.PathLike, **settings: Any) -> Tagger | Parser 
     """A `Tagger`, `Parser` or `SentimentClassifier`, by the task in the model's ``xdomain.json``.
 
     ``settings`` go to the class's ``load``: ``device`` ("auto", "cpu", "cuda:0"), ``precision``
-    for a tagger, ``parser`` for a sentiment model whose parser is elsewhere."""
+    and ``torch_compile`` for a tagger, ``parser`` for a sentiment model whose parser is elsewhere."""
     path, meta = resolve(path_or_hub_id)
     kind = {"tagging": Tagger, "parsing": Parser, "graph-classification": SentimentClassifier}[meta["task"]]
     return kind.load(path, **settings)

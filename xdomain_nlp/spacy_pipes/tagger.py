@@ -43,6 +43,7 @@ if not Token.has_extension(SCORES):
         "window_overlap": 64,
         "device": "auto",
         "precision": "auto",
+        "torch_compile": False,
     },
     assigns=["token.pos", "token.tag", f"token._.{SCORES}"],
     default_score_weights={"pos_acc": 0.5, "tag_acc": 0.5},
@@ -58,8 +59,10 @@ def make_tagger(
     window_overlap: int,
     device: str,
     precision: str,
+    torch_compile: bool,
 ) -> XDomainTagger:
-    """``model``: a saved tagger directory or Hub repo id; ``tag_set``: a mapping head to fill ``tag_``."""
+    """``model``: a saved tagger directory or Hub repo id; ``tag_set``: a mapping head to fill ``tag_``;
+    ``torch_compile``: compile the model on first use (pays off on large inputs, see `Tagger`)."""
     return XDomainTagger(
         nlp.vocab,
         name,
@@ -71,6 +74,7 @@ def make_tagger(
         window_overlap=window_overlap,
         device=device,
         precision=precision,
+        torch_compile=torch_compile,
     )
 
 
@@ -92,6 +96,7 @@ class XDomainTagger(LazyModelComponent):
         window_overlap: int = 64,
         device: str = "auto",
         precision: str = "auto",
+        torch_compile: bool = False,
     ) -> None:
         super().__init__(
             vocab,
@@ -105,10 +110,13 @@ class XDomainTagger(LazyModelComponent):
             precision=precision,
         )
         self.tag_set = tag_set
+        self.torch_compile = torch_compile
 
     def load(self, source: str | Path) -> None:
         self.model, self.tokenizer, self.meta = load_tagger(source)
         self.model.to(self.device)
+        if self.torch_compile:
+            self.model.compile(dynamic=True)
         self.pieces = WordPieceCache(self.tokenizer)
         # Which labels go where: UPOS labels to token.pos, other tag sets to token.tag.
         source_is_upos = list(self.model.labels) == list(UPOS)

@@ -65,13 +65,25 @@ class Tagger:
     """Tags words with the model's own tag set or any of its mapping heads (``tag_set=``)."""
 
     def __init__(
-        self, model: TokenTagger, tokenizer, meta: dict[str, Any], *, device: str = "auto", precision: str = "auto"
+        self,
+        model: TokenTagger,
+        tokenizer,
+        meta: dict[str, Any],
+        *,
+        device: str = "auto",
+        precision: str = "auto",
+        torch_compile: bool = False,
     ) -> None:
+        """``torch_compile=True`` compiles the model (``dynamic=True``) on the first `predict`, which
+        then takes seconds longer; later calls tag faster at the same accuracy, so it pays off on large
+        inputs (benchmarks/results/compile_and_int8.json has the figures, the break-even in docs/training.md)."""
         self.model, self.tokenizer, self.meta = model, tokenizer, meta
         self.device = pick_device(device)
         self.dtype = inference_dtype(self.device, precision)
         self.max_length, self.window_overlap = window_settings(meta)
         self.model.to(self.device).eval()
+        if torch_compile:
+            self.model.compile(dynamic=True)
 
     @classmethod
     def load(cls, path_or_hub_id: str | os.PathLike, **settings: Any) -> Tagger:
