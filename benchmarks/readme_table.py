@@ -138,7 +138,11 @@ def short(commit: str) -> str:
 
 
 def run_where(data: dict, part: str, where: str) -> str:
-    """The benchmark command and the commit of the reused run that measured ``part`` (``measured_at``)."""
+    """The benchmark command and the commit of the reused run that measured ``part`` (``measured_at``), or
+    the recipe command of a run measured again on its own (``remeasured``)."""
+    again = data.get("remeasured", {}).get(part)
+    if again:
+        return f"`{again['command']}` @ {short(again['git_commit'])}"
     measured_at = data.get("measured_at", {})
     return f"`{data['command']}` (run @ {short(measured_at[part])})" if part in measured_at else where
 
