@@ -33,8 +33,14 @@ def assert_resumed_equals_full(main, config: list[str], tmp_path: Path, stop_aft
     main([*config, f"output_dir={tmp_path / 'cut'}"])
     full, cut = weights(tmp_path / "full" / model_dir), weights(tmp_path / "cut" / model_dir)
     assert full.keys() == cut.keys()
+    # A resume that skipped, repeated or reordered a step moves the heads' weights by about their learning
+    # rate (1e-3 and more in these configs), far outside this tolerance; summation order on a loaded CPU moves
+    # them by less (one clean-clone run on a busy machine differed in a pooling bias, and passed again alone).
     for name in full:
-        torch.testing.assert_close(cut[name], full[name], rtol=1e-5, atol=1e-6, msg=name)
+        torch.testing.assert_close(
+            cut[name], full[name], rtol=1e-4, atol=1e-5,
+            msg=lambda m, name=name: f"{name}: {m}",
+        )  # fmt: skip
     assert not list((tmp_path / "cut").rglob("progress.json")), "keep_checkpoints=0: a finished run keeps none"
 
 
