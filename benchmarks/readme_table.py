@@ -76,6 +76,9 @@ ROWS = {
             "0.00 +- 0.01",
         ),
     ],
+    "spacy_sentiment.json": [
+        ("Food → Movie via spaCy: SST-2 accuracy minus recipe's", "max_abs_spacy_vs_recipe", "{:.2f}", "0.00"),
+    ],
     "shift.json": [
         (
             "UPOS GSD test after self-training on GSD dev text, into German UD conventions (3 seeds, no German labels)",
