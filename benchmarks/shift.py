@@ -149,7 +149,7 @@ def main() -> None:
 
     # 1. Self-training EN->DE on GSD dev text; scored on GSD test (and EWT test, for the source task).
     convention = self_training("selftrain_de_ud_de", [], args)
-    plain = self_training("selftrain_de", ["convention="], args)
+    plain = self_training("selftrain_de", ["convention=''"], args)
 
     # 2. Food -> Movie re-weighting and label shift (or the previous run's, named).
     out = Path(args.out)
