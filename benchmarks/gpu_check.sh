@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# The GPU check, on a lent CUDA machine with no internet (see benchmarks/gpu_check.py):
+# The GPU check, on a lent CUDA machine with no network (see benchmarks/gpu_check.py):
 #   here:       python benchmarks/gpu_check.py prepare
-#   the device: run(command="bash benchmarks/gpu_check.sh", carry=[".gpu_check"], timeout_s=420)
-# Writes $OUT/gpu_check.json (or ./gpu_check.json without $OUT). Extra arguments go to `run`.
+#   the device: run(command="bash benchmarks/gpu_check.sh", carry=[".gpu_check"], timeout_s=600)
+# Writes $OUT/gpu_check.json (or ./gpu_check.json without $OUT) after every phase, and
+# $OUT/gpu_check.log. Extra arguments go to `gpu_check.py run` (e.g. --skip pos_en_de_compiled).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -d .gpu_check/encoder ] || { echo "no .gpu_check/: run 'python benchmarks/gpu_check.py prepare' first" >&2; exit 2; }
+[ -f .gpu_check/encoder.e5s1 ] || { echo "no .gpu_check/: run 'python benchmarks/gpu_check.py prepare' first" >&2; exit 2; }
 PY=${PYTHON:-python3}
-site=$(mktemp -d)
-"$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target "$site" .gpu_check/wheels/*.whl
-export PYTHONPATH="$site:$PWD" PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 XDOMAIN_NLP_CACHE="$(mktemp -d)"
+work=$(mktemp -d)
+mkdir -p "$work/site"
+tar xJf .gpu_check/site.tar.xz -C "$work/site"
+tar xJf .gpu_check/data.tar.xz -C "$work"
+export PYTHONPATH="$work/site:$PWD" PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+export XDOMAIN_NLP_DATA="$work/data" XDOMAIN_NLP_CACHE="$work/cache"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
-timeout 400 "$PY" benchmarks/gpu_check.py run "$@"
+out=${OUT:-.}
+set -o pipefail
+timeout 540 "$PY" benchmarks/gpu_check.py run --data "$work/data" "$@" 2>&1 | tee "$out/gpu_check.log" | grep -v "it/s\]$" || true

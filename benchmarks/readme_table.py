@@ -113,6 +113,21 @@ ROWS = {
         ("int8 dynamic minus fp32, GSD test UPOS (points)", "int8_vs_fp32.accuracy_diff", "{:+.2f}", "within 0.3"),
     ],
     "label_mapping.json": [],
+    "gpu_check.json": [
+        ("GPU check: recipes and model kinds that ran on CUDA (of all phases)", "summary.phases_ran", "{}", "all"),
+        ("GPU: main job's training, pieces/s (after its first steps)", "summary.train_steady_pieces_per_s",
+         "{:,.0f}", ">= 200,000"),
+        ("GPU: the package's step against the bare step at the same token batch", "summary.step_ratio_to_bare",
+         "{:.2f}x", ">= 0.8x"),
+        ("GPU: main job on 3,000 EWT sentences, `batch_tokens: auto`, GSD test UPOS", "summary.de_gsd_test_upos",
+         "{:.2f}", ">= 89.0"),
+        ("GPU: ...its training time (s)", "summary.train_seconds", "{:.1f}", "<= 8"),
+        ("GPU: `load(tagger).predict` words/s", "summary.predict_words_per_s", "{:,.0f}", ">= 150,000"),
+    ],
+    "loop_overhead.json": [
+        ("CPU: the package's training step against the bare step (same model and batches)", "loop_overhead_ratio",
+         "{:.2f}x", "<= 1.1x"),
+    ],
     "tests.json": [
         ("Test suite wall time, `python -m pytest -q -ra` (s)", "suite_wall_s", "{:.0f}", "<= 600"),
     ],

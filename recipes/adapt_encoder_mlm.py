@@ -26,14 +26,18 @@ from xdomain_nlp.encoders import load_tokenizer
 from xdomain_nlp.encoders.mlm import collate_masked, load_masked_lm, save_adapted_encoder, text_windows
 from xdomain_nlp.errors import run_for_people
 from xdomain_nlp.training import (
-    LengthGroupedBatchSampler,
+    TokenBudgetBatchSampler,
     checkpoint_dir,
     fit,
+    loader_settings,
+    lr_scale,
     make_accelerator,
+    make_optimizer,
     parse_recipe_args,
-    per_process_batch_size,
     remove_checkpoints,
     run_record,
+    train_batches,
+    training_setup,
     transfer_param_groups,
     write_json,
 )
@@ -77,12 +81,11 @@ def main(argv: list[str] | None = None) -> dict:
         collate_masked(heldout[i : i + 64], tokenizer, vocab_ids, cfg.mask_prob, fixed)
         for i in range(0, len(heldout), 64)
     ]
-    sampler = LengthGroupedBatchSampler(
-        [len(w) for w in train], per_process_batch_size(cfg, acc), seed=cfg.seed, shards=acc.num_processes
-    )
+    sampler = train_batches(cfg, acc, [len(w) for w in train], seed=cfg.seed)
     loader = DataLoader(
         train, batch_sampler=sampler, generator=torch.Generator().manual_seed(cfg.seed),
         collate_fn=lambda batch: collate_masked(batch, tokenizer, vocab_ids, cfg.mask_prob),
+        **loader_settings(acc, workers=False),  # the masks are drawn in the main process
     )  # fmt: skip
 
     # 2. Encoder + head. A new head (e5 ships none) is first trained alone on the frozen encoder
@@ -90,22 +93,26 @@ def main(argv: list[str] | None = None) -> dict:
     # the gradients of a random head; then both train, the encoder slowly.
     model, pretrained_head = load_masked_lm(cfg.model, vocab_ids.tolist())
     acc.print(f"{cfg['model']}: {'its pretrained' if pretrained_head else 'a new'} masked-LM head")
+    scale = lr_scale(cfg, acc, sampler)  # > 1 for token budgets larger than batch_size sentences
     groups = transfer_param_groups(
-        model, lr=cfg.lr, head_lr=cfg.head_lr, layer_decay=cfg.layer_decay,
+        model, lr=cfg.lr * scale, head_lr=cfg.head_lr * scale, layer_decay=cfg.layer_decay,
         weight_decay=cfg.weight_decay, freeze_embeddings=cfg.freeze_embeddings,
     )  # fmt: skip
     encoder_params = [p for p in model.encoder.parameters() if p.requires_grad]
     # The tied word embeddings belong to the encoder, not to the head's optimizer.
     head_params = [p for n, p in model.head.named_parameters() if not n.startswith("embeddings.")]
-    head_optimizer = torch.optim.AdamW(head_params, lr=cfg.head_lr)
-    optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * cfg.steps), cfg.steps)
+    head_optimizer = make_optimizer(head_params, cfg.head_lr * scale, acc)
+    optimizer = make_optimizer(groups, cfg.lr * scale, acc)
+    # A prepared scheduler advances once per process and step.
+    scheduler = get_linear_schedule_with_warmup(
+        optimizer, int(cfg.warmup_ratio * cfg.steps) * acc.num_processes, cfg.steps * acc.num_processes
+    )
     model, head_optimizer, optimizer, loader, scheduler = acc.prepare(
         model, head_optimizer, optimizer, loader, scheduler
     )
 
     # 3. The shared loop, once per phase: the head alone, then encoder and head.
-    curve, seen, seconds = [], 0, 0.0
+    curve, seen, seconds, speed = [], 0, 0.0, {}
     for phase, steps, opt, sched in (("head", cfg.head_only_steps, head_optimizer, None),
                                      ("adapt", cfg.steps, optimizer, scheduler)):  # fmt: skip
         if not steps:
@@ -122,23 +129,26 @@ def main(argv: list[str] | None = None) -> dict:
             model, opt, loader, lambda model, batch: model(**batch)["loss"], accelerator=acc, scheduler=sched,
             max_steps=steps, max_grad_norm=cfg.max_grad_norm, checkpoints=checkpoint_dir(cfg, phase),
             checkpoint_every=cfg.checkpoint_every, stop_after_steps=cfg.stop_after_steps, on_step=score_heldout,
-            desc=phase,
+            desc=phase, log_every=cfg.log_every,
         )  # fmt: skip
         if not result.finished:
             acc.print(f"stopped in phase {phase} after {result.state.step} steps; run again to resume")
             return {}
         seen, seconds = seen + result.state.step, seconds + result.seconds
+        speed[phase] = {"train_seconds": result.train_seconds, "train_pieces_per_s": result.pieces_per_s}
     train_seconds = seconds
+    per_batch = sampler.mean_items_per_batch() if isinstance(sampler, TokenBudgetBatchSampler) else cfg.batch_size
 
     # 4. Save the encoder and the record.
     result = {"unlabelled": counts, "windows": {"train": len(train), "heldout": len(heldout)},
               "head_vocabulary": len(vocab_ids), "pretrained_head": pretrained_head,
-              "epochs_seen": round(seen * cfg.batch_size / len(train), 2),
+              "epochs_seen": round(seen * per_batch / len(train), 2),
               "heldout": curve}  # fmt: skip
     if acc.is_main_process:
         save_adapted_encoder(acc.unwrap_model(model), tokenizer, out / "encoder")
-        write_json({"config": cfg.to_dict(), "results": result, "run": run_record(), "train_seconds": train_seconds},
-                   out / "metrics.json")  # fmt: skip
+        record = {"config": cfg.to_dict(), "results": result, "run": run_record(), "train_seconds": train_seconds}
+        record |= {"setup": training_setup(cfg, acc), "speed": speed, "lr_scale": scale}
+        write_json(record, out / "metrics.json")
     acc.wait_for_everyone()
     if not cfg.keep_checkpoints:
         remove_checkpoints(out, acc)

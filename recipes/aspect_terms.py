@@ -9,7 +9,6 @@ what diners talk about, which the co-extraction links to the opinion words descr
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import torch
@@ -22,17 +21,27 @@ from xdomain_nlp.data import load_corpora
 from xdomain_nlp.data.aspects import ASPECT_TAGS
 from xdomain_nlp.encoders import load_tokenizer
 from xdomain_nlp.errors import run_for_people
-from xdomain_nlp.tagging import TokenTagger, WordPieceCache, collate_windows, encode_corpus, predict_windows
+from xdomain_nlp.tagging import (
+    TokenTagger,
+    WindowCollator,
+    WordPieceCache,
+    encode_corpus,
+    predict_windows,
+)
 from xdomain_nlp.training import (
-    LengthGroupedBatchSampler,
     checkpoint_dir,
     fit,
+    loader_settings,
+    lr_scale,
     make_accelerator,
+    make_optimizer,
     parse_recipe_args,
-    per_process_batch_size,
     remove_checkpoints,
     run_record,
+    scheduler_steps,
     span_report,
+    train_batches,
+    training_setup,
     transfer_param_groups,
     weighted_cross_entropy,
     write_json,
@@ -60,23 +69,20 @@ def main(argv: list[str] | None = None) -> dict:
 
     # 1. Data and model: a fresh BIO head on the encoder.
     _, train_windows = encode(cfg.train, cfg.train_limit)
-    sampler = LengthGroupedBatchSampler(
-        [len(w.input_ids) for w in train_windows], per_process_batch_size(cfg, acc), seed=cfg.seed,
-        shards=acc.num_processes,
-    )  # fmt: skip
+    sampler = train_batches(cfg, acc, [len(w.input_ids) for w in train_windows], seed=cfg.seed)
     loader = DataLoader(
-        train_windows,
-        batch_sampler=sampler,
-        collate_fn=lambda b: collate_windows(b, tokenizer.pad_token_id),
-        generator=torch.Generator().manual_seed(cfg.seed),
-    )
+        train_windows, batch_sampler=sampler, collate_fn=WindowCollator(tokenizer.pad_token_id),
+        generator=torch.Generator().manual_seed(cfg.seed), **loader_settings(acc),
+    )  # fmt: skip
     model = TokenTagger.from_encoder(cfg.model, ASPECT_TAGS)
     model.source_tag_set = "aspects"
+    scale = lr_scale(cfg, acc, sampler)  # > 1 for token budgets larger than batch_size sentences
     groups = transfer_param_groups(
-        model, lr=cfg.lr, head_lr=cfg.head_lr, layer_decay=cfg.layer_decay, weight_decay=cfg.weight_decay
-    )
-    optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
-    steps = math.ceil(len(sampler) / cfg.gradient_accumulation_steps) * cfg.epochs
+        model, lr=cfg.lr * scale, head_lr=cfg.head_lr * scale, layer_decay=cfg.layer_decay,
+        weight_decay=cfg.weight_decay,
+    )  # fmt: skip
+    optimizer = make_optimizer(groups, cfg.lr * scale, acc)
+    steps = scheduler_steps(len(sampler), cfg.epochs, acc)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * steps), steps)
     model, optimizer, loader, scheduler = acc.prepare(model, optimizer, loader, scheduler)
 
@@ -88,7 +94,7 @@ def main(argv: list[str] | None = None) -> dict:
     result = fit(
         model, optimizer, loader, loss, accelerator=acc, scheduler=scheduler, epochs=cfg.epochs,
         max_grad_norm=cfg.max_grad_norm, checkpoints=checkpoint_dir(cfg), checkpoint_every=cfg.checkpoint_every,
-        stop_after_steps=cfg.stop_after_steps,
+        stop_after_steps=cfg.stop_after_steps, log_every=cfg.log_every,
     )  # fmt: skip
     if not result.finished:
         acc.print(f"stopped after {result.state.step} steps; run again to resume")
@@ -100,14 +106,16 @@ def main(argv: list[str] | None = None) -> dict:
         tagger = acc.unwrap_model(model)
         for spec in cfg.eval:
             corpus, windows = encode(spec, cfg.eval_limit)
-            pred, _ = predict_windows(tagger, windows, len(corpus), pad_id=tokenizer.pad_token_id, device=acc.device)
+            pred, _ = predict_windows(tagger, windows, len(corpus), pad_id=tokenizer.pad_token_id)
             results[spec] = span_report(corpus["aspect_tags"], [[ASPECT_TAGS[i] for i in s] for s in pred])
             acc.print(f"{spec}: aspect terms P {results[spec]['precision']:.2f} R {results[spec]['recall']:.2f} "
                       f"F1 {results[spec]['f1']:.2f}")  # fmt: skip
         summary = {f"{spec} f1": round(r["f1"], 2) for spec, r in results.items()}
         extra = {"tag_set": "aspects", "train": cfg.train, "config": cfg.to_dict(), "metrics": summary}
         tagger.save(out / "model", tokenizer, extra)
-        write_json({"config": cfg.to_dict(), "results": results, "run": run_record()}, out / "metrics.json")
+        speed = {"train_seconds": result.train_seconds, "train_pieces_per_s": result.pieces_per_s, "lr_scale": scale}
+        record = {"config": cfg.to_dict(), "results": results, "run": run_record(), "setup": training_setup(cfg, acc)}
+        write_json({**record, **speed}, out / "metrics.json")
     acc.wait_for_everyone()
     if not cfg.keep_checkpoints:
         remove_checkpoints(out, acc)

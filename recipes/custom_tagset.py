@@ -23,11 +23,12 @@ import torch
 
 from xdomain_nlp.configs import CustomTagsetConfig
 from xdomain_nlp.data import load_corpora, load_corpus
+from xdomain_nlp.devices import inference_dtype, model_device, pick_device
 from xdomain_nlp.errors import run_for_people
 from xdomain_nlp.heads import fit_mapping_head, source_accuracy, tune_encoder, tune_on_projection, word_features
 from xdomain_nlp.labelspace import load_tagset, project_sample, sample_sentences
 from xdomain_nlp.tagging import encode_corpus, load_tagger
-from xdomain_nlp.training import inference_dtype, parse_recipe_args, run_record, tagging_report, write_json
+from xdomain_nlp.training import parse_recipe_args, run_record, tagging_report, write_json
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -36,9 +37,10 @@ def main(argv: list[str] | None = None) -> dict:
 
     # 1. The source tagger and both tag sets.
     model, tokenizer, meta = load_tagger(cfg.source_model)
+    model.to(pick_device("auto"))  # features and predictions on the GPU when there is one
     source = load_tagset(meta.get("tag_set", "upos"))
     target = load_tagset(cfg.target_tag_set)
-    dtype = inference_dtype("cpu", cfg.infer_precision)
+    dtype = inference_dtype(model, cfg.infer_precision)
 
     # 2. The k target sentences; 3. the prior (declared table + extra annotated corpora + the k
     # sentences against the tagger's predictions); 4. the head, at the prior for k = 0, then fitted
@@ -133,7 +135,8 @@ def main(argv: list[str] | None = None) -> dict:
         corpus = load_corpus(spec)
         eval_feats = word_features(model, tokenizer, corpus, autocast_dtype=dtype, layers=layers)
         with torch.no_grad():
-            pred = head(eval_feats.states, eval_feats.source_logits).argmax(-1).tolist()
+            on_head = model_device(head)
+            pred = head(eval_feats.states.to(on_head), eval_feats.source_logits.to(on_head)).argmax(-1).tolist()
         gold_flat = [target.id(t, spec) for tags in corpus[cfg.target_column] for t in tags]
         split = [pred[a:b] for a, b in zip(eval_feats.offsets, eval_feats.offsets[1:])]
         gold = [gold_flat[a:b] for a, b in zip(eval_feats.offsets, eval_feats.offsets[1:])]

@@ -22,17 +22,20 @@ from xdomain_nlp.encoders import load_tokenizer
 from xdomain_nlp.errors import run_for_people
 from xdomain_nlp.relational import BiaffineParser, parse_windows
 from xdomain_nlp.relational.metrics import attachment_scores
-from xdomain_nlp.relational.parser import collate_sentences, group_by_sentence
+from xdomain_nlp.relational.parser import TreeCollator, group_by_sentence
 from xdomain_nlp.tagging import WordPieceCache, encode_corpus
 from xdomain_nlp.training import (
-    LengthGroupedBatchSampler,
     checkpoint_dir,
     fit,
+    loader_settings,
+    lr_scale,
     make_accelerator,
+    make_optimizer,
     parse_recipe_args,
-    per_process_batch_size,
     remove_checkpoints,
     run_record,
+    scheduler_steps,
+    train_batches,
     training_setup,
     transfer_param_groups,
     write_json,
@@ -65,34 +68,24 @@ def main(argv: list[str] | None = None) -> dict:
     items = [(grouped[i], heads, [rel2id[r] for r in rels]) for i, (heads, rels) in enumerate(
         zip(train["heads"], train["deprels"]))]  # fmt: skip
 
-    def collate(batch):
-        tensors = collate_sentences([windows for windows, _, _ in batch], tokenizer.pad_token_id)
-        longest = max(tensors["lengths"]) + 1
-        heads = torch.zeros(len(batch), longest, dtype=torch.long)
-        rel_ids = torch.zeros(len(batch), longest, dtype=torch.long)
-        for b, (_, h, r) in enumerate(batch):
-            heads[b, 1 : len(h) + 1] = torch.tensor(h)
-            rel_ids[b, 1 : len(r) + 1] = torch.tensor(r)
-        return {**tensors, "heads": heads, "rel_ids": rel_ids}
-
-    sampler = LengthGroupedBatchSampler(
-        [sum(len(w.input_ids) for w in windows) for windows, _, _ in items], per_process_batch_size(cfg, acc),
-        seed=cfg.seed, shards=acc.num_processes,
-    )  # fmt: skip
+    pieces_per_sentence = [sum(len(w.input_ids) for w in windows) for windows, _, _ in items]
+    sampler = train_batches(cfg, acc, pieces_per_sentence, seed=cfg.seed)
     loader = DataLoader(
-        items, batch_sampler=sampler, collate_fn=collate, generator=torch.Generator().manual_seed(cfg.seed)
-    )
+        items, batch_sampler=sampler, collate_fn=TreeCollator(tokenizer.pad_token_id),
+        generator=torch.Generator().manual_seed(cfg.seed), **loader_settings(acc),
+    )  # fmt: skip
 
     # 2. Model and optimizer: layer-wise decay on the encoder, a faster rate for the new scorer.
     model = BiaffineParser.from_encoder(
         cfg.model, relations, arc_dim=cfg.arc_dim, rel_dim=cfg.rel_dim, dropout=cfg.dropout
     )
+    scale = lr_scale(cfg, acc, sampler)  # > 1 for token budgets larger than batch_size sentences
     groups = transfer_param_groups(
-        model, lr=cfg.lr, head_lr=cfg.head_lr, layer_decay=cfg.layer_decay,
+        model, lr=cfg.lr * scale, head_lr=cfg.head_lr * scale, layer_decay=cfg.layer_decay,
         weight_decay=cfg.weight_decay, freeze_embeddings=cfg.freeze_embeddings,
     )  # fmt: skip
-    optimizer = torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.9))
-    steps = len(sampler) * cfg.epochs
+    optimizer = make_optimizer(groups, cfg.lr * scale, acc, betas=(0.9, 0.9))
+    steps = scheduler_steps(len(sampler), cfg.epochs, acc)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * steps), steps)
     model, optimizer, loader, scheduler = acc.prepare(model, optimizer, loader, scheduler)
 
@@ -104,7 +97,7 @@ def main(argv: list[str] | None = None) -> dict:
     result = fit(
         model, optimizer, loader, loss, accelerator=acc, scheduler=scheduler, epochs=cfg.epochs,
         max_grad_norm=cfg.max_grad_norm, checkpoints=checkpoint_dir(cfg), checkpoint_every=cfg.checkpoint_every,
-        stop_after_steps=cfg.stop_after_steps, count_items=lambda b: int(sum(b["lengths"])),
+        stop_after_steps=cfg.stop_after_steps, count_items=lambda b: sum(b["lengths"]), log_every=cfg.log_every,
     )  # fmt: skip
     if not result.finished:
         acc.print(f"stopped after {result.state.step} steps; run again to resume")
@@ -119,7 +112,6 @@ def main(argv: list[str] | None = None) -> dict:
             windows = [w for s in sorted(by_sentence) for w in by_sentence[s]]
             heads, rels = parse_windows(
                 parser, windows, len(corpus), pad_id=tokenizer.pad_token_id, max_tokens=cfg.eval_max_tokens,
-                device=acc.device,
             )  # fmt: skip
             results[spec] = attachment_scores(corpus["heads"], corpus["deprels"], heads, rels)
             acc.print(f"{spec}: UAS {results[spec]['uas']:.2f} LAS {results[spec]['las']:.2f}")
@@ -131,7 +123,10 @@ def main(argv: list[str] | None = None) -> dict:
                 "results": results,
                 "run": run_record(),
                 "setup": training_setup(cfg, acc),
-                "train_seconds": result.seconds,
+                "train_seconds": result.train_seconds,
+                "train_words_per_s": result.items_per_s,
+                "train_pieces_per_s": result.pieces_per_s,
+                "lr_scale": scale,
             },
             out / "metrics.json",
         )

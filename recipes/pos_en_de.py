@@ -10,7 +10,6 @@ precision, gradient sync and accumulation; this file owns the order of things.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import torch
@@ -28,25 +27,27 @@ from xdomain_nlp.shift import sentence_weights
 from xdomain_nlp.tagging import (
     UPOS,
     TokenTagger,
+    WindowCollator,
     WordPieceCache,
     capitalisation_noise,
-    collate_windows,
     encode_corpus,
     score_tagger,
-    with_word_weights,
 )
 from xdomain_nlp.training import (
-    LengthGroupedBatchSampler,
     WeightAverager,
     checkpoint_dir,
     fit,
     inference_dtype,
+    loader_settings,
+    lr_scale,
     make_accelerator,
+    make_optimizer,
     parse_recipe_args,
-    per_process_batch_size,
     remove_checkpoints,
     run_record,
     save_confusion_png,
+    scheduler_steps,
+    train_batches,
     training_setup,
     transfer_param_groups,
     weighted_cross_entropy,
@@ -79,30 +80,30 @@ class POSTransferRecipe:
             train, self.train_windows = self.load_and_encode(cfg.train, cfg.train_limit, cfg.capitalise_prob)
         # Instance re-weighting (frequency feature bias): one weight per training sentence.
         weights = self.sentence_weights(train) if cfg.reweight != "none" else None
-        self.sampler = LengthGroupedBatchSampler(
-            [len(w.input_ids) for w in self.train_windows], per_process_batch_size(cfg, acc), seed=cfg.seed,
-            shards=acc.num_processes,
-        )  # fmt: skip
+        # Batches of batch_size sentences, or of batch_tokens pieces (auto: a GPU-sized budget on a GPU).
+        self.sampler = train_batches(cfg, acc, [len(w.input_ids) for w in self.train_windows], seed=cfg.seed)
         # The loader's own generator: starting an epoch (or a resumed one) must not draw from the
         # global RNG that dropout uses, or a resumed run would see different dropout masks.
         loader = DataLoader(
             self.train_windows, batch_sampler=self.sampler, generator=torch.Generator().manual_seed(cfg.seed),
-            collate_fn=lambda b: with_word_weights(collate_windows(b, self.tokenizer.pad_token_id), b, weights),
+            collate_fn=WindowCollator(self.tokenizer.pad_token_id, weights), **loader_settings(acc),
         )  # fmt: skip
 
-        # 3. Optimizer over the trainable groups only, linear warmup then decay.
+        # 3. Optimizer over the trainable groups only, linear warmup then decay; larger batches than
+        # batch_size (a token budget) take larger steps.
+        self.lr_scale = lr_scale(cfg, acc, self.sampler)
         groups = transfer_param_groups(
-            self.model, lr=cfg.lr, head_lr=cfg.head_lr, layer_decay=cfg.layer_decay, weight_decay=cfg.weight_decay,
-            freeze_embeddings=cfg.freeze_embeddings, freeze_layers=cfg.freeze_layers,
+            self.model, lr=cfg.lr * self.lr_scale, head_lr=cfg.head_lr * self.lr_scale, layer_decay=cfg.layer_decay,
+            weight_decay=cfg.weight_decay, freeze_embeddings=cfg.freeze_embeddings, freeze_layers=cfg.freeze_layers,
         )  # fmt: skip
-        optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
-        steps = math.ceil(len(self.sampler) / cfg.gradient_accumulation_steps) * cfg.epochs
+        optimizer = make_optimizer(groups, cfg.lr * self.lr_scale, acc)
+        steps = scheduler_steps(len(self.sampler), cfg.epochs, acc)
         scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * steps), steps)
 
         # 4. One prepare call: devices, DDP wrapping, sharded batches, mixed precision.
         self.model, self.optimizer, self.loader, self.scheduler = acc.prepare(self.model, optimizer, loader, scheduler)
-        # Steps this process will take (the scheduler above counts all processes' batches).
-        self.total_steps = math.ceil(len(self.loader) / cfg.gradient_accumulation_steps) * cfg.epochs
+        # Steps this process will take (the scheduler above counts all processes' steps).
+        self.total_steps = steps // acc.num_processes
         self.averager = None
         if cfg.average_weights:  # saved and restored with the run's checkpoints
             start = max(1, int(cfg.average_from * self.total_steps))
@@ -157,6 +158,7 @@ class POSTransferRecipe:
             scheduler=self.scheduler, epochs=cfg.epochs, max_grad_norm=cfg.max_grad_norm,
             checkpoints=checkpoint_dir(cfg), checkpoint_every=cfg.checkpoint_every,
             stop_after_steps=cfg.stop_after_steps, averager=self.averager, on_epoch_end=each_epoch,
+            log_every=cfg.log_every,
         )  # fmt: skip
         self.train_words_per_s = self.result.items_per_s
         return self.result.finished
@@ -188,7 +190,7 @@ class POSTransferRecipe:
                 corpus, windows = self.load_and_encode(spec, cfg.eval_limit)
                 report = score_tagger(
                     model, corpus, windows, label_column=cfg.label_column, pad_id=self.tokenizer.pad_token_id,
-                    tag_set=tag_set, max_tokens=cfg.eval_max_tokens, device=acc.device, autocast_dtype=dtype,
+                    tag_set=tag_set, max_tokens=cfg.eval_max_tokens, autocast_dtype=dtype,
                 )  # fmt: skip
                 what = f"UPOS ({tag_set} conventions)" if tag_set else "UPOS"
                 if write:
@@ -217,7 +219,11 @@ class POSTransferRecipe:
                     "run": run_record(),
                     "setup": training_setup(self.cfg, acc),
                     "history": self.result.state.history,
+                    "curve": self.result.state.curve,
                     "train_words_per_s": getattr(self, "train_words_per_s", None),
+                    "train_pieces_per_s": self.result.pieces_per_s,
+                    "train_seconds": self.result.train_seconds,
+                    "lr_scale": self.lr_scale,
                     "reweighting": getattr(self, "reweighting", None),
                     "convention": convention,
                 },

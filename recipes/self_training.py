@@ -43,18 +43,27 @@ from xdomain_nlp.heads import fit_convention_head
 from xdomain_nlp.labelspace import parse_rules, relabel, sample_sentences
 from xdomain_nlp.shift import check_negative_transfer
 from xdomain_nlp.shift.selftrain import L2SP, select_pseudo_labels
-from xdomain_nlp.tagging import WordPieceCache, collate_windows, encode_corpus, load_tagger, predict_windows
+from xdomain_nlp.tagging import (
+    WindowCollator,
+    WordPieceCache,
+    encode_corpus,
+    load_tagger,
+    predict_windows,
+)
 from xdomain_nlp.training import (
-    LengthGroupedBatchSampler,
     checkpoint_dir,
     fit,
     inference_dtype,
+    loader_settings,
+    lr_scale,
     make_accelerator,
+    make_optimizer,
     parse_recipe_args,
-    per_process_batch_size,
     remove_checkpoints,
     run_record,
+    scheduler_steps,
     tagging_report,
+    train_batches,
     training_setup,
     transfer_param_groups,
     weighted_cross_entropy,
@@ -92,7 +101,6 @@ def main(argv: list[str] | None = None) -> dict:
             n_sentences,
             pad_id=tokenizer.pad_token_id,
             max_tokens=cfg.eval_max_tokens,
-            device=acc.device,
             autocast_dtype=dtype,
             tag_set=tag_set,
         )
@@ -166,25 +174,18 @@ def main(argv: list[str] | None = None) -> dict:
         train = pseudo + labelled_target + source_windows
 
         # 2. Fine-tune on pseudo-labelled target + labelled target (few-shot) + labelled source.
-        sampler = LengthGroupedBatchSampler(
-            [len(w.input_ids) for w in train], per_process_batch_size(cfg, acc), seed=cfg.seed,
-            shards=acc.num_processes,
-        )  # fmt: skip
+        sampler = train_batches(cfg, acc, [len(w.input_ids) for w in train], seed=cfg.seed)
         loader = DataLoader(
-            train,
-            batch_sampler=sampler,
-            collate_fn=lambda b: collate_windows(b, tokenizer.pad_token_id),
-            generator=torch.Generator().manual_seed(cfg.seed),
-        )
+            train, batch_sampler=sampler, collate_fn=WindowCollator(tokenizer.pad_token_id),
+            generator=torch.Generator().manual_seed(cfg.seed), **loader_settings(acc),
+        )  # fmt: skip
+        scale = lr_scale(cfg, acc, sampler)  # > 1 for token budgets larger than batch_size sentences
         groups = transfer_param_groups(
-            model,
-            lr=cfg.lr,
-            head_lr=cfg.head_lr,
-            layer_decay=cfg.layer_decay,
+            model, lr=cfg.lr * scale, head_lr=cfg.head_lr * scale, layer_decay=cfg.layer_decay,
             weight_decay=cfg.weight_decay,
-        )
-        optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
-        steps = len(sampler) * cfg.epochs
+        )  # fmt: skip
+        optimizer = make_optimizer(groups, cfg.lr * scale, acc)
+        steps = scheduler_steps(len(sampler), cfg.epochs, acc)
         scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * steps), steps)
         model_p, optimizer, loader, scheduler = acc.prepare(model, optimizer, loader, scheduler)
 
@@ -197,13 +198,15 @@ def main(argv: list[str] | None = None) -> dict:
             model_p, optimizer, loader, loss, accelerator=acc, scheduler=scheduler, epochs=cfg.epochs,
             max_grad_norm=cfg.max_grad_norm, checkpoints=checkpoint_dir(cfg, f"round{round_ + 1}"),
             checkpoint_every=cfg.checkpoint_every, stop_after_steps=cfg.stop_after_steps, desc=f"round {round_ + 1}",
+            log_every=cfg.log_every,
         )  # fmt: skip
         if not result.finished:
             acc.print(f"stopped in round {round_ + 1} after {result.state.step} steps; run again to resume")
             return {}
         model = acc.unwrap_model(model_p)
         scores = evaluate(convention)
-        rounds.append({"round": round_ + 1, "pseudo_labels": summary, "scores": scores})
+        speed = {"train_seconds": result.train_seconds, "train_pieces_per_s": result.pieces_per_s, "lr_scale": scale}
+        rounds.append({"round": round_ + 1, "pseudo_labels": summary, "scores": scores, **speed})
         acc.print(f"round {round_ + 1}: " + ", ".join(f"{k} {v:.2f}" for k, v in scores.items()))
 
     after = rounds[-1]["scores"] if rounds else before

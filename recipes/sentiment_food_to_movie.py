@@ -24,7 +24,6 @@ reported beside the unadjusted one. Off by default: over 3 seeds it did not help
 from __future__ import annotations
 
 import copy
-import math
 from pathlib import Path
 
 import numpy as np
@@ -37,21 +36,24 @@ from transformers import get_linear_schedule_with_warmup
 from xdomain_nlp.configs import SentimentTransferConfig
 from xdomain_nlp.encoders import load_tokenizer
 from xdomain_nlp.errors import run_for_people
-from xdomain_nlp.relational.classifier import GraphSentenceClassifier, collate_graph_batch, model_inputs
+from xdomain_nlp.relational.classifier import GraphCollator, GraphSentenceClassifier, model_inputs
 from xdomain_nlp.relational.evaluation import accuracy, mean_std, save_ablation_png, score_targets, without_relation
 from xdomain_nlp.relational.pseudo_labels import fit_coextractor, lexicon_json, lexicon_pseudo_labels
 from xdomain_nlp.relational.sentences import encode_sentences, load_graph_items, mask_words
 from xdomain_nlp.shift.labelshift import label_shares
 from xdomain_nlp.tagging import WordPieceCache
 from xdomain_nlp.training import (
-    LengthGroupedBatchSampler,
     checkpoint_dir,
     fit,
+    loader_settings,
+    lr_scale,
     make_accelerator,
+    make_optimizer,
     parse_recipe_args,
-    per_process_batch_size,
     remove_checkpoints,
     run_record,
+    scheduler_steps,
+    train_batches,
     training_setup,
     transfer_param_groups,
     weighted_cross_entropy,
@@ -72,20 +74,21 @@ def train_one(
         num_bases=cfg.num_bases, dropout=cfg.dropout, pooling=cfg.pooling if relational else "words",
         pool_relations=cfg.pool_relations,
     )  # fmt: skip
-    groups = transfer_param_groups(
-        model, lr=cfg.lr, head_lr=cfg.head_lr, layer_decay=cfg.layer_decay, weight_decay=cfg.weight_decay
-    )
-    optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
-    # One batch of random sentences at a time (groups of one batch: no length sorting), in an
-    # order that is a function of (seed, epoch), which is what lets a resumed run repeat it.
-    sampler = LengthGroupedBatchSampler(
-        [1] * len(items), per_process_batch_size(cfg, acc), seed=seed, group_size=1, shards=acc.num_processes
-    )
+    # Batches of random sentences (no length sorting; a token budget on a GPU sorts), in an order
+    # that is a function of (seed, epoch), which is what lets a resumed run repeat it.
+    lengths = [sum(len(w.input_ids) for w in windows) for windows, _, _ in items]
+    sampler = train_batches(cfg, acc, lengths, seed=seed, by_length=False)
     loader = DataLoader(
         items, batch_sampler=sampler, generator=torch.Generator().manual_seed(seed),
-        collate_fn=lambda b: collate_graph_batch(b, tokenizer.pad_token_id),
+        collate_fn=GraphCollator(tokenizer.pad_token_id), **loader_settings(acc),
     )  # fmt: skip
-    steps = math.ceil(len(loader) / cfg.gradient_accumulation_steps) * cfg.epochs
+    scale = lr_scale(cfg, acc, sampler)  # > 1 for token budgets larger than batch_size sentences
+    groups = transfer_param_groups(
+        model, lr=cfg.lr * scale, head_lr=cfg.head_lr * scale, layer_decay=cfg.layer_decay,
+        weight_decay=cfg.weight_decay,
+    )  # fmt: skip
+    optimizer = make_optimizer(groups, cfg.lr * scale, acc)
+    steps = scheduler_steps(len(sampler), cfg.epochs, acc)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * steps), steps)
     model, optimizer, loader, scheduler = acc.prepare(model, optimizer, loader, scheduler)
     class_weight = (0.5 / label_shares(items)).float().to(acc.device) if cfg.class_balance else None
@@ -98,7 +101,7 @@ def train_one(
     result = fit(
         model, optimizer, loader, loss, accelerator=acc, scheduler=scheduler, epochs=cfg.epochs,
         max_grad_norm=cfg.max_grad_norm, checkpoints=checkpoint_dir(cfg, name), checkpoint_every=cfg.checkpoint_every,
-        stop_after_steps=cfg.stop_after_steps, desc=name,
+        stop_after_steps=cfg.stop_after_steps, desc=name, log_every=cfg.log_every,
     )  # fmt: skip
     if not result.finished:
         raise StoppedEarly(result.state.step)
@@ -164,7 +167,7 @@ def transfer(cfg: SentimentTransferConfig, acc: Accelerator, tokenizer, pieces: 
                 chosen, lexicon, lexicon_report = lexicon_pseudo_labels(
                     [models[t] for t in cfg.teacher], unlabelled, unlabelled_parses, coextractor,
                     per_class=cfg.pseudo_per_class, min_confidence=cfg.pseudo_min_confidence,
-                    pad_id=tokenizer.pad_token_id, device=acc.device,
+                    pad_id=tokenizer.pad_token_id,
                 )  # fmt: skip
                 windows = [unlabelled[i][0] for i, _ in chosen]
                 if cfg.pivot_mask:  # hide the lexicon's words: the student must learn the sentences' other cues
@@ -184,7 +187,7 @@ def transfer(cfg: SentimentTransferConfig, acc: Accelerator, tokenizer, pieces: 
             model = models[method] = train_one(cfg, acc, tokenizer, train_items, method != "plain", seed, name, init)
             run, posteriors = score_targets(
                 model, targets, train_items, label_shift=cfg.label_shift, class_balance=cfg.class_balance,
-                pad_id=tokenizer.pad_token_id, device=acc.device,
+                pad_id=tokenizer.pad_token_id,
             )  # fmt: skip
             predictions.update({f"{method} seed{seed} {spec}": p.astype(np.float32) for spec, p in posteriors.items()})
             if method == "relational+lexicon":
@@ -193,7 +196,7 @@ def transfer(cfg: SentimentTransferConfig, acc: Accelerator, tokenizer, pieces: 
                 base = targets[cfg.ablate_on]  # unadjusted accuracy with and without each relation
                 full = run.get("unadjusted", run)[cfg.ablate_on]
                 run["ablation"] = {
-                    r: accuracy(model, without_relation(base, r), tokenizer.pad_token_id, acc.device) - full
+                    r: accuracy(model, without_relation(base, r), tokenizer.pad_token_id) - full
                     for r in cfg.ablate
                 }
             acc.print(f"{method} seed {seed}: " + ", ".join(f"{s} {run[s]:.2f}" for s in cfg.eval))

@@ -3,7 +3,9 @@
 100 sentences in batches of 8 make 13 batches, the last one short and shuffled into the middle of
 the epoch: every window must still be trained on exactly once, by one of the two ranks.
 
-ACCELERATE_USE_CPU=1 torchrun --nproc_per_node 2 tests/ddp_worker.py OUT_DIR
+ACCELERATE_USE_CPU=1 torchrun --nproc_per_node 2 tests/ddp_worker.py OUT_DIR [key=value ...]
+
+Extra settings go to the recipe's config (``global_batch_tokens=1200``: batches of pieces).
 """
 
 import json
@@ -24,7 +26,7 @@ def flat_params(model) -> torch.Tensor:
     return torch.cat([p.detach().flatten() for p in model.parameters() if p.requires_grad])
 
 
-def main(out: str) -> None:
+def main(out: str, extra: list[str]) -> None:
     cfg = load_config(
         POSTransferConfig,
         None,
@@ -38,6 +40,7 @@ def main(out: str) -> None:
             "eval=[]",
             "lr=1.0e-3",
             "mixed_precision=no",  # fp32 on every CPU: the comparison across ranks is exact
+            *extra,
         ],
     )
     recipe = RECIPE["POSTransferRecipe"](cfg)
@@ -71,6 +74,7 @@ def main(out: str) -> None:
                     "seen_by_rank": seen_by_rank,
                     "steps": recipe.result.state.step,
                     "loader_batches": len(recipe.loader),
+                    "sampler_batches": len(recipe.sampler),
                     "setup": training_setup(cfg, acc),
                 }
             )
@@ -80,4 +84,4 @@ def main(out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2:])

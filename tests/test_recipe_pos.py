@@ -73,7 +73,10 @@ def test_resume_after_interruption_matches_uninterrupted(tmp_path, e5_dir):
         torch.testing.assert_close(cut[name], full[name], rtol=1e-5, atol=1e-6, msg=name)
 
 
-def test_two_cpu_processes_keep_gradients_in_sync_and_train_on_every_window_once(tmp_path, e5_dir):
+@pytest.mark.parametrize("batches", ["sentences", "tokens"])
+def test_two_cpu_processes_keep_gradients_in_sync_and_train_on_every_window_once(tmp_path, e5_dir, batches):
+    """Batches of 8 sentences per process, or of 600 pieces (``global_batch_tokens=1200``)."""
+    extra = ["global_batch_tokens=1200"] if batches == "tokens" else []
     env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1"}
     torchrun = Path(sys.executable).with_name("torchrun")
     with socket.socket() as sock:  # a free port for the rendezvous
@@ -88,6 +91,7 @@ def test_two_cpu_processes_keep_gradients_in_sync_and_train_on_every_window_once
             port,
             str(REPO / "tests/ddp_worker.py"),
             str(tmp_path),
+            *extra,
         ],
         check=True,
         env=env,
@@ -102,13 +106,17 @@ def test_two_cpu_processes_keep_gradients_in_sync_and_train_on_every_window_once
     assert tokens0 > 0 and tokens1 > 0 and tokens0 + tokens1 == report["dataset_tokens"]  # each saw its own half
     seen0, seen1 = report["seen_by_rank"]
     assert sorted(seen0 + seen1) == list(range(report["windows"]))  # every window once, the short batch included
-    batches = -(-report["windows"] // 8)
-    assert batches % 2 == 1  # an odd count: one rank would be a batch short without the halving
-    assert report["steps"] == report["loader_batches"] == (batches + 1) // 2  # the bar and scheduler count these
-    assert report["setup"] == {
-        "world_size": 2, "per_process_batch_size": 8, "gradient_accumulation_steps": 1, "global_batch_size": 16,
-        "mixed_precision": "no",
-    }  # fmt: skip
+    setup = {"world_size": 2, "device": "cpu", "per_process_batch_size": 8, "gradient_accumulation_steps": 1,
+             "global_batch_size": 16, "mixed_precision": "no"}  # fmt: skip
+    if batches == "sentences":
+        batches = -(-report["windows"] // 8)
+        assert batches % 2 == 1  # an odd count: one rank would be a batch short without the halving
+        assert report["steps"] == report["loader_batches"] == (batches + 1) // 2  # the bar and scheduler count these
+        assert report["setup"] == setup
+    else:
+        assert report["sampler_batches"] % 2 == 0 and report["sampler_batches"] > 2
+        assert report["steps"] == report["loader_batches"] == report["sampler_batches"] // 2
+        assert report["setup"] == {**setup, "per_process_batch_tokens": 600, "global_batch_tokens": 1200}
 
 
 def test_runs_unchanged_under_accelerate_launch_and_follows_its_settings(tmp_path, e5_dir):

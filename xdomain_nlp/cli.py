@@ -94,11 +94,11 @@ def _diagnose(args: argparse.Namespace) -> int:
     source, target = load_side(args.source, args.label_column), load_side(args.target, args.label_column)
     embeddings = None
     if args.model != "none":
+        from xdomain_nlp.devices import inference_dtype, pick_device
         from xdomain_nlp.encoders import embed_texts, load_encoder, load_tokenizer
-        from xdomain_nlp.training import inference_dtype
 
-        tokenizer, encoder = load_tokenizer(args.model), load_encoder(args.model)
-        dtype = inference_dtype("cpu")
+        tokenizer, encoder = load_tokenizer(args.model), load_encoder(args.model).to(pick_device("auto"))
+        dtype = inference_dtype(encoder)
         rng = np.random.default_rng(0)
         views = []
         for side in (source, target):
@@ -156,12 +156,13 @@ def _mapping_train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from xdomain_nlp.data import load_corpus
+    from xdomain_nlp.devices import inference_dtype, pick_device
     from xdomain_nlp.heads import fit_mapping_head
     from xdomain_nlp.labelspace import load_tagset, project_sample, sample_sentences
     from xdomain_nlp.tagging import load_tagger
-    from xdomain_nlp.training import inference_dtype
 
     model, tokenizer, meta = load_tagger(args.model_dir)
+    model.to(pick_device("auto"))
     source, target = load_tagset(meta.get("tag_set", "upos")), load_tagset(args.tag_set)
     pool = load_corpus(args.train)
     train = pool.select(sample_sentences(len(pool), args.k, args.seed))
@@ -180,7 +181,7 @@ def _mapping_train(args: argparse.Namespace) -> int:
         target_column=args.column,
         where=args.train,
         seed=args.seed,
-        autocast_dtype=inference_dtype("cpu"),
+        autocast_dtype=inference_dtype(model),
         projected=projected,
     )
     print(f"{target.name}: head fitted on {len(train)} sentences of {args.train}")

@@ -17,12 +17,15 @@ from typing import Any
 USER_ERROR_EXIT = 2
 
 
+class XDomainError(Exception):
+    """An error the package raises for something its user can fix; the message says what.
+
+    This module imports nothing of the package, so that every layer can raise its subclasses."""
+
+
 def user_error_types() -> tuple[type[BaseException], ...]:
     """Exceptions that mean "the input is wrong" rather than "the package is broken"."""
-    from xdomain_nlp.hub.push import HubPushError
-    from xdomain_nlp.training.checkpoint import CheckpointError
-
-    return (ValueError, KeyError, OSError, ConnectionError, HubPushError, CheckpointError)
+    return (ValueError, KeyError, OSError, ConnectionError, XDomainError)
 
 
 def message_of(error: BaseException) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from xdomain_nlp.devices import inference_batch_tokens, pick_device
 from xdomain_nlp.encoders.resolve import looks_like_a_path
 from xdomain_nlp.modeldir import local_model_dir, window_settings
 from xdomain_nlp.relational.classifier import GraphSentenceClassifier, load_graph_classifier, predict_proba
@@ -23,7 +24,6 @@ from xdomain_nlp.relational.parsing import Parser
 from xdomain_nlp.relational.sentences import encode_sentences
 from xdomain_nlp.tagging import WordPieceCache
 from xdomain_nlp.tagging.tagger import Inputs, as_sentences
-from xdomain_nlp.training.precision import pick_device
 
 PARSER_SUBDIR = "parser"
 
@@ -112,4 +112,5 @@ class SentimentClassifier:
             source="input",
         )  # fmt: skip
         items = [(w, g, -100) for w, g in zip(windows, graphs)]
-        return predict_proba(self.model, items, pad_id=self.tokenizer.pad_token_id, device=self.device)
+        budget = inference_batch_tokens(self.device, cpu=16384)
+        return predict_proba(self.model, items, pad_id=self.tokenizer.pad_token_id, max_tokens=budget)

@@ -18,6 +18,12 @@ class TrainingConfig(RecipeConfig):
     mixed_precision: str = setting("auto", choices=MIXED_PRECISION)
     gradient_accumulation_steps: int = setting(1, minimum=1)  # 1 follows accelerate launch's flag
     global_batch_size: int = setting(0, minimum=0)  # per optimizer step, all processes (0 = batch_size per process)
+    # Pieces per batch and process instead of batch_size sentences; auto: batch_size on a CPU, a
+    # GPU-sized budget on a GPU (learning rates scaled by sqrt(sentences per batch / batch_size)).
+    batch_tokens: int | str = setting("auto", minimum=0)
+    global_batch_tokens: int = setting(0, minimum=0)  # per optimizer step, all processes (0 = batch_tokens)
+    compile: bool = False  # torch.compile the model for training (GPU only)
+    log_every: int = setting(25, minimum=1)  # optimizer steps between reads of the loss (bar, trackers, curve)
     max_grad_norm: float = setting(1.0, minimum=0.0)  # 0 = no clipping
     checkpoint_every: int = setting(0, minimum=0)  # optimizer steps between checkpoints (0 = epoch ends only)
     keep_checkpoints: int = setting(0, minimum=0)  # newest kept, also after the run (0 = 1 while training, none after)
@@ -26,6 +32,8 @@ class TrainingConfig(RecipeConfig):
 
     def check(self) -> list[str]:
         problems = []
+        if isinstance(self.batch_tokens, str) and self.batch_tokens != "auto":
+            problems.append(f"batch_tokens = {self.batch_tokens!r}: a number of pieces, 0 (batch_size) or auto")
         max_length, overlap = getattr(self, "max_length", None), getattr(self, "window_overlap", None)
         if max_length is not None and overlap is not None and not 0 <= overlap < max_length:
             problems.append(f"window_overlap = {overlap}: must be at least 0 and below max_length = {max_length}")

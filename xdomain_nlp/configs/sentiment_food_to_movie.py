@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdomain_nlp.configs.common import TrainingConfig
-from xdomain_nlp.relational.classifier import OPINION_RELATIONS
-from xdomain_nlp.relational.graph import RELATION_TYPES
+from xdomain_nlp.relational.relations import OPINION_RELATIONS, RELATION_TYPES
 from xdomain_nlp.training.config import setting
 
 METHODS = ("plain", "relational", "relational+lexicon")

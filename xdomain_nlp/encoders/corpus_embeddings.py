@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from xdomain_nlp.data import cache_dir, load_corpus
+from xdomain_nlp.devices import inference_dtype, pick_device
 from xdomain_nlp.encoders.pooling import embed_texts
 from xdomain_nlp.encoders.resolve import load_encoder, load_tokenizer
-from xdomain_nlp.training.precision import inference_dtype
 
 
 def model_identity(model: str) -> str:
@@ -50,7 +50,7 @@ class CorpusEmbedder:
         if path.is_file():
             return np.load(path), labels
         if self._loaded is None:
-            self._loaded = (load_encoder(self.model), load_tokenizer(self.model))
+            self._loaded = (load_encoder(self.model).to(pick_device("auto")), load_tokenizer(self.model))
         encoder, tokenizer = self._loaded
         x = embed_texts(
             self.model,
@@ -59,7 +59,7 @@ class CorpusEmbedder:
             max_length=self.max_length,
             encoder=encoder,
             tokenizer=tokenizer,
-            autocast_dtype=inference_dtype("cpu"),
+            autocast_dtype=inference_dtype(encoder),
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         np.save(path, x)

@@ -8,11 +8,11 @@ Used where a fixed-size view of a text is needed: the domain classifier and kern
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import nullcontext
 
 import numpy as np
 import torch
 
+from xdomain_nlp.devices import CPU, autocast, model_device, pick_device, to_device
 from xdomain_nlp.encoders.resolve import load_encoder, load_tokenizer
 from xdomain_nlp.training.sampler import token_budget_batches
 
@@ -25,16 +25,24 @@ def embed_texts(
     prefix: str = "query: ",
     max_length: int = 256,
     max_tokens: int = 16384,
-    device: str = "cpu",
+    device: torch.device | str | None = None,
     autocast_dtype: torch.dtype | None = None,
     normalize: bool = True,
     encoder=None,
     tokenizer=None,
 ) -> np.ndarray:
     """One vector per text (mean of its token states). A text longer than ``max_length`` subwords
-    is cut into consecutive windows whose means are averaged, weighted by their lengths."""
+    is cut into consecutive windows whose means are averaged, weighted by their lengths.
+
+    ``device``: where to run; by default where ``encoder`` is, or the first GPU (else the CPU) for an
+    encoder loaded here."""
     tokenizer = tokenizer or load_tokenizer(model)
-    encoder = (encoder or load_encoder(model)).to(device).eval()
+    if encoder is None:
+        encoder = load_encoder(model).to(pick_device("auto") if device is None else device)
+    elif device is not None:
+        encoder.to(device)
+    encoder.eval()
+    device = model_device(encoder)
     ids = tokenizer([prefix + t for t in texts], add_special_tokens=False, verbose=False)["input_ids"]
     budget = max_length - 2
     pieces = []  # (text index, window ids)
@@ -44,7 +52,6 @@ def embed_texts(
             pieces.append((i, [tokenizer.cls_token_id, *row[start : start + budget], tokenizer.sep_token_id]))
     sums = torch.zeros(len(texts), encoder.config.hidden_size)
     counts = torch.zeros(len(texts))
-    amp = torch.autocast(torch.device(device).type, dtype=autocast_dtype) if autocast_dtype else nullcontext()
     for batch in token_budget_batches([len(p[1]) for p in pieces], max_tokens):
         length = max(len(pieces[b][1]) for b in batch)
         input_ids = torch.full((len(batch), length), tokenizer.pad_token_id)
@@ -52,9 +59,10 @@ def embed_texts(
         for r, b in enumerate(batch):
             input_ids[r, : len(pieces[b][1])] = torch.tensor(pieces[b][1])
             mask[r, : len(pieces[b][1])] = 1
-        with amp:
-            states = encoder(input_ids=input_ids.to(device), attention_mask=mask.to(device)).last_hidden_state
-        states = states.float().cpu() * mask.unsqueeze(-1)
+        batch_on_device = to_device({"input_ids": input_ids, "attention_mask": mask}, device)
+        with autocast(device, autocast_dtype):
+            states = encoder(**batch_on_device).last_hidden_state
+        states = states.float().to(CPU) * mask.unsqueeze(-1)
         for r, b in enumerate(batch):
             sums[pieces[b][0]] += states[r].sum(0)
             counts[pieces[b][0]] += mask[r].sum()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import datasets
 import torch
 
+from xdomain_nlp.devices import CPU, autocast, model_device, to_device
 from xdomain_nlp.labelspace.tagsets import TagSet
 from xdomain_nlp.tagging import TokenTagger, collate_windows, encode_corpus, token_budget_batches
 
@@ -40,8 +41,10 @@ def word_features(
     autocast_dtype: torch.dtype | None = None,
     layers: tuple[int, int] = (4, 12),
 ) -> WordFeatures:
-    """Encode every word of ``corpus`` with the frozen tagger (windows for long sentences)."""
+    """Encode every word of ``corpus`` with the frozen tagger (windows for long sentences), on the
+    tagger's own device; the features are gathered in host memory, where the heads train on them."""
     model.eval()
+    device = model_device(model)
     windows = encode_corpus(corpus, tokenizer, label_column=None, label2id=None)
     lengths = [len(w) for w in corpus["words"]]
     offsets = [0]
@@ -50,18 +53,17 @@ def word_features(
     hidden = model.hf.config.hidden_size
     states = torch.zeros(offsets[-1], hidden)
     logits = torch.zeros(offsets[-1], len(model.labels))
-    amp = torch.autocast("cpu", dtype=autocast_dtype) if autocast_dtype else torch.autocast("cpu", enabled=False)
     for batch_ids in token_budget_batches([len(w.input_ids) for w in windows], max_tokens):
         batch = [windows[i] for i in batch_ids]
-        tensors = collate_windows(batch, tokenizer.pad_token_id)
-        with amp:
+        tensors = to_device(collate_windows(batch, tokenizer.pad_token_id), device)
+        with autocast(device, autocast_dtype):
             top, words = model.word_states(
                 tensors["input_ids"], tensors["attention_mask"], tensors["word_index"], layers=layers
             )
             source = model.hf.classifier(top)
         rows = torch.tensor([offsets[w.sentence] + i for w in batch for i in w.word_indices])
-        states[rows] = words.float()
-        logits[rows] = source.float()
+        states[rows] = words.float().to(CPU)
+        logits[rows] = source.float().to(CPU)
     return WordFeatures(states, logits, offsets)
 
 

@@ -15,6 +15,7 @@ import datasets
 import numpy as np
 import torch
 
+from xdomain_nlp.devices import model_device
 from xdomain_nlp.heads.features import WordFeatures, word_features
 from xdomain_nlp.heads.train import train_head
 from xdomain_nlp.labelspace import (
@@ -114,6 +115,7 @@ def fit_mapping_head(
         seed=seed,
         feature_layers=feature_layers,
         allowed=allowed,
+        device=model_device(model),
     )
     return head, prior, feats
 
@@ -134,6 +136,7 @@ def fit_head_on_features(
     allowed: np.ndarray | None = None,
     finish_epochs: int = 20,
     finish_lr: float = 1e-3,
+    device: torch.device | str = "cpu",  # the CPU is meant: benchmarks fit many heads on host features
 ) -> tuple[MappingHead, MappingPrior]:
     """`fit_mapping_head` on precomputed (states, source logits, target ids) of the target words
     and optionally of projected source words (ids -1 = left out): benchmarks fit many heads on
@@ -141,7 +144,8 @@ def fit_head_on_features(
 
     With projected words the head trains on both for ``epochs``, then ``finish_epochs`` on the
     target words alone at ``finish_lr``: where projected and target annotation disagree, the
-    target has the last word (on German STTS it helps at k = 100 and is neutral at k = 10)."""
+    target has the last word (on German STTS it helps at k = 100 and is neutral at k = 10).
+    ``device``: where the head trains (the features stay where they are)."""
     states, source_logits, ids = words
     counts = base_counts + soft_cooccurrence(source_logits, ids, len(target))
     weights = None
@@ -163,10 +167,14 @@ def fit_head_on_features(
     torch.manual_seed(seed)
     head = MappingHead(states.shape[1], prior.conditional(), feature_layers=feature_layers, allowed=allowed)
     train_head(
-        head, (states, source_logits), ids, epochs=epochs, lr=lr, weight_decay=weight_decay, seed=seed, weights=weights
-    )
+        head, (states, source_logits), ids, epochs=epochs, lr=lr, weight_decay=weight_decay, seed=seed,
+        weights=weights, device=device,
+    )  # fmt: skip
     if projected is not None and len(words[2]):
-        train_head(head, words[:2], words[2], epochs=finish_epochs, lr=finish_lr, weight_decay=weight_decay, seed=seed)
+        train_head(
+            head, words[:2], words[2], epochs=finish_epochs, lr=finish_lr, weight_decay=weight_decay, seed=seed,
+            device=device,
+        )  # fmt: skip
     return head, prior
 
 

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from xdomain_nlp.training import PermutationBatchSampler, fit, weighted_cross_entropy
+from xdomain_nlp.training import PermutationBatchSampler, SingleProcess, fit, weighted_cross_entropy
 
 
 def train_head(
@@ -20,15 +20,25 @@ def train_head(
     batch_size: int = 256,
     seed: int = 0,
     weights: torch.Tensor | None = None,
+    device: torch.device | str | None = None,
 ) -> nn.Module:
     """Fit a head on precomputed word features (deterministic per seed); ``weights`` scale each
-    word's loss (projected source words count less than target words)."""
+    word's loss (projected source words count less than target words).
+
+    ``device``: where to train (default: where the features are). A GPU pays here: a head on the
+    words of 2,000 sentences takes 8,000 small steps."""
     if labels.numel() == 0:
         return head
+    device = torch.device(device) if device is not None else labels.device
+    head.to(device)
+    inputs = tuple(x.to(device) for x in inputs)
+    labels = labels.to(device)
+    weights = None if weights is None else weights.to(device)
     sampler = PermutationBatchSampler(labels.numel(), batch_size, seed=seed)
 
     def collate(batch: list[list[int]]) -> dict:
         (idx,) = batch
+        idx = torch.tensor(idx, device=device)
         return {
             "inputs": tuple(x[idx] for x in inputs),
             "labels": labels[idx],
@@ -42,6 +52,7 @@ def train_head(
         optimizer,
         loader,
         lambda model, batch: weighted_cross_entropy(model(*batch["inputs"]), batch["labels"], batch["weights"]),
+        accelerator=SingleProcess(device),
         epochs=epochs,
         desc="head",
     )

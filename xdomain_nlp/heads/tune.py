@@ -17,6 +17,7 @@ from xdomain_nlp.training import (
     CyclingBatchSampler,
     fit,
     make_accelerator,
+    make_optimizer,
     transfer_param_groups,
     weighted_cross_entropy,
 )
@@ -56,7 +57,7 @@ def tune_encoder(
     accelerator = make_accelerator(TuneSettings(mixed_precision=precision))
     set_seed(seed)
     groups = transfer_param_groups(model, lr=lr, head_lr=head_lr, layer_decay=layer_decay)
-    optimizer = torch.optim.AdamW(groups, lr=lr)
+    optimizer = make_optimizer(groups, lr, accelerator)
     scheduler = get_linear_schedule_with_warmup(optimizer, steps // 10, steps)
     loader = DataLoader(
         windows,

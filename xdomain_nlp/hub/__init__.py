@@ -1,15 +1,27 @@
-"""Sharing adapted models: Hub downloads, publishing with model cards."""
+"""Publishing adapted models: model cards and pushes to the Hub.
 
-from xdomain_nlp.hub.card import Evaluation, build_model_card, read_evaluations
-from xdomain_nlp.hub.download import local_model_dir
-from xdomain_nlp.hub.push import HubPushError, push_to_hub, stage_folder
+Imported names load on first use: the push code needs the Hub client's HTTP stack, which a
+training run or a prediction never touches (a model id is resolved by `xdomain_nlp.hub.download`).
+"""
 
-__all__ = [
-    "Evaluation",
-    "HubPushError",
-    "build_model_card",
-    "local_model_dir",
-    "push_to_hub",
-    "read_evaluations",
-    "stage_folder",
-]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_WHERE = {
+    "Evaluation": "card",
+    "build_model_card": "card",
+    "read_evaluations": "card",
+    "local_model_dir": "download",
+    "HubPushError": "push",
+    "push_to_hub": "push",
+    "stage_folder": "push",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(import_module(f"xdomain_nlp.hub.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'xdomain_nlp.hub' has no attribute {name!r}")

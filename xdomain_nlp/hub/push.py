@@ -14,11 +14,11 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from httpx2 import TransportError  # the HTTP client huggingface_hub 2.x talks through
 from huggingface_hub import HfApi, constants, get_token
 from huggingface_hub.errors import HfHubHTTPError, HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
+from xdomain_nlp.errors import XDomainError
 from xdomain_nlp.hub.card import build_model_card, corpus_name, data_card_files, read_evaluations, train_specs
 from xdomain_nlp.hub.task_cards import build_parser_card, build_sentiment_card, parser_scores, sentiment_scores
 
@@ -37,8 +37,26 @@ TOKENIZER_FILES = (
 )
 
 
-class HubPushError(RuntimeError):
+class HubPushError(XDomainError, RuntimeError):
     """Publishing failed for a reason the user can fix (token, repo id, network, model folder)."""
+
+
+def hub_client_errors() -> tuple[type[BaseException], ...]:
+    """The network errors of the HTTP client ``huggingface_hub`` talks through (httpx2 from 2.x).
+
+    Imported here, at push time, so that training and prediction work with the client that a
+    machine has; a push needs 2.x, and says so in one line where an older one is installed."""
+    import huggingface_hub
+
+    major = int(huggingface_hub.__version__.split(".")[0])
+    if major < 2:
+        raise HubPushError(
+            f"pushing needs huggingface_hub>=2 (this machine has {huggingface_hub.__version__}): "
+            "pip install -U 'huggingface_hub>=2,<3'"
+        )
+    from httpx2 import TransportError
+
+    return (TransportError,)
 
 
 def stage_folder(
@@ -178,6 +196,7 @@ def push_to_hub(
     kw = {"metrics_file": metrics_file, "spacy_wheel": spacy_wheel, "license": license, "upper_bound": upper_bound}
     if dry_run is not None:
         return str(stage_folder(model_dir, dry_run, repo_id, **kw))
+    transport_errors = hub_client_errors()
     token = token or get_token()
     if not token:
         raise HubPushError("no Hugging Face token: set HF_TOKEN, pass --token, or run `hf auth login`")
@@ -188,7 +207,7 @@ def push_to_hub(
         try:
             api.create_repo(repo_id, private=private, exist_ok=True)
             info = api.upload_folder(repo_id=repo_id, folder_path=folder, commit_message=commit_message)
-        except (TransportError, ConnectionError) as err:
+        except (*transport_errors, ConnectionError) as err:
             raise HubPushError(
                 f"the connection to the Hub at {endpoint} failed: {err}; nothing was committed, run again"
             ) from err

@@ -1,6 +1,25 @@
-"""Relational transfer: a dependency parser, graphs over its parses, relational layers, lexicons."""
+"""Relational transfer: a dependency parser, graphs over its parses, relational layers, lexicons.
 
-from xdomain_nlp.relational.parser import BiaffineParser, load_parser, parse_windows
-from xdomain_nlp.relational.tree import chu_liu_edmonds, decode_single_root
+Imported names load on first use, so that a config can read the relation names
+(`xdomain_nlp.relational.relations`) without loading the parser.
+"""
 
-__all__ = ["BiaffineParser", "chu_liu_edmonds", "decode_single_root", "load_parser", "parse_windows"]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_WHERE = {
+    "BiaffineParser": "parser",
+    "load_parser": "parser",
+    "parse_windows": "parser",
+    "chu_liu_edmonds": "tree",
+    "decode_single_root": "tree",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(import_module(f"xdomain_nlp.relational.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'xdomain_nlp.relational' has no attribute {name!r}")

@@ -18,16 +18,16 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
+from xdomain_nlp.devices import CPU, model_device, to_device
 from xdomain_nlp.encoders import load_encoder
 from xdomain_nlp.modeldir import read_model_meta, write_model_meta
-from xdomain_nlp.relational.graph import RELATION_TYPES
 from xdomain_nlp.relational.layers import RelationalGraphLayer
+from xdomain_nlp.relational.relations import OPINION_RELATIONS, RELATION_TYPES
 
 CLASSIFIER_HEAD_FILE = "graph_classifier.safetensors"
 
 
 POOLINGS = ("words", "edges")
-OPINION_RELATIONS = ("amod", "advmod", "neg", "conj", "nsubj", "obj", "comp", "cop", "compound")
 
 
 class GraphSentenceClassifier(nn.Module):
@@ -167,28 +167,40 @@ def collate_graph_batch(items: Sequence[tuple], pad_id: int) -> dict[str, Any]:
     }
 
 
+class GraphCollator:
+    """``collate_fn`` of `collate_graph_batch` (an object, so that loader workers can take it)."""
+
+    def __init__(self, pad_id: int) -> None:
+        self.pad_id = pad_id
+
+    def __call__(self, items: Sequence[tuple]) -> dict[str, Any]:
+        return collate_graph_batch(items, self.pad_id)
+
+
 MODEL_INPUTS = ("input_ids", "attention_mask", "word_index", "sentence_of_word", "n_sentences",
                 "edge_src", "edge_dst", "edge_type")  # fmt: skip
 
 
 def model_inputs(batch: dict[str, Any], device: torch.device | str) -> list[Any]:
-    return [batch[k].to(device) if torch.is_tensor(batch[k]) else batch[k] for k in MODEL_INPUTS]
+    on_device = to_device({k: batch[k] for k in MODEL_INPUTS}, device)
+    return [on_device[k] for k in MODEL_INPUTS]
 
 
 @torch.inference_mode()
 def predict_proba(
     model: GraphSentenceClassifier, items: Sequence[tuple], *, pad_id: int, max_tokens: int = 16384,
-    device: torch.device | str = "cpu",
 ) -> torch.Tensor:  # fmt: skip
-    """Class probabilities ``[len(items), labels]``, batched to a token budget."""
+    """Class probabilities ``[len(items), labels]``, batched to a token budget on the model's device
+    (gathered in host memory)."""
     from xdomain_nlp.training.sampler import token_budget_batches
 
     was_training = model.training
     model.eval()
+    device = model_device(model)
     probs = torch.zeros(len(items), len(model.labels))
     sizes = [sum(len(w.input_ids) for w in windows) for windows, _, _ in items]
     for ids in token_budget_batches(sizes, max_tokens):
         batch = collate_graph_batch([items[i] for i in ids], pad_id)
-        probs[ids] = model(*model_inputs(batch, device)).float().softmax(-1).cpu()
+        probs[ids] = model(*model_inputs(batch, device)).float().softmax(-1).to(CPU)
     model.train(was_training)
     return probs

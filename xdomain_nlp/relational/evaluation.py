@@ -12,16 +12,16 @@ from xdomain_nlp.relational.classifier import predict_proba
 from xdomain_nlp.shift.labelshift import label_shares, label_shift_accuracy
 
 
-def accuracy(model, items: Sequence[tuple], pad_id: int, device="cpu") -> float:
+def accuracy(model, items: Sequence[tuple], pad_id: int) -> float:
     """Percent of ``(windows, graph, label)`` items whose argmax is the label."""
-    probs = predict_proba(model, items, pad_id=pad_id, device=device)
+    probs = predict_proba(model, items, pad_id=pad_id)
     gold = torch.tensor([label for _, _, label in items])
     return 100.0 * float((probs.argmax(-1) == gold).float().mean())
 
 
 def score_targets(
     model, targets: dict[str, Sequence[tuple]], train_items: Sequence[tuple], *, label_shift: str = "none",
-    class_balance: bool = False, pad_id: int, device="cpu",
+    class_balance: bool = False, pad_id: int,
 ) -> tuple[dict, dict[str, np.ndarray]]:  # fmt: skip
     """Accuracy on each target after the ``label_shift`` adjustment, and the model's posteriors.
 
@@ -32,7 +32,7 @@ def score_targets(
     run: dict = {}
     unadjusted, priors, posteriors = {}, {}, {}
     for spec, items in targets.items():
-        probs = posteriors[spec] = predict_proba(model, items, pad_id=pad_id, device=device).double().numpy()
+        probs = posteriors[spec] = predict_proba(model, items, pad_id=pad_id).double().numpy()
         gold = np.array([label for _, _, label in items])
         run[spec], unadjusted[spec], priors[spec] = label_shift_accuracy(probs, gold, trained, label_shift)
     if label_shift != "none":

@@ -15,13 +15,11 @@ from dataclasses import dataclass
 
 import torch
 
+from xdomain_nlp.relational.relations import RELATION_TYPES
+
 NEGATION_WORDS = frozenset(
     {"not", "n't", "nt", "never", "no", "none", "nothing", "nobody", "neither", "nor", "without", "cannot", "hardly"}
 )
-RELATION_TYPES = (
-    "amod", "advmod", "neg", "conj", "cc", "nsubj", "obj", "comp", "cop", "compound", "det", "case",
-    "mark", "nmod", "obl", "aux", "punct", "other",
-)  # fmt: skip
 _GROUPS = {
     "amod": "amod", "acl": "amod", "advmod": "advmod", "conj": "conj", "cc": "cc",
     "nsubj": "nsubj", "csubj": "nsubj", "obj": "obj", "iobj": "obj", "xcomp": "comp", "ccomp": "comp",

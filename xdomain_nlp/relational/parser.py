@@ -19,6 +19,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
+from xdomain_nlp.devices import CPU, model_device, to_device
 from xdomain_nlp.encoders import load_encoder
 from xdomain_nlp.modeldir import read_model_meta, write_model_meta
 from xdomain_nlp.relational.tree import decode_single_root
@@ -169,6 +170,24 @@ def collate_sentences(sentences: Sequence[list[EncodedWindow]], pad_id: int) -> 
     return batch
 
 
+class TreeCollator:
+    """``collate_fn`` of parser training: `collate_sentences` plus the gold heads and relation ids of
+    ``(windows, heads, relation ids)`` items (an object, so that loader workers can take it)."""
+
+    def __init__(self, pad_id: int) -> None:
+        self.pad_id = pad_id
+
+    def __call__(self, batch: Sequence[tuple]) -> dict[str, Any]:
+        tensors = collate_sentences([windows for windows, _, _ in batch], self.pad_id)
+        longest = max(tensors["lengths"]) + 1
+        heads = torch.zeros(len(batch), longest, dtype=torch.long)
+        rel_ids = torch.zeros(len(batch), longest, dtype=torch.long)
+        for b, (_, h, r) in enumerate(batch):
+            heads[b, 1 : len(h) + 1] = torch.tensor(h)
+            rel_ids[b, 1 : len(r) + 1] = torch.tensor(r)
+        return {**tensors, "heads": heads, "rel_ids": rel_ids}
+
+
 @torch.inference_mode()
 def parse_windows(
     parser: BiaffineParser,
@@ -177,14 +196,14 @@ def parse_windows(
     *,
     pad_id: int,
     max_tokens: int = 8192,
-    device: torch.device | str = "cpu",
 ) -> tuple[list[list[int]], list[list[str]]]:
-    """Heads (1-based, 0 = root) and relations for every word: an MST tree per sentence."""
+    """Heads (1-based, 0 = root) and relations for every word: an MST tree per sentence, scored on
+    the parser's own device (the trees are decoded on the host)."""
     from xdomain_nlp.training.sampler import token_budget_batches
 
     was_training = parser.training
     parser.eval()
-    device = torch.device(device)
+    device = model_device(parser)
     grouped = group_by_sentence(windows)
     order = sorted(grouped)
     if order != list(range(n_sentences)):
@@ -194,13 +213,10 @@ def parse_windows(
     rels: list[list[str]] = [[] for _ in range(n_sentences)]
     sizes = [sum(len(w.input_ids) for w in grouped[s]) for s in order]
     for batch_ids in token_budget_batches(sizes, max_tokens):
-        batch = collate_sentences([grouped[order[i]] for i in batch_ids], pad_id)
-        arcs, rel_scores, _ = parser(
-            batch["input_ids"].to(device), batch["attention_mask"].to(device), batch["word_index"].to(device),
-            batch["lengths"],
-        )  # fmt: skip
-        arcs = arcs.float().log_softmax(-1).cpu().numpy()
-        best_rel = rel_scores.argmax(1).cpu().numpy()  # [B, N+1, N+1]: best relation per (dep, head)
+        batch = to_device(collate_sentences([grouped[order[i]] for i in batch_ids], pad_id), device)
+        arcs, rel_scores, _ = parser(batch["input_ids"], batch["attention_mask"], batch["word_index"], batch["lengths"])
+        arcs = arcs.float().log_softmax(-1).to(CPU).numpy()
+        best_rel = rel_scores.argmax(1).to(CPU).numpy()  # [B, N+1, N+1]: best relation per (dep, head)
         for b, i in enumerate(batch_ids):
             n = batch["lengths"][b]
             tree = decode_single_root(np.nan_to_num(arcs[b, : n + 1, : n + 1], neginf=-1e9))

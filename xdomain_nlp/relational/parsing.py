@@ -9,11 +9,11 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from xdomain_nlp.devices import inference_batch_tokens, pick_device
 from xdomain_nlp.modeldir import window_settings
 from xdomain_nlp.relational.parser import BiaffineParser, load_parser
 from xdomain_nlp.relational.sentences import parse_words
 from xdomain_nlp.tagging.tagger import Inputs, as_sentences
-from xdomain_nlp.training.precision import pick_device
 
 
 class Parser:
@@ -58,7 +58,7 @@ class Parser:
             with torch.inference_mode():
                 h, r = parse_words(
                     self.model, self.tokenizer, [sentences[i] for i in chunk], max_length=self.max_length,
-                    overlap=self.window_overlap, device=self.device,
+                    overlap=self.window_overlap, max_tokens=inference_batch_tokens(self.device, cpu=16384),
                 )  # fmt: skip
             for i, hh, rr in zip(chunk, h, r):
                 heads[i], relations[i] = hh, rr

@@ -37,12 +37,11 @@ def fit_coextractor(
 def lexicon_pseudo_labels(
     teachers: Sequence, unlabelled: Sequence[tuple], parses: Sequence[dict],
     coextractor: tuple[LexiconCoExtractor, dict, dict], *, per_class: int, min_confidence: float, pad_id: int,
-    device="cpu",
 ) -> tuple[list[tuple[int, int]], Lexicon, dict]:  # fmt: skip
     """``(sentence index, label)`` of the chosen Movie sentences, the Movie lexicon, and how the
     held-out VADER half judges that lexicon."""
     extractor, seeds, held_out = coextractor
-    probs = sum(predict_proba(m, unlabelled, pad_id=pad_id, device=device) for m in teachers) / len(teachers)
+    probs = sum(predict_proba(m, unlabelled, pad_id=pad_id) for m in teachers) / len(teachers)
     lexicon = extractor.extract(parses, seeds, sentence_polarity=(2 * probs[:, 1] - 1).tolist())
     scores = [lexicon.sentence_score(p) for p in parses]
     chosen = sorted(agreement_pseudo_labels(probs.tolist(), scores, per_class, min_confidence).items())

@@ -14,8 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import datasets
+import torch
 
 from xdomain_nlp.data import cache_dir, load_corpora
+from xdomain_nlp.devices import pick_device
 from xdomain_nlp.relational.graph import DependencyGraph, build_graph
 from xdomain_nlp.relational.parser import BiaffineParser, parse_windows
 from xdomain_nlp.tagging import WordPieceCache, encode_corpus
@@ -43,20 +45,18 @@ def parse_words(
     max_length: int = 256,
     overlap: int = 64,
     max_tokens: int = 16384,
-    device: str = "cpu",
 ) -> tuple[list[list[int]], list[list[str]]]:
-    """Heads and relations for pre-tokenised sentences (windows for long ones)."""
+    """Heads and relations for pre-tokenised sentences (windows for long ones), on the parser's device."""
     corpus = datasets.Dataset.from_dict({"words": [list(w) for w in words]})
     windows = encode_corpus(
         corpus, tokenizer, label_column=None, label2id=None, max_length=max_length, overlap=overlap,
         cache=WordPieceCache(tokenizer),
     )  # fmt: skip
-    return parse_windows(parser, windows, len(corpus), pad_id=tokenizer.pad_token_id, max_tokens=max_tokens,
-                         device=device)  # fmt: skip
+    return parse_windows(parser, windows, len(corpus), pad_id=tokenizer.pad_token_id, max_tokens=max_tokens)
 
 
 def parsed_corpus(
-    texts: Sequence[str], parser_dir: str | Path, cache: str | Path | None, *, device: str = "cpu"
+    texts: Sequence[str], parser_dir: str | Path, cache: str | Path | None, *, device: torch.device | str = "auto"
 ) -> list[dict]:
     """``{"words", "heads", "deprels"}`` per text; read from ``cache`` when the same texts were
     parsed by the same parser weights before."""
@@ -71,9 +71,9 @@ def parsed_corpus(
     from xdomain_nlp.relational.parser import load_parser
 
     parser, tokenizer, _ = load_parser(parser_dir)
-    parser.to(device)
+    parser.to(pick_device(device) if device == "auto" else device)
     words = tokenize_texts(texts)
-    heads, rels = parse_words(parser, tokenizer, words, device=device)
+    heads, rels = parse_words(parser, tokenizer, words)
     parses = [{"words": w, "heads": h, "deprels": r} for w, h, r in zip(words, heads, rels)]
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -114,7 +114,7 @@ def load_graph_items(
     limit: int = 0,
     max_length: int = 256,
     overlap: int = 64,
-    device="cpu",
+    device: torch.device | str = "auto",
     labelled: bool = True,
 ) -> tuple[list[tuple], list[dict]]:
     """``(windows, graph, label)`` per sentence of the named corpora, and their parses (parsed once, cached).

@@ -23,7 +23,7 @@ def corpus_texts(corpus: datasets.Dataset) -> list[str]:
 
 def sentence_weights(
     model: str, source: datasets.Dataset, target: datasets.Dataset, method: str, *, clip: float | None = None,
-    seed: int = 0, tokenizer=None, device: str = "cpu", autocast_dtype: torch.dtype | None = None,
+    seed: int = 0, tokenizer=None, device: torch.device | str | None = None, autocast_dtype: torch.dtype | None = None,
 ) -> tuple[torch.Tensor, dict]:  # fmt: skip
     """Weights (mean 1, clipped at ``clip``) for the ``source`` sentences, and a summary of them.
 

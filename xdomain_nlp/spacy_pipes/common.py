@@ -12,7 +12,7 @@ import srsly
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-from xdomain_nlp.training.precision import inference_dtype, pick_device
+from xdomain_nlp.devices import inference_dtype, pick_device
 
 MODEL_SUBDIR = "model"  # where a component keeps its weights inside the pipeline directory
 COMPONENT_FILE = "spacy_component.json"  # beside the weights: which factory wrote them, in which format

@@ -91,7 +91,6 @@ class XDomainParser(LazyModelComponent):
             )  # fmt: skip
         heads, rels = parse_windows(
             self.model, windows, len(units), pad_id=self.tokenizer.pad_token_id, max_tokens=self.max_tokens,
-            device=self.device,
         )  # fmt: skip
         # Absolute head index and label per token, then written in one go with Doc.from_array.
         for d, doc in enumerate(docs):

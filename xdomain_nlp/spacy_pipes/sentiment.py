@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from spacy.vocab import Vocab
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from xdomain_nlp.classification.sentiment import PARSER_SUBDIR, SentimentClassifier
+from xdomain_nlp.devices import CPU, autocast, to_device
 from xdomain_nlp.hub.download import local_model_dir
 from xdomain_nlp.modeldir import XDOMAIN_FILE
 from xdomain_nlp.spacy_pipes.common import LazyModelComponent
@@ -185,7 +185,6 @@ class XDomainSentiment(LazyModelComponent):
                 windows.append((d, [tok.cls_token_id, *piece_ids, tok.sep_token_id], w.own_end - w.own_start))
         probs = torch.zeros(len(docs), len(self.label_names))
         weight = torch.zeros(len(docs))
-        amp = torch.autocast(self.device.type, dtype=self.dtype) if self.dtype else nullcontext()
         for batch in token_budget_batches([len(w[1]) for w in windows], self.max_tokens):
             length = max(len(windows[i][1]) for i in batch)
             ids = torch.full((len(batch), length), tok.pad_token_id, dtype=torch.long)
@@ -193,9 +192,9 @@ class XDomainSentiment(LazyModelComponent):
             for b, i in enumerate(batch):
                 ids[b, : len(windows[i][1])] = torch.tensor(windows[i][1])
                 mask[b, : len(windows[i][1])] = 1
-            with amp:
-                logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
-            p = logits.float().softmax(-1).cpu()
+            with autocast(self.device, self.dtype):
+                logits = self.model(**to_device({"input_ids": ids, "attention_mask": mask}, self.device)).logits
+            p = logits.float().softmax(-1).to(CPU)
             for b, i in enumerate(batch):
                 d, _, owned = windows[i]
                 probs[d] += owned * p[b]

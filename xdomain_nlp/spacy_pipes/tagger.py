@@ -176,7 +176,6 @@ class XDomainTagger(LazyModelComponent):
             [t for _, t in self.outputs],
             pad_id=self.tokenizer.pad_token_id,
             max_tokens=self.max_tokens,
-            device=self.device,
             autocast_dtype=self.dtype,
         )
         for doc in docs:

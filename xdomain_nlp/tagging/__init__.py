@@ -4,6 +4,7 @@ from xdomain_nlp.tagging.alignment import EncodedWindow, WordPieceCache, encode_
 from xdomain_nlp.tagging.data import (
     UPOS,
     UnknownLabelError,
+    WindowCollator,
     capitalisation_noise,
     collate_windows,
     encode_corpus,
@@ -31,5 +32,6 @@ __all__ = [
     "predict_windows",
     "score_tagger",
     "token_budget_batches",
+    "WindowCollator",
     "with_word_weights",
 ]

@@ -105,3 +105,14 @@ def with_word_weights(batch: dict, windows: list, sentence_weights: torch.Tensor
     if sentence_weights is not None:
         batch["weights"] = torch.cat([sentence_weights[w.sentence].repeat(len(w.labels)) for w in windows])
     return batch
+
+
+class WindowCollator:
+    """``collate_fn`` for tagging windows, with per-word sentence weights when given: an object,
+    not a closure, so that loader worker processes can take it."""
+
+    def __init__(self, pad_id: int, sentence_weights: torch.Tensor | None = None) -> None:
+        self.pad_id, self.sentence_weights = pad_id, sentence_weights
+
+    def __call__(self, windows: list) -> dict:
+        return with_word_weights(collate_windows(windows, self.pad_id), windows, self.sentence_weights)

@@ -16,7 +16,7 @@ from xdomain_nlp.training.metrics import tagging_report
 
 def score_tagger(
     model: TokenTagger, corpus: datasets.Dataset, windows: Sequence[EncodedWindow], *, label_column: str,
-    pad_id: int, tag_set: str | None = None, max_tokens: int = 16384, device="cpu",
+    pad_id: int, tag_set: str | None = None, max_tokens: int = 16384,
     autocast_dtype: torch.dtype | None = None,
 ) -> dict:  # fmt: skip
     """``tagging_report`` of the predictions (with ``tag_set``'s head, when given) against the
@@ -30,7 +30,7 @@ def score_tagger(
         )
     start = time.perf_counter()
     pred, _ = predict_windows(
-        model, windows, len(corpus), pad_id=pad_id, max_tokens=max_tokens, device=device,
+        model, windows, len(corpus), pad_id=pad_id, max_tokens=max_tokens,
         autocast_dtype=autocast_dtype, tag_set=tag_set,
     )  # fmt: skip
     seconds = time.perf_counter() - start

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 from transformers import AutoModelForTokenClassification, AutoTokenizer, PreTrainedTokenizerBase
 
+from xdomain_nlp.devices import model_device
 from xdomain_nlp.encoders import resolve_model
 from xdomain_nlp.modeldir import read_model_meta, write_model_meta
 
@@ -124,9 +125,10 @@ class TokenTagger(nn.Module):
         return self.tag_sets[tag_set].tags
 
     def add_mapping_head(self, tag_set, head: nn.Module) -> None:
-        """Serve ``tag_set`` (a `TagSet`) through ``head`` (a `MappingHead`)."""
+        """Serve ``tag_set`` (a `TagSet`) through ``head`` (a `MappingHead`), moved to this model's device
+        (heads are fitted on features in host memory)."""
         self.tag_sets[tag_set.name] = tag_set
-        self.mapping_heads[tag_set.name] = head
+        self.mapping_heads[tag_set.name] = head.to(model_device(self))
 
     def save(self, path: str | Path, tokenizer: PreTrainedTokenizerBase, extra: dict[str, Any] | None = None) -> Path:
         """Write the model directory: HF weights + config, tokenizer, and ``xdomain.json``."""

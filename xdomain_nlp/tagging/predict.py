@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import nullcontext
 
 import torch
 
+from xdomain_nlp.devices import CPU, autocast, model_device, to_device
 from xdomain_nlp.tagging.alignment import EncodedWindow
 from xdomain_nlp.tagging.data import collate_windows
 from xdomain_nlp.tagging.model import TokenTagger
@@ -20,11 +20,10 @@ def predict_windows(
     *,
     pad_id: int,
     max_tokens: int = 8192,
-    device: torch.device | str = "cpu",
     autocast_dtype: torch.dtype | None = None,
     tag_set: str | None = None,
 ) -> tuple[list[list[int]], list[list[float]]]:
-    """Best label id and its probability for every word of every sentence.
+    """Best label id and its probability for every word of every sentence, on the model's device.
 
     Windows are sorted by length and packed to a token budget, so short sentences are not
     padded to long ones; each word's prediction comes from the window that owns it.
@@ -36,7 +35,6 @@ def predict_windows(
         [tag_set],
         pad_id=pad_id,
         max_tokens=max_tokens,
-        device=device,
         autocast_dtype=autocast_dtype,
     )
     return result
@@ -51,32 +49,33 @@ def predict_tag_sets(
     *,
     pad_id: int,
     max_tokens: int = 8192,
-    device: torch.device | str = "cpu",
     autocast_dtype: torch.dtype | None = None,
 ) -> list[tuple[list[list[int]], list[list[float]]]]:
     """`predict_windows` for several tag sets at once (one encoder pass; ``None`` = the source set)."""
     was_training = model.training
     model.eval()
-    device = torch.device(device)
+    device = model_device(model)
     sizes = [0] * n_sentences
     for w in windows:
         sizes[w.sentence] = max(sizes[w.sentence], max(w.word_indices, default=-1) + 1)
     preds = [([[-1] * n for n in sizes], [[0.0] * n for n in sizes]) for _ in tag_sets]
-    amp = torch.autocast(device.type, dtype=autocast_dtype) if autocast_dtype else nullcontext()
+    # Results stay on the device until the end: no wait for the GPU between batches.
+    done: list[tuple[list[EncodedWindow], list[tuple[torch.Tensor, torch.Tensor]]]] = []
     for batch_ids in token_budget_batches([len(w.input_ids) for w in windows], max_tokens):
         batch = [windows[i] for i in batch_ids]
-        tensors = collate_windows(batch, pad_id)
-        with amp:
+        tensors = to_device(collate_windows(batch, pad_id), device)
+        with autocast(device, autocast_dtype):
             all_logits = model.forward_tag_sets(
-                tensors["input_ids"].to(device),
-                tensors["attention_mask"].to(device),
-                tensors["word_index"].to(device),
-                list(tag_sets),
+                tensors["input_ids"], tensors["attention_mask"], tensors["word_index"], list(tag_sets)
             )
-        for (pred, prob), logits in zip(preds, all_logits):
-            best_p, best = logits.float().softmax(-1).max(-1)
-            best, best_p = best.tolist(), best_p.tolist()
-            k = 0
+        done.append((batch, [logits.float().softmax(-1).max(-1) for logits in all_logits]))
+    for t, (pred, prob) in enumerate(preds):
+        if not done:
+            break
+        best_p = torch.cat([results[t][0] for _, results in done]).to(CPU).tolist()
+        best = torch.cat([results[t][1] for _, results in done]).to(CPU).tolist()
+        k = 0
+        for batch, _ in done:
             for w in batch:
                 for word in w.word_indices:
                     pred[w.sentence][word] = best[k]

@@ -16,12 +16,12 @@ import datasets
 import torch
 from tqdm.auto import tqdm
 
+from xdomain_nlp.devices import inference_batch_tokens, inference_dtype, pick_device
 from xdomain_nlp.modeldir import window_settings
 from xdomain_nlp.tagging.data import encode_corpus
 from xdomain_nlp.tagging.model import TokenTagger, load_tagger
 from xdomain_nlp.tagging.predict import predict_tag_sets
 from xdomain_nlp.training.metrics import tagging_report
-from xdomain_nlp.training.precision import inference_dtype, pick_device
 
 Inputs = str | Sequence[str] | Sequence[Sequence[str]]
 
@@ -81,6 +81,7 @@ class Tagger:
         self.device = pick_device(device)
         self.dtype = inference_dtype(self.device, precision)
         self.max_length, self.window_overlap = window_settings(meta)
+        self.max_tokens = inference_batch_tokens(self.device)
         self.model.to(self.device).eval()
         if torch_compile:
             self.model.compile(dynamic=True)
@@ -144,7 +145,7 @@ class Tagger:
         with torch.inference_mode():
             (source_pred, _), mapped = predict_tag_sets(
                 self.model, windows, len(corpus), [None, tag_set], pad_id=self.tokenizer.pad_token_id,
-                device=self.device, autocast_dtype=self.dtype,
+                max_tokens=self.max_tokens, autocast_dtype=self.dtype,
             )  # fmt: skip
         return source_pred, mapped
 

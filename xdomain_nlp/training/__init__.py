@@ -4,24 +4,44 @@ Recipes build the model, the batches and the loss, and hand them to `fit`, the l
 recipe shares (accumulation, clipping, checkpoints, exact resume, progress, trackers).
 """
 
-from xdomain_nlp.training.accelerator import checkpoint_dir, make_accelerator, per_process_batch_size, training_setup
+from xdomain_nlp.devices import inference_dtype
+from xdomain_nlp.training.accelerator import checkpoint_dir, make_accelerator, training_setup
 from xdomain_nlp.training.averaging import WeightAverager
+from xdomain_nlp.training.batching import (
+    GPU_BATCH_TOKENS,
+    loader_settings,
+    lr_scale,
+    make_optimizer,
+    per_process_batch_size,
+    per_process_batch_tokens,
+    scheduler_steps,
+    train_batches,
+)
 from xdomain_nlp.training.checkpoint import CheckpointDir, CheckpointError
 from xdomain_nlp.training.config import ConfigError, RecipeConfig, load_config, parse_recipe_args, setting
 from xdomain_nlp.training.loop import FitResult, FitState, SingleProcess, fit, remove_checkpoints
 from xdomain_nlp.training.losses import weighted_cross_entropy
 from xdomain_nlp.training.metrics import save_confusion_png, span_report, tagging_report, write_json
 from xdomain_nlp.training.optim import layer_of, transfer_param_groups
-from xdomain_nlp.training.precision import inference_dtype, resolve_mixed_precision
+from xdomain_nlp.training.precision import resolve_mixed_precision
 from xdomain_nlp.training.record import run_record
 from xdomain_nlp.training.sampler import (
     CyclingBatchSampler,
     LengthGroupedBatchSampler,
     PermutationBatchSampler,
+    TokenBudgetBatchSampler,
     token_budget_batches,
 )
 
 __all__ = [
+    "GPU_BATCH_TOKENS",
+    "TokenBudgetBatchSampler",
+    "loader_settings",
+    "lr_scale",
+    "make_optimizer",
+    "per_process_batch_tokens",
+    "scheduler_steps",
+    "train_batches",
     "CheckpointDir",
     "CheckpointError",
     "ConfigError",

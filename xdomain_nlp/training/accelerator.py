@@ -9,10 +9,10 @@ from typing import Any
 
 from accelerate import Accelerator
 from accelerate.state import AcceleratorState, GradientState, PartialState
-from accelerate.utils import DistributedDataParallelKwargs
+from accelerate.utils import DataLoaderConfiguration, DistributedDataParallelKwargs, TorchDynamoPlugin
 
+from xdomain_nlp.training.batching import per_process_batch_size, per_process_batch_tokens
 from xdomain_nlp.training.checkpoint import CheckpointDir
-from xdomain_nlp.training.config import ConfigError
 from xdomain_nlp.training.launcher import LaunchRequest, launch_request, warn
 from xdomain_nlp.training.precision import resolve_mixed_precision
 
@@ -29,13 +29,19 @@ def make_accelerator(cfg: Any, *, find_unused_parameters: bool = False) -> Accel
     precision, accumulation = launch_settings(cfg, request)
     _allow_new_settings()
     handlers = [DistributedDataParallelKwargs(find_unused_parameters=True)] if find_unused_parameters else []
+    compile_on_cuda = getattr(cfg, "compile", False) and PartialState().device.type == "cuda"
     accelerator = Accelerator(
         mixed_precision=precision,
         gradient_accumulation_steps=accumulation,
         project_dir=cfg.output_dir,
         log_with=cfg.log_with or None,
         kwargs_handlers=handlers,
+        # Batches from pinned memory are copied while the GPU works (see loader_settings).
+        dataloader_config=DataLoaderConfiguration(non_blocking=PartialState().device.type == "cuda"),
+        dynamo_plugin=TorchDynamoPlugin(backend="inductor", dynamic=True) if compile_on_cuda else None,
     )
+    if getattr(cfg, "compile", False) and not compile_on_cuda:
+        warn("compile: true compiles on a GPU only (on a CPU it measured no faster); training uncompiled")
     if request and request.num_processes and request.num_processes > accelerator.num_processes:
         warn(
             f"accelerate launch asked for {request.num_processes} processes and this run has "
@@ -77,33 +83,22 @@ def launch_settings(cfg: Any, request: LaunchRequest | None) -> tuple[str, int]:
     return precision, accumulation
 
 
-def per_process_batch_size(cfg: Any, accelerator: Any) -> int:
-    """Sentences per batch in each process: ``batch_size``, or the share of ``global_batch_size``
-    (per optimizer step, over all processes and accumulation steps) that gives the same
-    optimisation on 1 or N processes."""
-    total = getattr(cfg, "global_batch_size", 0)
-    if not total:
-        return cfg.batch_size
-    share = accelerator.num_processes * getattr(accelerator, "gradient_accumulation_steps", 1)
-    if total % share:
-        raise ConfigError(
-            f"global_batch_size = {total}: must split evenly over {accelerator.num_processes} process(es) x "
-            f"{share // accelerator.num_processes} accumulation step(s)"
-        )
-    return total // share
-
-
 def training_setup(cfg: Any, accelerator: Any) -> dict:
     """How a run was spread and batched, for its metrics: the same config gives the same global batch."""
     per_process = per_process_batch_size(cfg, accelerator)
+    tokens = per_process_batch_tokens(cfg, accelerator)
     steps = getattr(accelerator, "gradient_accumulation_steps", 1)
-    return {
+    setup = {
         "world_size": accelerator.num_processes,
+        "device": str(accelerator.device),
         "per_process_batch_size": per_process,
         "gradient_accumulation_steps": steps,
         "global_batch_size": per_process * accelerator.num_processes * steps,
         "mixed_precision": str(getattr(accelerator, "mixed_precision", "no")),
     }
+    if tokens:  # batches of pieces: batch_size is only the reference of the learning rates
+        setup |= {"per_process_batch_tokens": tokens, "global_batch_tokens": tokens * accelerator.num_processes * steps}
+    return setup
 
 
 def checkpoint_dir(cfg: Any, name: str = "") -> CheckpointDir:

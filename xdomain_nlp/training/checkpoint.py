@@ -15,10 +15,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from xdomain_nlp.errors import XDomainError
+
 PROGRESS = "progress.json"
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(XDomainError, RuntimeError):
     """No checkpoint could be resumed safely."""
 
 

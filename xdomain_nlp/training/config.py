@@ -134,8 +134,13 @@ def _coerce(value: Any, hint: Any) -> tuple[Any, str | None]:
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None, None
-        (inner,) = [a for a in args if a is not type(None)]
-        return _coerce(value, inner)
+        problems = []
+        for inner in [a for a in args if a is not type(None)]:  # the first type that takes the value
+            coerced, problem = _coerce(value, inner)
+            if problem is None:
+                return coerced, None
+            problems.append(problem)
+        return None, " or ".join(problems)
     if origin is list:
         items = value if isinstance(value, list) else [value]
         out = []

@@ -29,7 +29,7 @@ def run_record(command: str | None = None) -> dict:
     import torch
     import transformers
 
-    device = "cpu"
+    device = "cpu"  # the CPU is meant: the record says where the run ran
     if torch.cuda.is_available():
         device = torch.cuda.get_device_name(0)
     cpu = platform.processor() or platform.machine()

@@ -87,8 +87,73 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
         return -(-batches // self.shards) * self.shards
 
 
+class TokenBudgetBatchSampler(Sampler[list[int]]):
+    """Training batches of at most ``max_tokens`` padded pieces: long windows few to a batch, short many.
+
+    Each epoch the items are sorted by length (ties broken by a shuffle that is a function of
+    ``(seed, epoch)``), cut greedily into batches within the budget, and the batches shuffled. The
+    cut depends only on the lengths, so every epoch has the same number of batches (the
+    scheduler's length is known before training) while their members change from epoch to
+    epoch; padding is nearly nil. ``shards`` as in `LengthGroupedBatchSampler`: the largest batches
+    are halved until the processes get the same number of steps, and every item is trained on
+    exactly once per epoch. An item longer than the budget is a batch of its own.
+    """
+
+    def __init__(
+        self, lengths: Sequence[int], max_tokens: int, *, seed: int = 0, shuffle: bool = True, shards: int = 1
+    ) -> None:
+        if max_tokens < 1:
+            raise ValueError(f"batch_tokens must be positive, got {max_tokens}")
+        if shards < 1:
+            raise ValueError(f"shards must be positive, got {shards}")
+        self.lengths = list(lengths)
+        self.max_tokens = max_tokens
+        self.seed, self.shuffle, self.shards = seed, shuffle, shards
+        self.epoch = 0
+        self.batch_size = None  # batches vary in size (see LengthGroupedBatchSampler)
+        self._count = len(self._even(token_budget_batches(self.lengths, max_tokens)))
+        if self._count % shards:
+            raise ValueError(
+                f"{len(self.lengths)} training items cannot give {shards} processes the same number of batches "
+                "without repeating items; use more items or fewer processes"
+            )
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def batches(self) -> list[list[int]]:
+        rng = random.Random(self.seed * 100_003 + self.epoch)
+        order = list(range(len(self.lengths)))
+        if self.shuffle:
+            rng.shuffle(order)  # the tie-break among equal lengths
+        batches = token_budget_batches([self.lengths[i] for i in order], self.max_tokens)
+        batches = [[order[j] for j in batch] for batch in batches]
+        if self.shuffle:
+            rng.shuffle(batches)
+        return self._even(batches)
+
+    def _even(self, batches: list[list[int]]) -> list[list[int]]:
+        while len(batches) % self.shards:
+            i = max(range(len(batches)), key=lambda j: len(batches[j]))
+            if len(batches[i]) < 2:
+                break  # nothing left to split; __init__ refuses such a run
+            half = (len(batches[i]) + 1) // 2
+            batches[i : i + 1] = [batches[i][:half], batches[i][half:]]
+        return batches
+
+    def __iter__(self) -> Iterator[list[int]]:
+        return iter(self.batches())
+
+    def __len__(self) -> int:
+        return self._count
+
+    def mean_items_per_batch(self) -> float:
+        return len(self.lengths) / max(self._count, 1)
+
+
 def token_budget_batches(lengths: Sequence[int], max_tokens: int) -> list[list[int]]:
-    """Group indices, longest first, into batches of at most ``max_tokens`` padded tokens."""
+    """Group indices, longest first, into batches of at most ``max_tokens`` padded tokens (a stable
+    sort: among equal lengths the given order is kept)."""
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
     batches, current, longest = [], [], 0
     for i in order:
