@@ -28,8 +28,9 @@ from pathlib import Path
 TRAIN_FILE = "ewt-train-head.conllu"
 # Named corpora the check reads, by split: copied whole (checksums pinned by the package).
 NAMED = {
-    "ud:en_ewt": ["test"],
+    "ud:en_ewt": ["train", "test"],  # train: the main job as shipped
     "ud:de_gsd": ["dev", "test"],
+    "ud:en_pud": ["test"],
     "sentiment:yelp": ["all"],
     "sentiment:imdb": ["all"],
     "sentiment:sst2": ["train", "dev", "test"],

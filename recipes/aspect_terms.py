@@ -38,6 +38,7 @@ from xdomain_nlp.training import (
     parse_recipe_args,
     remove_checkpoints,
     run_record,
+    scaled_epochs,
     scheduler_steps,
     span_report,
     train_batches,
@@ -82,7 +83,8 @@ def main(argv: list[str] | None = None) -> dict:
         weight_decay=cfg.weight_decay,
     )  # fmt: skip
     optimizer = make_optimizer(groups, cfg.lr * scale, acc)
-    steps = scheduler_steps(len(sampler), cfg.epochs, acc)
+    epochs = scaled_epochs(cfg.epochs, scale)
+    steps = scheduler_steps(len(sampler), epochs, acc)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * steps), steps)
     model, optimizer, loader, scheduler = acc.prepare(model, optimizer, loader, scheduler)
 
@@ -92,7 +94,7 @@ def main(argv: list[str] | None = None) -> dict:
         return weighted_cross_entropy(logits, batch["labels"])
 
     result = fit(
-        model, optimizer, loader, loss, accelerator=acc, scheduler=scheduler, epochs=cfg.epochs,
+        model, optimizer, loader, loss, accelerator=acc, scheduler=scheduler, epochs=epochs,
         max_grad_norm=cfg.max_grad_norm, checkpoints=checkpoint_dir(cfg), checkpoint_every=cfg.checkpoint_every,
         stop_after_steps=cfg.stop_after_steps, log_every=cfg.log_every,
     )  # fmt: skip
@@ -113,7 +115,8 @@ def main(argv: list[str] | None = None) -> dict:
         summary = {f"{spec} f1": round(r["f1"], 2) for spec, r in results.items()}
         extra = {"tag_set": "aspects", "train": cfg.train, "config": cfg.to_dict(), "metrics": summary}
         tagger.save(out / "model", tokenizer, extra)
-        speed = {"train_seconds": result.train_seconds, "train_pieces_per_s": result.pieces_per_s, "lr_scale": scale}
+        speed = {"train_seconds": result.train_seconds, "train_pieces_per_s": result.pieces_per_s, "lr_scale": scale,
+                 "epochs_trained": epochs}  # fmt: skip
         record = {"config": cfg.to_dict(), "results": results, "run": run_record(), "setup": training_setup(cfg, acc)}
         write_json({**record, **speed}, out / "metrics.json")
     acc.wait_for_everyone()

@@ -34,6 +34,7 @@ from xdomain_nlp.training import (
     parse_recipe_args,
     remove_checkpoints,
     run_record,
+    scaled_epochs,
     scheduler_steps,
     train_batches,
     training_setup,
@@ -85,7 +86,8 @@ def main(argv: list[str] | None = None) -> dict:
         weight_decay=cfg.weight_decay, freeze_embeddings=cfg.freeze_embeddings,
     )  # fmt: skip
     optimizer = make_optimizer(groups, cfg.lr * scale, acc, betas=(0.9, 0.9))
-    steps = scheduler_steps(len(sampler), cfg.epochs, acc)
+    epochs = scaled_epochs(cfg.epochs, scale)
+    steps = scheduler_steps(len(sampler), epochs, acc)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * steps), steps)
     model, optimizer, loader, scheduler = acc.prepare(model, optimizer, loader, scheduler)
 
@@ -95,7 +97,7 @@ def main(argv: list[str] | None = None) -> dict:
         return acc.unwrap_model(model).loss(arcs, rels, mask, batch["heads"], batch["rel_ids"])
 
     result = fit(
-        model, optimizer, loader, loss, accelerator=acc, scheduler=scheduler, epochs=cfg.epochs,
+        model, optimizer, loader, loss, accelerator=acc, scheduler=scheduler, epochs=epochs,
         max_grad_norm=cfg.max_grad_norm, checkpoints=checkpoint_dir(cfg), checkpoint_every=cfg.checkpoint_every,
         stop_after_steps=cfg.stop_after_steps, count_items=lambda b: sum(b["lengths"]), log_every=cfg.log_every,
     )  # fmt: skip
@@ -127,6 +129,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "train_words_per_s": result.items_per_s,
                 "train_pieces_per_s": result.pieces_per_s,
                 "lr_scale": scale,
+                "epochs_trained": epochs,
             },
             out / "metrics.json",
         )

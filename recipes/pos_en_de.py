@@ -46,6 +46,7 @@ from xdomain_nlp.training import (
     remove_checkpoints,
     run_record,
     save_confusion_png,
+    scaled_epochs,
     scheduler_steps,
     train_batches,
     training_setup,
@@ -97,7 +98,8 @@ class POSTransferRecipe:
             weight_decay=cfg.weight_decay, freeze_embeddings=cfg.freeze_embeddings, freeze_layers=cfg.freeze_layers,
         )  # fmt: skip
         optimizer = make_optimizer(groups, cfg.lr * self.lr_scale, acc)
-        steps = scheduler_steps(len(self.sampler), cfg.epochs, acc)
+        self.epochs = scaled_epochs(cfg.epochs, self.lr_scale)  # as many more epochs: the same distance travelled
+        steps = scheduler_steps(len(self.sampler), self.epochs, acc)
         scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * steps), steps)
 
         # 4. One prepare call: devices, DDP wrapping, sharded batches, mixed precision.
@@ -155,7 +157,7 @@ class POSTransferRecipe:
 
         self.result = fit(
             self.model, self.optimizer, self.loader, self.loss, accelerator=self.accelerator,
-            scheduler=self.scheduler, epochs=cfg.epochs, max_grad_norm=cfg.max_grad_norm,
+            scheduler=self.scheduler, epochs=self.epochs, max_grad_norm=cfg.max_grad_norm,
             checkpoints=checkpoint_dir(cfg), checkpoint_every=cfg.checkpoint_every,
             stop_after_steps=cfg.stop_after_steps, averager=self.averager, on_epoch_end=each_epoch,
             log_every=cfg.log_every,
@@ -224,6 +226,7 @@ class POSTransferRecipe:
                     "train_pieces_per_s": self.result.pieces_per_s,
                     "train_seconds": self.result.train_seconds,
                     "lr_scale": self.lr_scale,
+                    "epochs_trained": self.epochs,
                     "reweighting": getattr(self, "reweighting", None),
                     "convention": convention,
                 },

@@ -61,6 +61,7 @@ from xdomain_nlp.training import (
     parse_recipe_args,
     remove_checkpoints,
     run_record,
+    scaled_epochs,
     scheduler_steps,
     tagging_report,
     train_batches,
@@ -185,7 +186,8 @@ def main(argv: list[str] | None = None) -> dict:
             weight_decay=cfg.weight_decay,
         )  # fmt: skip
         optimizer = make_optimizer(groups, cfg.lr * scale, acc)
-        steps = scheduler_steps(len(sampler), cfg.epochs, acc)
+        epochs = scaled_epochs(cfg.epochs, scale)
+        steps = scheduler_steps(len(sampler), epochs, acc)
         scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * steps), steps)
         model_p, optimizer, loader, scheduler = acc.prepare(model, optimizer, loader, scheduler)
 
@@ -195,7 +197,7 @@ def main(argv: list[str] | None = None) -> dict:
             return value + l2sp.penalty(acc.unwrap_model(model_p)) if l2sp is not None else value
 
         result = fit(
-            model_p, optimizer, loader, loss, accelerator=acc, scheduler=scheduler, epochs=cfg.epochs,
+            model_p, optimizer, loader, loss, accelerator=acc, scheduler=scheduler, epochs=epochs,
             max_grad_norm=cfg.max_grad_norm, checkpoints=checkpoint_dir(cfg, f"round{round_ + 1}"),
             checkpoint_every=cfg.checkpoint_every, stop_after_steps=cfg.stop_after_steps, desc=f"round {round_ + 1}",
             log_every=cfg.log_every,
@@ -205,7 +207,8 @@ def main(argv: list[str] | None = None) -> dict:
             return {}
         model = acc.unwrap_model(model_p)
         scores = evaluate(convention)
-        speed = {"train_seconds": result.train_seconds, "train_pieces_per_s": result.pieces_per_s, "lr_scale": scale}
+        speed = {"train_seconds": result.train_seconds, "train_pieces_per_s": result.pieces_per_s, "lr_scale": scale,
+                 "epochs_trained": epochs}  # fmt: skip
         rounds.append({"round": round_ + 1, "pseudo_labels": summary, "scores": scores, **speed})
         acc.print(f"round {round_ + 1}: " + ", ".join(f"{k} {v:.2f}" for k, v in scores.items()))
 

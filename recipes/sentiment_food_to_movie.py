@@ -52,6 +52,7 @@ from xdomain_nlp.training import (
     parse_recipe_args,
     remove_checkpoints,
     run_record,
+    scaled_epochs,
     scheduler_steps,
     train_batches,
     training_setup,
@@ -88,7 +89,8 @@ def train_one(
         weight_decay=cfg.weight_decay,
     )  # fmt: skip
     optimizer = make_optimizer(groups, cfg.lr * scale, acc)
-    steps = scheduler_steps(len(sampler), cfg.epochs, acc)
+    epochs = scaled_epochs(cfg.epochs, scale)
+    steps = scheduler_steps(len(sampler), epochs, acc)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * steps), steps)
     model, optimizer, loader, scheduler = acc.prepare(model, optimizer, loader, scheduler)
     class_weight = (0.5 / label_shares(items)).float().to(acc.device) if cfg.class_balance else None
@@ -99,7 +101,7 @@ def train_one(
         return weighted_cross_entropy(logits, batch["labels"], weights)
 
     result = fit(
-        model, optimizer, loader, loss, accelerator=acc, scheduler=scheduler, epochs=cfg.epochs,
+        model, optimizer, loader, loss, accelerator=acc, scheduler=scheduler, epochs=epochs,
         max_grad_norm=cfg.max_grad_norm, checkpoints=checkpoint_dir(cfg, name), checkpoint_every=cfg.checkpoint_every,
         stop_after_steps=cfg.stop_after_steps, desc=name, log_every=cfg.log_every,
     )  # fmt: skip

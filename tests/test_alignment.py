@@ -67,3 +67,31 @@ def test_capitalisation_noise_only_touches_lower_case_initials():
     assert all(b == a[0].upper() + a[1:] for a, b in changed)
     assert {a for a, _ in changed} <= {"the", "cat", "éclair"}
     assert capitalisation_noise(words, 0.0, seed=1) == words
+
+
+def test_the_cache_tokenizes_words_as_the_tokenizer_does(tokenizer):
+    """The cache calls the fast tokenizer's own batch encoder; the pieces are the tokenizer's."""
+    from xdomain_nlp.data import load_corpus
+    from xdomain_nlp.tagging import WordPieceCache
+
+    words = sorted({w for sent in load_corpus("ud:de_gsd:test")["words"][:200] for w in sent}) + ["\u200b", "e\u0301"]
+    cache = WordPieceCache(tokenizer)
+    expected = tokenizer(words, add_special_tokens=False)["input_ids"]
+    assert cache(words) == [ids or [cache.unk] for ids in expected]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_a_sentence_that_fits_is_one_window_as_the_planner_would_cut_it(seed):
+    """The single-window shortcut gives what the general path gives when nothing needs cutting."""
+    rng = random.Random(seed)
+    pieces = [[rng.randint(5, 99) for _ in range(rng.randint(1, 4))] for _ in range(rng.randint(1, 30))]
+    labels = [rng.randint(0, 16) for _ in pieces]
+    (fast,) = encode_sentence(7, pieces, labels, bos=0, eos=2, max_length=512, overlap=64)
+    # Just over the budget, the general path cuts; the words it owns across windows are the same.
+    total = sum(map(len, pieces)) + 2
+    cut = encode_sentence(7, pieces, labels, bos=0, eos=2, max_length=total - 1, overlap=0) if total > 3 else [fast]
+    assert fast.input_ids == [0, *[p for word in pieces for p in word], 2]
+    assert fast.word_indices == [i for w in cut for i in w.word_indices] == list(range(len(pieces)))
+    assert fast.labels == [lab for w in cut for lab in w.labels] == labels
+    assert [fast.input_ids[p] for p in fast.word_positions] == [word[0] for word in pieces]
+    assert encode_sentence(0, [], None, bos=0, eos=2, max_length=16, overlap=4) == []  # no words, no window

@@ -8,7 +8,7 @@ word is ever dropped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from transformers import PreTrainedTokenizerBase
@@ -22,11 +22,16 @@ class WordPieceCache:
         self.pieces: dict[str, list[int]] = {}
         self.unk = tokenizer.unk_token_id if tokenizer.unk_token_id is not None else 0
 
-    def add(self, words: Sequence[str], batch: int = 8192) -> None:
+    def add(self, words: Iterable[str], batch: int = 8192) -> None:
         new = sorted({w for w in words if w not in self.pieces})
+        backend = getattr(self.tokenizer, "backend_tokenizer", None)  # a fast tokenizer's own (Rust) batch call
         for i in range(0, len(new), batch):
             chunk = new[i : i + batch]
-            for word, ids in zip(chunk, self.tokenizer(chunk, add_special_tokens=False)["input_ids"]):
+            if backend is not None:
+                encoded = [e.ids for e in backend.encode_batch(chunk, add_special_tokens=False)]
+            else:
+                encoded = self.tokenizer(chunk, add_special_tokens=False)["input_ids"]
+            for word, ids in zip(chunk, encoded):
                 # A word that normalises to nothing still needs a position to carry its label.
                 self.pieces[word] = ids or [self.unk]
 
@@ -104,8 +109,20 @@ def encode_sentence(
     """Turn one sentence (subword ids per word) into windows the encoder can take."""
     specials = (bos is not None) + (eos is not None)
     budget = max_length - specials
+    lengths = [len(p) for p in pieces]
+    if lengths and sum(lengths) <= budget:  # the common case: one window that owns every word
+        ids = [bos] if bos is not None else []
+        positions = []
+        for word_ids in pieces:
+            positions.append(len(ids))
+            ids.extend(word_ids)
+        if eos is not None:
+            ids.append(eos)
+        n = len(pieces)
+        window_labels = list(labels) if labels is not None else [-100] * n
+        return [EncodedWindow(sentence, ids, positions, list(range(n)), window_labels)]
     out = []
-    for win in plan_windows([len(p) for p in pieces], budget, min(overlap, budget - 1)):
+    for win in plan_windows(lengths, budget, min(overlap, budget - 1)):
         ids = [bos] if bos is not None else []
         positions, indices, window_labels = [], [], []
         for w in range(win.start, win.end):

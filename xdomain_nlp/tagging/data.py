@@ -38,48 +38,56 @@ def encode_corpus(
         )
     if label_column and label_column not in corpus.column_names:
         raise ValueError(f"{source}: no {label_column!r} column to train or score on; it has {corpus.column_names}")
-    cache = cache or WordPieceCache(tokenizer)
     all_words = corpus["words"]
-    cache.add([w for words in all_words for w in words])
-    tags = corpus[label_column] if label_column else None
-    sent_ids = corpus["sent_id"] if "sent_id" in corpus.column_names else None
-    out: list[EncodedWindow] = []
-    for i, words in enumerate(all_words):
-        labels = None
-        if tags is not None:
-            labels = []
-            for j, tag in enumerate(tags[i]):
+    labels = None
+    if label_column:
+        tags = corpus[label_column]
+        sent_ids = corpus["sent_id"] if "sent_id" in corpus.column_names else None
+        labels = []
+        for i, sentence_tags in enumerate(tags):
+            for j, tag in enumerate(sentence_tags):
                 if tag not in label2id:
                     where = sent_ids[i] if sent_ids else f"sentence {i}"
                     raise UnknownLabelError(
-                        f"{source}: {where}, word {j + 1} ({words[j]!r}): {label_column} tag {tag!r} "
+                        f"{source}: {where}, word {j + 1} ({all_words[i][j]!r}): {label_column} tag {tag!r} "
                         f"is not in the label set {sorted(label2id)}"
                     )
-                labels.append(label2id[tag])
-        out.extend(
-            encode_sentence(
-                i,
-                cache(words),
-                labels,
-                bos=tokenizer.cls_token_id if tokenizer.cls_token_id is not None else tokenizer.bos_token_id,
-                eos=tokenizer.sep_token_id if tokenizer.sep_token_id is not None else tokenizer.eos_token_id,
-                max_length=max_length,
-                overlap=overlap,
-            )
-        )
+            labels.append([label2id[tag] for tag in sentence_tags])
+    return encode_words(all_words, tokenizer, labels=labels, max_length=max_length, overlap=overlap, cache=cache)
+
+
+def encode_words(
+    sentences: Sequence[Sequence[str]],
+    tokenizer: PreTrainedTokenizerBase,
+    *,
+    labels: Sequence[Sequence[int]] | None = None,
+    max_length: int = 512,
+    overlap: int = 64,
+    cache: WordPieceCache | None = None,
+) -> list[EncodedWindow]:
+    """Windows for word lists (``labels``: label ids per word, or None), without a dataset in between."""
+    cache = cache or WordPieceCache(tokenizer)
+    cache.add(w for words in sentences for w in words)
+    bos = tokenizer.cls_token_id if tokenizer.cls_token_id is not None else tokenizer.bos_token_id
+    eos = tokenizer.sep_token_id if tokenizer.sep_token_id is not None else tokenizer.eos_token_id
+    out: list[EncodedWindow] = []
+    for i, words in enumerate(sentences):
+        sentence_labels = labels[i] if labels is not None else None
+        out.extend(encode_sentence(i, cache(words), sentence_labels, bos=bos, eos=eos, max_length=max_length,
+                                   overlap=overlap))  # fmt: skip
     return out
 
 
 def collate_windows(windows: Sequence[EncodedWindow], pad_id: int) -> dict[str, torch.Tensor]:
     """Pad to the longest window of the batch; flatten word positions for `TokenTagger`."""
-    length = max(len(w.input_ids) for w in windows)
-    input_ids = torch.full((len(windows), length), pad_id, dtype=torch.long)
-    attention_mask = torch.zeros((len(windows), length), dtype=torch.long)
+    sizes = [len(w.input_ids) for w in windows]
+    length = max(sizes)
+    input_ids = torch.tensor([w.input_ids + [pad_id] * (length - n) for w, n in zip(windows, sizes)], dtype=torch.long)
+    attention_mask = (torch.arange(length) < torch.tensor(sizes).unsqueeze(1)).long()
     word_index, labels = [], []
     for b, w in enumerate(windows):
-        input_ids[b, : len(w.input_ids)] = torch.tensor(w.input_ids)
-        attention_mask[b, : len(w.input_ids)] = 1
-        word_index.extend(b * length + p for p in w.word_positions)
+        offset = b * length
+        word_index.extend([offset + p for p in w.word_positions])
         labels.extend(w.labels)
     return {
         "input_ids": input_ids,

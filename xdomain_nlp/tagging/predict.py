@@ -76,11 +76,13 @@ def predict_tag_sets(
         best = torch.cat([results[t][1] for _, results in done]).to(CPU).tolist()
         k = 0
         for batch, _ in done:
-            for w in batch:
-                for word in w.word_indices:
-                    pred[w.sentence][word] = best[k]
-                    prob[w.sentence][word] = best_p[k]
-                    k += 1
+            for w in batch:  # a window owns a run of consecutive words
+                n = len(w.word_indices)
+                if n:
+                    first = w.word_indices[0]
+                    pred[w.sentence][first : first + n] = best[k : k + n]
+                    prob[w.sentence][first : first + n] = best_p[k : k + n]
+                    k += n
     model.train(was_training)
     missing = [i for i, row in enumerate(preds[0][0]) if -1 in row] if preds else []
     if missing:

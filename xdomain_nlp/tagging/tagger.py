@@ -18,7 +18,8 @@ from tqdm.auto import tqdm
 
 from xdomain_nlp.devices import inference_batch_tokens, inference_dtype, pick_device
 from xdomain_nlp.modeldir import window_settings
-from xdomain_nlp.tagging.data import encode_corpus
+from xdomain_nlp.tagging.alignment import WordPieceCache
+from xdomain_nlp.tagging.data import encode_corpus, encode_words
 from xdomain_nlp.tagging.model import TokenTagger, load_tagger
 from xdomain_nlp.tagging.predict import predict_tag_sets
 from xdomain_nlp.training.metrics import tagging_report
@@ -82,6 +83,7 @@ class Tagger:
         self.dtype = inference_dtype(self.device, precision)
         self.max_length, self.window_overlap = window_settings(meta)
         self.max_tokens = inference_batch_tokens(self.device)
+        self.pieces = WordPieceCache(tokenizer)  # each distinct word is tokenized once, across calls
         self.model.to(self.device).eval()
         if torch_compile:
             self.model.compile(dynamic=True)
@@ -133,18 +135,23 @@ class Tagger:
         return tags, probs
 
     def _predict(self, sentences: Sequence[Sequence[str]], tag_set: str | None, source: str):
-        corpus = datasets.Dataset.from_dict({"words": [list(s) for s in sentences]})
-        return self._predict_corpus(corpus, tag_set, None, source)[1]
+        windows = encode_words(
+            sentences, self.tokenizer, max_length=self.max_length, overlap=self.window_overlap, cache=self.pieces
+        )
+        return self._predict_windows(windows, len(sentences), tag_set)[1]
 
     def _predict_corpus(self, corpus: datasets.Dataset, tag_set: str | None, column: str | None, source: str):
         label2id = {t: i for i, t in enumerate(self.labels(tag_set))}
         windows = encode_corpus(
             corpus, self.tokenizer, label_column=column, label2id=label2id, max_length=self.max_length,
-            overlap=self.window_overlap, source=source,
+            overlap=self.window_overlap, cache=self.pieces, source=source,
         )  # fmt: skip
+        return self._predict_windows(windows, len(corpus), tag_set)
+
+    def _predict_windows(self, windows, n_sentences: int, tag_set: str | None):
         with torch.inference_mode():
             (source_pred, _), mapped = predict_tag_sets(
-                self.model, windows, len(corpus), [None, tag_set], pad_id=self.tokenizer.pad_token_id,
+                self.model, windows, n_sentences, [None, tag_set], pad_id=self.tokenizer.pad_token_id,
                 max_tokens=self.max_tokens, autocast_dtype=self.dtype,
             )  # fmt: skip
         return source_pred, mapped

@@ -14,6 +14,7 @@ from xdomain_nlp.training.batching import (
     make_optimizer,
     per_process_batch_size,
     per_process_batch_tokens,
+    scaled_epochs,
     scheduler_steps,
     train_batches,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "lr_scale",
     "make_optimizer",
     "per_process_batch_tokens",
+    "scaled_epochs",
     "scheduler_steps",
     "train_batches",
     "CheckpointDir",

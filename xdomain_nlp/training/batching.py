@@ -5,7 +5,8 @@ GPU is busy only with large batches: its step costs about the same from 32 to 51
 (../shared/GPU.md), so ``batch_tokens: auto`` keeps the CPU's batches of ``batch_size`` and gives
 a GPU a budget of `GPU_BATCH_TOKENS` pieces per process. The learning rates were tuned for
 ``batch_size``; with a budget they grow with the square root of the sentences a batch really
-holds (Hoffer et al., 2017: the noise of a step falls with the root of its batch).
+holds (Hoffer et al., 2017: the noise of a step falls with the root of its batch), and the epochs
+by the same factor, so that a run takes the same sum of step sizes as the configured one.
 """
 
 from __future__ import annotations
@@ -81,6 +82,15 @@ def lr_scale(cfg: Any, accelerator: Any, sampler: Sampler) -> float:
     if not isinstance(sampler, TokenBudgetBatchSampler):
         return 1.0
     return math.sqrt(sampler.mean_items_per_batch() / per_process_batch_size(cfg, accelerator))
+
+
+def scaled_epochs(epochs: int, scale: float) -> int:
+    """Epochs to train at ``scale`` = `lr_scale`: the configured ``epochs`` times the scale, rounded.
+
+    A batch k times larger takes k times fewer steps an epoch, each sqrt(k) times larger: without
+    more epochs the run would travel sqrt(k) times less far (the sum of its step sizes). With
+    sqrt(k) times the epochs it travels as far as the configured run, in sqrt(k) times fewer steps."""
+    return max(1, round(epochs * scale))
 
 
 def scheduler_steps(batches_per_epoch: int, epochs: int, accelerator: Any) -> int:

@@ -39,7 +39,7 @@ class FitState:
     batches_done: int = 0  # batches of the current epoch already trained on
     step: int = 0  # optimizer steps taken
     history: list[dict] = field(default_factory=list)  # what on_epoch_end returned, epoch by epoch
-    curve: list[dict] = field(default_factory=list)  # mean loss and learning rate, every log_every steps
+    curve: list[dict] = field(default_factory=list)  # mean loss, learning rate and time, every log_every steps
 
 
 @dataclass
@@ -225,7 +225,10 @@ def fit(
         now = time.perf_counter()
         rate = tally.total_items * acc.num_processes / max(now - started - aside, 1e-9)
         lr = optimizer.param_groups[0]["lr"]
-        state.curve.append({"step": state.step, "epoch": state.epoch, "loss": round(last_loss, 5), "lr": lr})
+        state.curve.append({
+            "step": state.step, "epoch": state.epoch, "loss": round(last_loss, 5), "lr": lr,
+            "train_seconds": round(now - started - aside, 3),  # of this call (a resumed run counts afresh)
+        })  # fmt: skip
         bar.set_postfix(loss=f"{last_loss:.3f}", items_per_s=f"{rate:.0f}")
         acc.log({"train/loss": last_loss, "train/lr": lr, "train/items_per_s": rate}, step=state.step)
         if steady is None:
