@@ -8,7 +8,8 @@ two ways, alternately, ``--rounds`` times each:
 * package: `fit` under an ``Accelerator`` with the main job's loader (collation in the loop),
   scheduler, clipping, checkpoint-free accounting and progress bar.
 
-``loop_overhead_ratio`` = package seconds per step / bare seconds per step (medians over rounds).
+``loop_overhead_ratio`` = package seconds per step / bare seconds per step, each the fastest of its
+rounds (the machine's noise only ever adds time; the medians are recorded too).
 
     python benchmarks/loop_overhead.py            # writes benchmarks/results/loop_overhead.json
 """
@@ -46,9 +47,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="embedded:multilingual-e5-small")
     parser.add_argument("--layers", type=int, default=2)
-    parser.add_argument("--sentences", type=int, default=320)
+    parser.add_argument("--sentences", type=int, default=640)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--out", default=str(OUT))
     args = parser.parse_args()
 
@@ -101,9 +102,11 @@ def main() -> None:
         times["bare"].append(bare())
         times["package"].append(package())
     median = {k: statistics.median(v) for k, v in times.items()}
+    best = {k: min(v) for k, v in times.items()}
     result = {
-        "loop_overhead_ratio": round(median["package"] / median["bare"], 3),
-        "seconds_per_step": {k: round(v, 4) for k, v in median.items()},
+        "loop_overhead_ratio": round(best["package"] / best["bare"], 3),
+        "median_ratio": round(median["package"] / median["bare"], 3),
+        "seconds_per_step": {k: round(v, 4) for k, v in best.items()},
         "rounds": {k: [round(x, 4) for x in v] for k, v in times.items()},
         "setup": {"model": args.model, "layers": args.layers, "sentences": args.sentences,
                   "batch_size": args.batch_size, "steps_per_round": len(sampler), "mixed_precision": precision},

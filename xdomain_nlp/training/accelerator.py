@@ -7,9 +7,15 @@ import os
 from pathlib import Path
 from typing import Any
 
+import torch
 from accelerate import Accelerator
 from accelerate.state import AcceleratorState, GradientState, PartialState
-from accelerate.utils import DataLoaderConfiguration, DistributedDataParallelKwargs, TorchDynamoPlugin
+from accelerate.utils import (
+    DataLoaderConfiguration,
+    DistributedDataParallelKwargs,
+    TorchDynamoPlugin,
+    parse_flag_from_env,
+)
 
 from xdomain_nlp.training.batching import per_process_batch_size, per_process_batch_tokens
 from xdomain_nlp.training.checkpoint import CheckpointDir
@@ -29,7 +35,9 @@ def make_accelerator(cfg: Any, *, find_unused_parameters: bool = False) -> Accel
     precision, accumulation = launch_settings(cfg, request)
     _allow_new_settings()
     handlers = [DistributedDataParallelKwargs(find_unused_parameters=True)] if find_unused_parameters else []
-    compile_on_cuda = getattr(cfg, "compile", False) and PartialState().device.type == "cuda"
+    # Decided before the Accelerator exists: asking accelerate's state earlier would settle it too soon.
+    cuda = torch.cuda.is_available() and not parse_flag_from_env("ACCELERATE_USE_CPU")
+    compile_on_cuda = getattr(cfg, "compile", False) and cuda
     accelerator = Accelerator(
         mixed_precision=precision,
         gradient_accumulation_steps=accumulation,
@@ -37,7 +45,7 @@ def make_accelerator(cfg: Any, *, find_unused_parameters: bool = False) -> Accel
         log_with=cfg.log_with or None,
         kwargs_handlers=handlers,
         # Batches from pinned memory are copied while the GPU works (see loader_settings).
-        dataloader_config=DataLoaderConfiguration(non_blocking=PartialState().device.type == "cuda"),
+        dataloader_config=DataLoaderConfiguration(non_blocking=cuda),
         dynamo_plugin=TorchDynamoPlugin(backend="inductor", dynamic=True) if compile_on_cuda else None,
     )
     if getattr(cfg, "compile", False) and not compile_on_cuda:
