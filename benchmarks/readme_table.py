@@ -124,6 +124,18 @@ ROWS = {
         ("GPU: ...its training time (s)", "summary.train_seconds", "{:.1f}", "<= 8"),
         ("GPU: `load(tagger).predict` words/s", "summary.predict_words_per_s", "{:,.0f}", ">= 150,000"),
     ],
+    "predict_overhead.json": [
+        ("`load(tagger).predict`: host work a word outside the model (µs), the most words/s a GPU can then give",
+         "host_us_per_word", "{:.2f}", ""),
+    ],
+    "main_job_rerun.json": [
+        ("Main job again after the GPU work: GSD test UPOS minus pos_en_de.json's",
+         "accuracy_minus_pos_en_de_json.de_gsd_test_upos", "{:+.2f}", "within 0.2"),
+        ("...EWT test UPOS minus pos_en_de.json's", "accuracy_minus_pos_en_de_json.en_ewt_test_upos", "{:+.2f}",
+         "within 0.2"),
+        ("...wall time of a short run, this commit over the one before the change", "speed.current_over_baseline_wall",
+         "{:.2f}x", "<= 1.0x"),
+    ],
     "loop_overhead.json": [
         ("CPU: the package's training step against the bare step (same model and batches)", "loop_overhead_ratio",
          "{:.2f}x", "<= 1.1x"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 
@@ -55,15 +56,28 @@ def _trim(args: argparse.Namespace) -> int:
 
 def _tag_or_evaluate(args: argparse.Namespace) -> int:
     from xdomain_nlp.data import load_corpus
-    from xdomain_nlp.data.conllu_output import source_lines, write_conllu, write_jsonl
+    from xdomain_nlp.data.conllu_output import conllu_file_of, source_lines, write_conllu, write_jsonl
+    from xdomain_nlp.outputs import atomic_file, refuse_inputs
     from xdomain_nlp.tagging import UPOS
+    from xdomain_nlp.tagging.stream import tag_conllu_file
     from xdomain_nlp.tagging.tagger import Tagger
 
+    if args.command == "tag" and args.output:  # before anything loads: -o equal to the input would empty it
+        refuse_inputs(args.output, [args.corpus], what="output (-o)")
     tagger = Tagger.load(args.model_dir, precision=args.precision)
     if args.tag_set and args.tag_set not in tagger.tag_sets:
         raise ValueError(f"{args.model_dir}: no tag set {args.tag_set!r}; it has {tagger.tag_sets}")
     if args.lang and args.corpus.lower().endswith(".txt"):
         args.corpus = f"{args.corpus}[lang={args.lang}]"
+    # A UPOS-shaped tag set (a convention) fills the UPOS column, any other XPOS; the rest of the input stays.
+    fill = args.fill or ("upos" if set(tagger.labels(args.tag_set)) <= set(UPOS) else "xpos")
+    stream = conllu_file_of(args.corpus) if args.command == "tag" and args.format == "conllu" else None
+    if stream is not None and "[" not in args.corpus:  # CoNLL-U in, CoNLL-U out: a chunk of sentences at a time
+        with atomic_file(args.output) if args.output else contextlib.nullcontext(sys.stdout) as out:
+            done = tag_conllu_file(tagger, stream, out, tag_set=args.tag_set, column=fill)
+        print(f"tagged {done['sentences']:,} sentences, {done['words']:,} words in {done['seconds']:.1f} s "
+              f"({done['words_per_s']:,.0f} words/s) -> {args.output or 'stdout'}", file=sys.stderr)  # fmt: skip
+        return 0
     corpus = load_corpus(args.corpus)
     if args.command == "evaluate":
         report = tagger.evaluate(corpus, tag_set=args.tag_set, column=args.column, source=args.corpus)
@@ -71,17 +85,11 @@ def _tag_or_evaluate(args: argparse.Namespace) -> int:
         print(json.dumps({**what, "accuracy": round(report["accuracy"], 2), "words": report["words"]}))
         return 0
     tags, probs = tagger.tag_corpus(corpus, tag_set=args.tag_set, source=args.corpus)
-    # A UPOS-shaped tag set (a convention) fills the UPOS column, any other XPOS; the rest of the input stays.
-    fill = args.fill or ("upos" if set(tagger.labels(args.tag_set)) <= set(UPOS) else "xpos")
-    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
-    try:
+    with atomic_file(args.output) if args.output else contextlib.nullcontext(sys.stdout) as out:
         if args.format == "jsonl":
             write_jsonl(out, corpus, tags, probs, tag_set=args.tag_set or tagger.model.source_tag_set)
         else:
             write_conllu(out, corpus, tags, column=fill, lines_by_start=source_lines(args.corpus))
-    finally:
-        if out is not sys.stdout:
-            out.close()
     return 0
 
 
@@ -152,15 +160,14 @@ def _mapping_estimate(args: argparse.Namespace) -> int:
 
 
 def _mapping_train(args: argparse.Namespace) -> int:
-    import shutil
-    from pathlib import Path
-
     from xdomain_nlp.data import load_corpus
     from xdomain_nlp.devices import inference_dtype, pick_device
     from xdomain_nlp.heads import fit_mapping_head
     from xdomain_nlp.labelspace import load_tagset, project_sample, sample_sentences
+    from xdomain_nlp.outputs import check_model_folder, model_folder
     from xdomain_nlp.tagging import load_tagger
 
+    check_model_folder(args.out)  # before the head is fitted: a folder that holds no model is refused
     model, tokenizer, meta = load_tagger(args.model_dir)
     model.to(pick_device("auto"))
     source, target = load_tagset(meta.get("tag_set", "upos")), load_tagset(args.tag_set)
@@ -188,12 +195,10 @@ def _mapping_train(args: argparse.Namespace) -> int:
     if prior.unreachable():
         print(f"unreachable {target.name} tags (need target examples): {' '.join(prior.unreachable())}")
     model.add_mapping_head(target, head)
-    out = Path(args.out)
-    if out.exists():
-        shutil.rmtree(out)
     kept = {k: v for k, v in meta.items() if k not in ("task", "labels", "tag_set", "mapping_heads")}
-    model.save(out, tokenizer, kept)
-    print(f"saved {out} (tag sets: {', '.join(model.available_tag_sets)})")
+    with model_folder(args.out) as folder:  # an existing folder that holds no model is refused, never deleted
+        model.save(folder, tokenizer, kept)
+    print(f"saved {args.out} (tag sets: {', '.join(model.available_tag_sets)})")
     return 0
 
 

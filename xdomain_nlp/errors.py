@@ -52,6 +52,15 @@ def run_for_people(main: Callable[..., Any], prog: str | None = None, argv: list
     prog = prog or Path(sys.argv[0]).stem
     try:
         return main(args)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        from xdomain_nlp.training.checkpoint import newest_saved
+
+        newest = newest_saved()
+        resume = f"; the newest checkpoint is {newest}: the same command resumes from it" if newest else ""
+        print(f"{prog}: interrupted{resume}", file=sys.stderr)
+        raise SystemExit(130) from None
     except user_error_types() as error:
         if debug:
             raise

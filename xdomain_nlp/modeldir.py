@@ -16,6 +16,7 @@ from typing import Any
 from xdomain_nlp.hub.download import local_model_dir
 
 XDOMAIN_FILE = "xdomain.json"
+FORMAT = 1  # of xdomain.json; a folder written by a later release, with a higher one, is refused
 TASKS = {"tagging": "Tagger", "parsing": "Parser", "graph-classification": "SentimentClassifier"}
 
 
@@ -28,6 +29,13 @@ def read_model_meta(path: Path, task: str | None = None) -> dict[str, Any]:
         meta = json.loads(meta_file.read_text())
     except json.JSONDecodeError as err:
         raise ValueError(f"{meta_file}: not valid JSON ({err.msg}, line {err.lineno})") from None
+    written = meta.get("format", 1)  # folders from before the field are format 1
+    if not isinstance(written, int) or written > FORMAT:
+        by = meta.get("xdomain_nlp_version", "a later release")
+        raise ValueError(
+            f"{meta_file}: model folder format {written!r} (written by xdomain_nlp {by}); this xdomain_nlp reads "
+            f"format {FORMAT}: upgrade xdomain_nlp (pip install -U xdomain-nlp)"
+        )
     if task is not None and meta.get("task") != task:
         raise ValueError(f"{meta_file}: task is {meta.get('task')!r}, expected {task!r}")
     if task is None and meta.get("task") not in TASKS:
@@ -37,7 +45,10 @@ def read_model_meta(path: Path, task: str | None = None) -> dict[str, Any]:
 
 def write_model_meta(path: Path, meta: dict[str, Any]) -> Path:
     """Write ``xdomain.json`` (UTF-8, readable)."""
+    from xdomain_nlp import __version__
+
     out = Path(path) / XDOMAIN_FILE
+    meta = {"format": FORMAT, "xdomain_nlp_version": __version__, **meta}
     out.write_text(json.dumps(meta, indent=2, ensure_ascii=False))
     return out
 

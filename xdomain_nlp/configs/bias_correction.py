@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from xdomain_nlp.configs.common import output_dir_problems
 from xdomain_nlp.training.config import RecipeConfig, setting
 
 METHODS = ("none", "domain_classifier", "kmm", "kliep", "mlp", "dann")
@@ -31,3 +32,6 @@ class BiasCorrectionConfig(RecipeConfig):
     label_shift_target: str = setting("sentiment:sst2:test", corpus=True)
     label_shift_positive: float = setting(0.9, above=0.0, below=1.0)
     output_dir: str = "runs/shift_food_movie"
+
+    def check(self) -> list[str]:
+        return output_dir_problems(self.output_dir)

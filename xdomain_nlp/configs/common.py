@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from xdomain_nlp.training.config import RecipeConfig, setting
 from xdomain_nlp.training.precision import MIXED_PRECISION
 
 TRACKERS = ("", "tensorboard", "wandb", "mlflow", "comet_ml", "aim", "clearml", "dvclive")
 INFER_PRECISION = ("auto", "bf16", "fp32", "no")
+
+
+def output_dir_problems(output_dir: str) -> list[str]:
+    """What stops a run from writing ``output_dir``, found before anything is loaded or trained."""
+    out = Path(output_dir)
+    if out.exists() and not out.is_dir():
+        return [f"output_dir = {output_dir}: a file, not a folder; give a folder to write the run into"]
+    if out.is_dir() and not os.access(out, os.W_OK | os.X_OK):
+        return [f"output_dir = {output_dir}: not writable"]
+    return []
 
 
 @dataclass
@@ -31,7 +43,7 @@ class TrainingConfig(RecipeConfig):
     log_with: str = setting("", choices=TRACKERS)  # an accelerate tracker ("" = none)
 
     def check(self) -> list[str]:
-        problems = []
+        problems = output_dir_problems(self.output_dir)
         if isinstance(self.batch_tokens, str) and self.batch_tokens != "auto":
             problems.append(f"batch_tokens = {self.batch_tokens!r}: a number of pieces, 0 (batch_size) or auto")
         max_length, overlap = getattr(self, "max_length", None), getattr(self, "window_overlap", None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from xdomain_nlp.configs.common import output_dir_problems
 from xdomain_nlp.training.config import RecipeConfig, setting
 
 DOMAINS = ("books", "dvd", "electronics", "kitchen")
@@ -22,3 +23,6 @@ class SentimentBlitzerConfig(RecipeConfig):
     seed: int = 0
     limit: int = setting(0, minimum=0)  # > 0: only the first N reviews of each file
     output_dir: str = "runs/sentiment_blitzer"
+
+    def check(self) -> list[str]:
+        return output_dir_problems(self.output_dir)

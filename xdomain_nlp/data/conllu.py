@@ -56,6 +56,20 @@ def read_utf8(path: Path) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
+def utf8_lines(path: Path) -> Iterator[str]:
+    """A text file's lines one at a time (line ends cut, a ``\r`` before them kept; a leading
+    byte-order mark dropped): memory stays flat whatever the file's size. Bad UTF-8 names the line."""
+    with path.open("rb") as handle:
+        for line_no, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise CorpusFormatError(f"{path}:{line_no}: not valid UTF-8 ({err.reason})") from None
+            if line_no == 1 and line.startswith("\ufeff"):
+                line = line[1:]
+            yield line[:-1] if line.endswith("\n") else line
+
+
 def genre_from_sent_id(sent_id: str) -> str:
     """The genre a treebank encodes in its sentence ids, or "" when it encodes none.
 
@@ -78,9 +92,9 @@ def iter_conllu(path: str | Path, *, keep_lines: bool = False) -> Iterator[dict]
     """Yield one dict per sentence of a CoNLL-U file; raise `CorpusFormatError` on bad input.
 
     ``keep_lines`` adds ``lines``: the sentence's lines exactly as in the file (comments, multiword
-    and empty-node lines, every column), so that output can keep all of the input."""
+    and empty-node lines, every column), so that output can keep all of the input. The file is read
+    a line at a time."""
     path = Path(path)
-    text = read_utf8(path)
 
     doc_id = ""
     sent = _empty_sentence()
@@ -112,10 +126,8 @@ def iter_conllu(path: str | Path, *, keep_lines: bool = False) -> Iterator[dict]
         )
         return row
 
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    for line_no, raw_line in enumerate(lines, start=1):
+    line_no = 0
+    for line_no, raw_line in enumerate(utf8_lines(path), start=1):
         line = raw_line.rstrip("\r")
         if not line.strip():
             if sent["words"]:
@@ -175,9 +187,9 @@ def iter_conllu(path: str | Path, *, keep_lines: bool = False) -> Iterator[dict]
         else:
             raise fail(line_no, f"bad token id {tok_id!r}")
     if sent["words"]:
-        yield finish(len(lines))
+        yield finish(line_no)
     elif meta:
-        raise fail(len(lines), "file ends with comments but no word lines")
+        raise fail(line_no, "file ends with comments but no word lines")
 
 
 def read_conllu(path: str | Path) -> datasets.Dataset:

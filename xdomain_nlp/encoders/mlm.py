@@ -11,6 +11,7 @@ only at masked positions and only over the pieces the adaptation text uses: BERT
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -39,7 +40,8 @@ def text_windows(
         raise ValueError(f"max_length - 2 ({room}) must exceed window overlap ({overlap}) >= 0")
     cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
     windows = []
-    for number, ids in enumerate(tokenizer(list(texts), add_special_tokens=False)["input_ids"]):
+    normal = [unicodedata.normalize("NFC", t) for t in texts]  # composed and decomposed text alike
+    for number, ids in enumerate(tokenizer(normal, add_special_tokens=False)["input_ids"]):
         if not ids:
             raise ValueError(f"{source}: the text at index {number} is empty (no pieces to predict)")
         start = 0

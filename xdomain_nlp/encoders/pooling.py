@@ -7,6 +7,7 @@ Used where a fixed-size view of a text is needed: the domain classifier and kern
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
@@ -43,7 +44,8 @@ def embed_texts(
         encoder.to(device)
     encoder.eval()
     device = model_device(encoder)
-    ids = tokenizer([prefix + t for t in texts], add_special_tokens=False, verbose=False)["input_ids"]
+    texts = [unicodedata.normalize("NFC", prefix + t) for t in texts]  # composed and decomposed text alike
+    ids = tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
     budget = max_length - 2
     pieces = []  # (text index, window ids)
     for i, row in enumerate(ids):

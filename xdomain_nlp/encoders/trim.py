@@ -10,6 +10,7 @@ outside the kept set become ``<unk>``.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from xdomain_nlp.encoders.resolve import load_encoder, resolve_model
 def used_piece_ids(tokenizer, words: Iterable[str], batch: int = 4096) -> set[int]:
     """Ids of the pieces needed to encode ``words`` (and the tokenizer's special tokens)."""
     keep = set(tokenizer.all_special_ids)
-    unique = sorted(set(words))
+    unique = sorted({unicodedata.normalize("NFC", w) for w in words})  # as the package tokenizes them
     for i in range(0, len(unique), batch):
         for ids in tokenizer(unique[i : i + batch], add_special_tokens=False)["input_ids"]:
             keep.update(ids)

@@ -8,6 +8,7 @@ word is ever dropped.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -15,22 +16,31 @@ from transformers import PreTrainedTokenizerBase
 
 
 class WordPieceCache:
-    """Subword ids per word, computed once per distinct word (corpora repeat words a lot)."""
+    """Subword ids per word, computed once per distinct word (corpora repeat words a lot).
 
-    def __init__(self, tokenizer: PreTrainedTokenizerBase) -> None:
+    Words are tokenized in Unicode NFC, so that a decomposed "können" (o + combining diaeresis)
+    gets the pieces of the composed one; the words themselves are left as they came."""
+
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, limit: int = 0) -> None:
+        """``limit`` > 0: start afresh when more distinct words than that would be held (a long stream)."""
         self.tokenizer = tokenizer
         self.pieces: dict[str, list[int]] = {}
         self.unk = tokenizer.unk_token_id if tokenizer.unk_token_id is not None else 0
+        self.limit = limit
 
     def add(self, words: Iterable[str], batch: int = 8192) -> None:
-        new = sorted({w for w in words if w not in self.pieces})
+        words = set(words)
+        if self.limit and len(self.pieces) + len(words.difference(self.pieces)) > self.limit:
+            self.pieces.clear()  # memory stays bounded over a stream of ever new words
+        new = sorted(w for w in words if w not in self.pieces)
         backend = getattr(self.tokenizer, "backend_tokenizer", None)  # a fast tokenizer's own (Rust) batch call
         for i in range(0, len(new), batch):
             chunk = new[i : i + batch]
+            normal = [unicodedata.normalize("NFC", w) for w in chunk]
             if backend is not None:
-                encoded = [e.ids for e in backend.encode_batch(chunk, add_special_tokens=False)]
+                encoded = [e.ids for e in backend.encode_batch(normal, add_special_tokens=False)]
             else:
-                encoded = self.tokenizer(chunk, add_special_tokens=False)["input_ids"]
+                encoded = self.tokenizer(normal, add_special_tokens=False)["input_ids"]
             for word, ids in zip(chunk, encoded):
                 # A word that normalises to nothing still needs a position to carry its label.
                 self.pieces[word] = ids or [self.unk]

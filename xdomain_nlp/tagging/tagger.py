@@ -83,7 +83,7 @@ class Tagger:
         self.dtype = inference_dtype(self.device, precision)
         self.max_length, self.window_overlap = window_settings(meta)
         self.max_tokens = inference_batch_tokens(self.device)
-        self.pieces = WordPieceCache(tokenizer)  # each distinct word is tokenized once, across calls
+        self.pieces = WordPieceCache(tokenizer, limit=1_000_000)  # each distinct word tokenized once, across calls
         self.model.to(self.device).eval()
         if torch_compile:
             self.model.compile(dynamic=True)

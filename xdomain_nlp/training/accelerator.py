@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import os
 from pathlib import Path
@@ -18,9 +19,11 @@ from accelerate.utils import (
 )
 
 from xdomain_nlp.training.batching import per_process_batch_size, per_process_batch_tokens
-from xdomain_nlp.training.checkpoint import CheckpointDir
+from xdomain_nlp.training.checkpoint import CheckpointDir, run_identity
+from xdomain_nlp.training.config import RecipeConfig
 from xdomain_nlp.training.launcher import LaunchRequest, launch_request, warn
 from xdomain_nlp.training.precision import resolve_mixed_precision
+from xdomain_nlp.training.run_lock import RunLock
 
 
 def make_accelerator(cfg: Any, *, find_unused_parameters: bool = False) -> Accelerator:
@@ -56,6 +59,9 @@ def make_accelerator(cfg: Any, *, find_unused_parameters: bool = False) -> Accel
             f"{accelerator.num_processes} (--cpu starts one); for CPU processes use "
             f"ACCELERATE_USE_CPU=1 accelerate launch --multi_gpu --num_processes {request.num_processes}"
         )
+    if isinstance(cfg, RecipeConfig) and accelerator.is_main_process:  # a recipe's run owns its output_dir
+        lock = RunLock(cfg.output_dir).acquire()
+        atexit.register(lock.release)
     if cfg.log_with:
         flat = {k: v if isinstance(v, (int, float, str, bool)) else str(v) for k, v in dataclasses.asdict(cfg).items()}
         accelerator.init_trackers(Path(cfg.output_dir).name or "run", config=flat)
@@ -112,7 +118,7 @@ def training_setup(cfg: Any, accelerator: Any) -> dict:
 def checkpoint_dir(cfg: Any, name: str = "") -> CheckpointDir:
     """Where one training run of a recipe keeps its checkpoints (``name`` tells several apart)."""
     root = Path(cfg.output_dir) / "checkpoints"
-    return CheckpointDir(root / name if name else root, keep=max(1, cfg.keep_checkpoints))
+    return CheckpointDir(root / name if name else root, keep=max(1, cfg.keep_checkpoints), identity=run_identity(cfg))
 
 
 def _allow_new_settings() -> None:

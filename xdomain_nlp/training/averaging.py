@@ -58,5 +58,5 @@ class WeightAverager:
         return {"count": self.count, "sums": self.sums, "start_step": self.start_step, "every": self.every}
 
     def load_state_dict(self, state: dict) -> None:
-        self.count, self.sums = state["count"], state["sums"]
+        self.count, self.sums = state["count"], state.get("sums", {})  # no sums before the first snapshot
         self.start_step, self.every = state["start_step"], state["every"]

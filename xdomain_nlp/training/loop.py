@@ -194,10 +194,9 @@ def fit(
     elif max_steps:
         raise ValueError("max_steps needs a loader with a length")
     state, resumed = FitState(), None
+    extras = {"averager": averager} if averager is not None else {}  # written as safetensors + JSON, not pickled
     if checkpoints is not None:
-        if averager is not None:
-            acc.register_for_checkpointing(averager)
-        found = checkpoints.resume(acc)
+        found = checkpoints.resume(acc, extras)
         if found is not None:
             resumed, state = str(found[0]), FitState(**found[1])
             acc.print(f"resumed from {resumed} at epoch {state.epoch}, step {state.step}")
@@ -210,7 +209,7 @@ def fit(
         nonlocal aside
         if checkpoints is not None:
             t = time.perf_counter()
-            checkpoints.save(acc, asdict(state))
+            checkpoints.save(acc, asdict(state), extras)
             aside += time.perf_counter() - t
 
     tally = _Tally()
