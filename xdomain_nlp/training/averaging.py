@@ -15,8 +15,8 @@ from torch import nn
 class WeightAverager:
     """Uniform average of the trainable weights at every ``every``-th step from ``start_step`` on.
 
-    It has ``state_dict``/``load_state_dict``, so `accelerator.register_for_checkpointing` saves
-    it with the run and a resumed run averages exactly the same snapshots.
+    Its ``state_dict`` is tensors and numbers, which a checkpoint writes as safetensors + JSON
+    (never a pickle), so a resumed run averages exactly the same snapshots.
     """
 
     def __init__(self, model: nn.Module, *, start_step: int, every: int = 1) -> None:
