@@ -91,6 +91,7 @@ def test_cli_mapping_train_adds_a_tag_set(tiny_tagger, tmp_path, capsys):
     tagged = load_corpus(str(tagged_file))
     stts = set(load_tagset("stts").tags)
     assert all(t in stts for sent in tagged["xpos"] for t in sent) and all(t in UPOS for s in tagged["upos"] for t in s)
+    assert "tagged 4 sentences" in capsys.readouterr().err  # the closing summary of tag -o
     with pytest.raises(SystemExit) as stopped:
         cli(["tag", str(out), str(small), "--tag-set", "ptb"])
     assert stopped.value.code == 2

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from xdomain_nlp.version import __version__
+
 __all__ = ["Parser", "SentimentClassifier", "Tagger", "__version__", "load"]
 
 

@@ -70,7 +70,7 @@ def _tag_or_evaluate(args: argparse.Namespace) -> int:
     if args.lang and args.corpus.lower().endswith(".txt"):
         args.corpus = f"{args.corpus}[lang={args.lang}]"
     # A UPOS-shaped tag set (a convention) fills the UPOS column, any other XPOS; the rest of the input stays.
-    fill = args.fill or ("upos" if set(tagger.labels(args.tag_set)) <= set(UPOS) else "xpos")
+    fill = getattr(args, "fill", None) or ("upos" if set(tagger.labels(args.tag_set)) <= set(UPOS) else "xpos")
     stream = conllu_file_of(args.corpus) if args.command == "tag" and args.format == "conllu" else None
     if stream is not None and "[" not in args.corpus:  # CoNLL-U in, CoNLL-U out: a chunk of sentences at a time
         with atomic_file(args.output) if args.output else contextlib.nullcontext(sys.stdout) as out:

@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 USER_ERROR_EXIT = 2
+# Checkpoints this process finished writing, newest last: the one an interrupted run names. The
+# training layer adds to it (this module imports nothing of the package).
+CHECKPOINTS_WRITTEN: list[Path] = []
 
 
 class XDomainError(Exception):
@@ -55,9 +58,7 @@ def run_for_people(main: Callable[..., Any], prog: str | None = None, argv: list
     except KeyboardInterrupt:
         if debug:
             raise
-        from xdomain_nlp.training.checkpoint import newest_saved
-
-        newest = newest_saved()
+        newest = next((p for p in reversed(CHECKPOINTS_WRITTEN) if p.is_dir()), None)  # not yet cleared
         resume = f"; the newest checkpoint is {newest}: the same command resumes from it" if newest else ""
         print(f"{prog}: interrupted{resume}", file=sys.stderr)
         raise SystemExit(130) from None

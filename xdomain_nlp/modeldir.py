@@ -45,7 +45,7 @@ def read_model_meta(path: Path, task: str | None = None) -> dict[str, Any]:
 
 def write_model_meta(path: Path, meta: dict[str, Any]) -> Path:
     """Write ``xdomain.json`` (UTF-8, readable)."""
-    from xdomain_nlp import __version__
+    from xdomain_nlp.version import __version__
 
     out = Path(path) / XDOMAIN_FILE
     meta = {"format": FORMAT, "xdomain_nlp_version": __version__, **meta}

@@ -24,7 +24,7 @@ COMPONENT_FORMAT = 1
 
 def write_component_file(path: Path, factory: str) -> None:
     """Record the factory and format beside the weights a component saves."""
-    from xdomain_nlp import __version__
+    from xdomain_nlp.version import __version__
 
     record = {"factory": factory, "format": COMPONENT_FORMAT, "xdomain_nlp": __version__}
     srsly.write_json(path / COMPONENT_FILE, record)

@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from xdomain_nlp.errors import XDomainError
+from xdomain_nlp.errors import CHECKPOINTS_WRITTEN, XDomainError
 
 PROGRESS = "progress.json"
 ACCELERATE_PICKLES = re.compile(r"random_states_\d+\.pkl")  # accelerate reads these with weights_only=True
@@ -32,14 +32,6 @@ NOT_THE_RESULT = {
     "log_with", "log_every", "keep_checkpoints", "checkpoint_every", "stop_after_steps", "compile", "ablate",
     "ablate_on", "seeds", "methods", "label_shift", "eval_every",
 }  # fmt: skip
-
-
-_SAVED: list[Path] = []  # checkpoints this process wrote, newest last (named when a run is interrupted)
-
-
-def newest_saved() -> Path | None:
-    """The newest checkpoint this process wrote that is still on disk."""
-    return next((p for p in reversed(_SAVED) if (p / PROGRESS).is_file()), None)
 
 
 class CheckpointError(XDomainError, RuntimeError):
@@ -76,7 +68,7 @@ class CheckpointDir:
             files = {f.name: f.stat().st_size for f in sorted(path.iterdir()) if f.is_file() and f.name != PROGRESS}
             identity = {**self.identity, **machine_identity(accelerator)}
             (path / PROGRESS).write_text(json.dumps({"state": state, "identity": identity, "files": files}))
-            _SAVED.append(path)
+            CHECKPOINTS_WRITTEN.append(path)  # named if the run is interrupted
             for old in self.steps()[: -self.keep]:
                 shutil.rmtree(old)
         accelerator.wait_for_everyone()
