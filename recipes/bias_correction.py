@@ -65,7 +65,8 @@ def reweighting_runs(cfg: BiasCorrectionConfig, data: dict) -> list[dict]:
         for method in cfg.methods:
             weights, run = np.ones(len(xs)), {"seed": seed, "method": method}
             if method in ESTIMATORS:
-                kwargs = {"clip": cfg.clip or None, **({"seed": seed} if method != "kmm" else {})}
+                # KMM keeps random_state 0 (its kernel width sample), as in the published figures.
+                kwargs = {"clip": cfg.clip or None, **({"random_state": seed} if method != "kmm" else {})}
                 est = ESTIMATORS[method](**kwargs).fit(xs, xt)
                 weights = est.weights_
                 run.update(effective_sample_size=round(est.effective_sample_size_, 1), max_weight=float(weights.max()))
@@ -73,7 +74,7 @@ def reweighting_runs(cfg: BiasCorrectionConfig, data: dict) -> list[dict]:
                     run["domain_auc"] = round(est.auc_, 4)
             if method in ("mlp", "dann"):  # the same network with and without the adversary
                 adversarial = cfg.dann_strength if method == "dann" else 0.0
-                kwargs = {"hidden": cfg.dann_hidden, "epochs": cfg.dann_epochs, "seed": seed}
+                kwargs = {"hidden": cfg.dann_hidden, "epochs": cfg.dann_epochs, "random_state": seed}
                 clf = DANNClassifier(adversarial=adversarial, **kwargs).fit(xs, ys, xt)
                 if method == "dann":
                     run["final_domain_accuracy"] = round(clf.domain_accuracy_[-1], 4)

@@ -31,7 +31,7 @@ from sklearn.model_selection import cross_val_score
 
 from xdomain_nlp.configs import SentimentBlitzerConfig
 from xdomain_nlp.encoders.corpus_embeddings import CorpusEmbedder
-from xdomain_nlp.errors import run_for_people
+from xdomain_nlp.errors import InputError, run_for_people
 from xdomain_nlp.training import parse_recipe_args, run_record, write_json
 
 
@@ -86,7 +86,7 @@ def score_pair(xs, ys, xt, yt, method: str, C: float, cfg: SentimentBlitzerConfi
         elif method == "self_training":
             clf = self_train(zs, ys, zu, C, cfg.self_training_shares, cfg.seed)
         else:
-            raise ValueError(f"unknown method {method!r}; choose from source_only, domain_norm, self_training")
+            raise InputError(f"unknown method {method!r}; choose from source_only, domain_norm, self_training")
         correct += int((clf.predict(zt) == yt[fold == f]).sum())
     return 100.0 * correct / len(yt)
 

@@ -35,7 +35,7 @@ from transformers import get_linear_schedule_with_warmup
 
 from xdomain_nlp.configs import SentimentTransferConfig
 from xdomain_nlp.encoders import load_tokenizer
-from xdomain_nlp.errors import run_for_people
+from xdomain_nlp.errors import InputError, run_for_people
 from xdomain_nlp.relational.classifier import GraphCollator, GraphSentenceClassifier, model_inputs
 from xdomain_nlp.relational.evaluation import accuracy, mean_std, save_ablation_png, score_targets, without_relation
 from xdomain_nlp.relational.pseudo_labels import fit_coextractor, lexicon_json, lexicon_pseudo_labels
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> dict:
     out = Path(cfg.output_dir)
     tokenizer = load_tokenizer(cfg.model)
     if cfg.pivot_mask and tokenizer.mask_token is None:
-        raise ValueError(f"pivot_mask = {cfg.pivot_mask}: the tokenizer of {cfg.model} has no mask token")
+        raise InputError(f"pivot_mask = {cfg.pivot_mask}: the tokenizer of {cfg.model} has no mask token")
     pieces = WordPieceCache(tokenizer)
     try:
         summary = transfer(cfg, acc, tokenizer, pieces, out)

@@ -223,3 +223,40 @@ def test_push_dry_run_onto_a_file(capsys, tiny_tagger, tmp_path):
     (tmp_path / "card").write_text("already here")
     err = cli_error(capsys, ["push", str(tiny_tagger), "me/pos", "--dry-run", str(tmp_path / "card")])
     assert err == [E + f"{tmp_path / 'card'}: a file is there; --dry-run writes a folder (give a new or empty one)"]
+
+
+def test_only_the_packages_errors_and_the_file_systems_become_one_line(capsys, tmp_path):
+    from xdomain_nlp.errors import InputError
+
+    def fails_with(error):
+        def main(argv):
+            raise error
+
+        return main
+
+    assert stopped(capsys, fails_with(InputError("train_limit: must be positive")), [], "x") == [
+        "x: error: train_limit: must be positive"
+    ]
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("Käse".encode("latin-1"))
+    assert stopped(capsys, lambda argv: latin.read_text(encoding="utf-8"), [], "x")[0].startswith(
+        "x: error: 'utf-8' codec can't decode byte 0xe4"
+    )
+    with pytest.raises(ValueError, match="a bug deep inside"):  # not the user's: the traceback stays
+        run_for_people(fails_with(ValueError("a bug deep inside")), "x", [])
+    with pytest.raises(KeyError):
+        run_for_people(fails_with(KeyError("weights")), "x", [])
+
+
+def test_the_package_raises_no_bare_value_or_key_error():
+    """A user-facing error is an `XDomainError` subclass (`InputError` is a ValueError too), so that
+    the catcher can tell it from a bug."""
+    import ast
+
+    bare = []
+    for path in [*sorted((REPO / "xdomain_nlp").rglob("*.py")), *sorted((REPO / "recipes").rglob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and isinstance(node.exc.func, ast.Name):
+                if node.exc.func.id in ("ValueError", "KeyError"):
+                    bare.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert bare == []

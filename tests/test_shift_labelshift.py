@@ -62,4 +62,4 @@ def test_bad_probabilities_are_named():
     with pytest.raises(ValueError, match="target_probs: rows must be probability distributions"):
         EMLabelShift([0.5, 0.5]).fit(np.array([[0.5, 0.7]]))
     with pytest.raises(ValueError, match="source_priors must be positive"):
-        EMLabelShift([1.0, 0.0])
+        EMLabelShift([1.0, 0.0]).fit(np.array([[0.5, 0.5]]))  # checked in fit, as scikit-learn does

@@ -8,7 +8,8 @@ from scipy.optimize import minimize
 from scipy.stats import spearmanr
 
 from xdomain_nlp.shift import KLIEP, KMM, DomainClassifierWeights
-from xdomain_nlp.shift.reweighting import project_box_slab, rbf_kernel, solve_box_slab_qp
+from xdomain_nlp.shift.box_qp import project_box_slab, solve_box_slab_qp
+from xdomain_nlp.shift.reweighting import rbf_kernel
 
 MU = np.array([0.8, -0.4])
 

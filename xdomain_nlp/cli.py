@@ -8,7 +8,7 @@ import json
 import sys
 
 from xdomain_nlp.encoders import DEFAULT_MODEL
-from xdomain_nlp.errors import run_for_people
+from xdomain_nlp.errors import InputError, run_for_people
 
 
 def _corpora(args: argparse.Namespace) -> int:
@@ -66,7 +66,7 @@ def _tag_or_evaluate(args: argparse.Namespace) -> int:
         refuse_inputs(args.output, [args.corpus], what="output (-o)")
     tagger = Tagger.load(args.model_dir, precision=args.precision)
     if args.tag_set and args.tag_set not in tagger.tag_sets:
-        raise ValueError(f"{args.model_dir}: no tag set {args.tag_set!r}; it has {tagger.tag_sets}")
+        raise InputError(f"{args.model_dir}: no tag set {args.tag_set!r}; it has {tagger.tag_sets}")
     if args.lang and args.corpus.lower().endswith(".txt"):
         args.corpus = f"{args.corpus}[lang={args.lang}]"
     # A UPOS-shaped tag set (a convention) fills the UPOS column, any other XPOS; the rest of the input stays.

@@ -18,6 +18,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from xdomain_nlp.errors import InputError
+
 CPU = torch.device("cpu")  # host memory: where results that leave a model are gathered
 
 
@@ -53,7 +55,7 @@ def inference_dtype(device: nn.Module | torch.device | str, setting: str = "auto
     if setting == "bf16":
         return torch.bfloat16
     if setting != "auto":
-        raise ValueError(f"infer_precision must be auto, bf16 or fp32, got {setting!r}")
+        raise InputError(f"infer_precision must be auto, bf16 or fp32, got {setting!r}")
     device = as_device(device)
     if device.type == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
@@ -103,9 +105,9 @@ def pick_device(setting: str) -> torch.device:
     try:
         device = torch.device(setting)
     except RuntimeError as err:
-        raise ValueError(f"device: {setting!r} is not a torch device (use auto, cpu, cuda or cuda:N)") from err
+        raise InputError(f"device: {setting!r} is not a torch device (use auto, cpu, cuda or cuda:N)") from err
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device: {setting!r} was asked for, but torch sees no CUDA device")
+        raise InputError(f"device: {setting!r} was asked for, but torch sees no CUDA device")
     return device
 
 

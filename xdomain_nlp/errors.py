@@ -26,9 +26,23 @@ class XDomainError(Exception):
     This module imports nothing of the package, so that every layer can raise its subclasses."""
 
 
+class InputError(XDomainError, ValueError):
+    """A value the user gave (a file's content, a config field, an argument) is wrong."""
+
+
+class UnknownNameError(XDomainError, KeyError):
+    """A name (a corpus, a split, a tag set, a column) that is not there; the message lists what is."""
+
+
+class MissingPackageError(XDomainError, ModuleNotFoundError):
+    """An optional package a feature needs is not installed; the message says what to install."""
+
+
 def user_error_types() -> tuple[type[BaseException], ...]:
-    """Exceptions that mean "the input is wrong" rather than "the package is broken"."""
-    return (ValueError, KeyError, OSError, ConnectionError, XDomainError)
+    """Exceptions that mean "the input is wrong" rather than "the package is broken": the
+    package's own (`XDomainError`), and the file system's and text decoding's (a missing file, a
+    full disk, a file that is not UTF-8). Anything else is a bug and keeps its traceback."""
+    return (XDomainError, OSError, UnicodeError)
 
 
 def message_of(error: BaseException) -> str:

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from xdomain_nlp.errors import InputError
 from xdomain_nlp.hub.download import local_model_dir
 
 XDOMAIN_FILE = "xdomain.json"
@@ -28,18 +29,18 @@ def read_model_meta(path: Path, task: str | None = None) -> dict[str, Any]:
     try:
         meta = json.loads(meta_file.read_text())
     except json.JSONDecodeError as err:
-        raise ValueError(f"{meta_file}: not valid JSON ({err.msg}, line {err.lineno})") from None
+        raise InputError(f"{meta_file}: not valid JSON ({err.msg}, line {err.lineno})") from None
     written = meta.get("format", 1)  # folders from before the field are format 1
     if not isinstance(written, int) or written > FORMAT:
         by = meta.get("xdomain_nlp_version", "a later release")
-        raise ValueError(
+        raise InputError(
             f"{meta_file}: model folder format {written!r} (written by xdomain_nlp {by}); this xdomain_nlp reads "
             f"format {FORMAT}: upgrade xdomain_nlp (pip install -U xdomain-nlp)"
         )
     if task is not None and meta.get("task") != task:
-        raise ValueError(f"{meta_file}: task is {meta.get('task')!r}, expected {task!r}")
+        raise InputError(f"{meta_file}: task is {meta.get('task')!r}, expected {task!r}")
     if task is None and meta.get("task") not in TASKS:
-        raise ValueError(f"{meta_file}: task {meta.get('task')!r} is not one of {', '.join(TASKS)}")
+        raise InputError(f"{meta_file}: task {meta.get('task')!r} is not one of {', '.join(TASKS)}")
     return meta
 
 

@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 
 from xdomain_nlp.devices import inference_batch_tokens, pick_device
 from xdomain_nlp.encoders.resolve import looks_like_a_path
+from xdomain_nlp.errors import InputError
 from xdomain_nlp.modeldir import local_model_dir, window_settings
 from xdomain_nlp.relational.classifier import GraphSentenceClassifier, load_graph_classifier, predict_proba
 from xdomain_nlp.relational.graph import build_graph
@@ -36,7 +37,7 @@ def parser_of(model_dir: Path, meta: dict[str, Any], parser: str | os.PathLike |
         return model_dir / PARSER_SUBDIR
     named = meta.get("config", {}).get("parser")
     if not named:
-        raise ValueError(f"{model_dir}: the model names no parser; pass parser=... (a parser directory or Hub id)")
+        raise InputError(f"{model_dir}: the model names no parser; pass parser=... (a parser directory or Hub id)")
     if not Path(named).is_dir() and looks_like_a_path(named):
         raise FileNotFoundError(
             f"{model_dir}: the parser it was trained with, {named}, is not here; pass parser=... or copy it "

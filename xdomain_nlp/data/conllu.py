@@ -13,6 +13,8 @@ from pathlib import Path
 
 import datasets
 
+from xdomain_nlp.errors import InputError
+
 _WORD_ID = re.compile(r"^[1-9][0-9]*$")
 _RANGE_ID = re.compile(r"^([1-9][0-9]*)-([1-9][0-9]*)$")
 _EMPTY_ID = re.compile(r"^(0|[1-9][0-9]*)\.([1-9][0-9]*)$")
@@ -41,7 +43,7 @@ FEATURES = datasets.Features(
 )
 
 
-class CorpusFormatError(ValueError):
+class CorpusFormatError(InputError):
     """A corpus file breaks its format; the message names the file and line."""
 
 

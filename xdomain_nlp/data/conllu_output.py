@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from xdomain_nlp.data.conllu import _WORD_ID, iter_conllu
+from xdomain_nlp.errors import InputError
 
 COLUMNS = {"upos": 3, "xpos": 4}
 
@@ -63,7 +64,7 @@ def sentence_lines(
             line = "\t".join(cells)
         out.append(line)
     if k != len(tags):
-        raise ValueError(f"sentence {row.get('sent_id')}: {len(tags)} tags for {k} word lines")
+        raise InputError(f"sentence {row.get('sent_id')}: {len(tags)} tags for {k} word lines")
     return out
 
 

@@ -34,6 +34,7 @@ from xdomain_nlp.data.sentiment import (
     read_tab_labelled,
 )
 from xdomain_nlp.data.user_files import OPTIONS, check_user_source, is_user_source, read_user_source
+from xdomain_nlp.errors import InputError, UnknownNameError
 
 DATA_ENV = "XDOMAIN_NLP_DATA"
 CACHE_ENV = "XDOMAIN_NLP_CACHE"
@@ -42,7 +43,7 @@ UD_BASE_URL = "https://raw.githubusercontent.com/UniversalDependencies"
 GITHUB_RAW_ENV = "XDOMAIN_NLP_GITHUB_RAW_URL"
 
 
-class ChecksumError(ValueError):
+class ChecksumError(InputError):
     """A corpus file does not match its pinned checksum."""
 
 
@@ -65,7 +66,7 @@ def file_checksum(path: Path, kind: str) -> str:
     elif kind == "sha256":
         digest = hashlib.sha256()
     else:
-        raise ValueError(f"unknown checksum kind {kind!r} (expected git-blob or sha256)")
+        raise InputError(f"unknown checksum kind {kind!r} (expected git-blob or sha256)")
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
@@ -116,14 +117,14 @@ def get_corpus(name: str) -> Corpus:
         return CORPORA[name]
     except KeyError:
         known = ", ".join(sorted(CORPORA))
-        raise KeyError(f"unknown corpus {name!r}; known corpora: {known}") from None
+        raise UnknownNameError(f"unknown corpus {name!r}; known corpora: {known}") from None
 
 
 def corpus_path(name: str, split: str, *, allow_download: bool = True) -> Path:
     """The checked local file of one split of a named corpus, downloading it if needed."""
     corpus = get_corpus(name)
     if split not in corpus.splits:
-        raise KeyError(f"corpus {name!r} has no split {split!r}; it has {sorted(corpus.splits)}")
+        raise UnknownNameError(f"corpus {name!r} has no split {split!r}; it has {sorted(corpus.splits)}")
     entry = corpus.splits[split]
     folders = [d for d in (data_dir(), cache_dir() / "data") if d is not None]
     for folder in folders:
@@ -166,7 +167,7 @@ def split_filters(spec: str) -> tuple[str, dict[str, set[str]]]:
     for item in rest.split(";"):
         column, _, values = item.partition("=")
         if not column or not values:
-            raise ValueError(f"{spec!r}: filter {item!r} is not column=value[,value]")
+            raise InputError(f"{spec!r}: filter {item!r} is not column=value[,value]")
         filters[column] = set(values.split(","))
     return name, filters
 
@@ -175,10 +176,10 @@ def apply_filters(data: datasets.Dataset, filters: dict[str, set[str]], name: st
     """Keep the examples of corpus ``name`` whose ``column`` value is one of the given values."""
     for column, values in filters.items():
         if column not in data.column_names:
-            raise ValueError(f"{name} has no column {column!r} to filter on (it has {data.column_names})")
+            raise InputError(f"{name} has no column {column!r} to filter on (it has {data.column_names})")
         data = data.filter(lambda row, c=column, v=values: row[c] in v)
         if len(data) == 0:
-            raise ValueError(f"no example of {name} has {column} in {sorted(values)}")
+            raise InputError(f"no example of {name} has {column} in {sorted(values)}")
     return data
 
 
@@ -219,11 +220,11 @@ def load_corpora(specs: str | Sequence[str]) -> datasets.Dataset:
     if isinstance(specs, str):
         return load_corpus(specs)
     if not specs:
-        raise ValueError("no corpus given: expected a corpus spec or a non-empty list of them")
+        raise InputError("no corpus given: expected a corpus spec or a non-empty list of them")
     parts = [load_corpus(s) for s in specs]
     shapes = {tuple(sorted(p.column_names)) for p in parts}
     if len(shapes) > 1:
-        raise ValueError(f"{list(specs)}: cannot join tagged corpora and labelled sentences in one list")
+        raise InputError(f"{list(specs)}: cannot join tagged corpora and labelled sentences in one list")
     return datasets.concatenate_datasets(parts)
 
 
@@ -237,7 +238,7 @@ def load_corpus(spec: str) -> datasets.Dataset:
         return apply_filters(load_corpus(_with_options(name, options)), filters, name)
     problem = check_corpus_spec(spec)
     if problem:
-        raise FileNotFoundError(problem) if "does not exist" in problem else ValueError(problem)
+        raise FileNotFoundError(problem) if "does not exist" in problem else InputError(problem)
     corpus, _, split = name.rpartition(":")
     if corpus in CORPORA:
         path = corpus_path(corpus, split)

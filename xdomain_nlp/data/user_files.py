@@ -23,6 +23,7 @@ import datasets
 
 from xdomain_nlp.data.conllu import FEATURES, CorpusFormatError, read_conllu, read_utf8
 from xdomain_nlp.data.sentiment import sentence_dataset
+from xdomain_nlp.errors import InputError
 from xdomain_nlp.hub_access import hub_unreachable, offline
 
 OPTIONS = {
@@ -75,7 +76,7 @@ def read_user_source(name: str, options: dict[str, str] | None = None) -> datase
     options = dict(options or {})
     problem = check_user_source(name, options)
     if problem:
-        raise FileNotFoundError(problem) if "does not exist" in problem else ValueError(problem)
+        raise FileNotFoundError(problem) if "does not exist" in problem else InputError(problem)
     if name.startswith(HUB_PREFIX):
         data = _read_hub(name, options)
     else:
@@ -222,7 +223,7 @@ def read_plain_text(path: str | Path, lang: str = "xx") -> datasets.Dataset:
     try:
         tokenizer = spacy.blank(lang).tokenizer
     except ImportError:
-        raise ValueError(f"{path}: lang={lang!r} is not a language spaCy knows (e.g. en, de, xx)") from None
+        raise InputError(f"{path}: lang={lang!r} is not a language spaCy knows (e.g. en, de, xx)") from None
     records = []
     for line, text in enumerate(read_utf8(path).split("\n"), start=1):
         text = text.rstrip("\r")
@@ -301,7 +302,7 @@ def _load_from_disk(path: Path, options: dict[str, str]) -> datasets.Dataset:
     if isinstance(loaded, datasets.DatasetDict):
         split = options.get("split")
         if split not in loaded:
-            raise ValueError(f"{path}: a DatasetDict; pick a split with [split=...]: it has {', '.join(loaded)}")
+            raise InputError(f"{path}: a DatasetDict; pick a split with [split=...]: it has {', '.join(loaded)}")
         return loaded[split]
     return loaded
 
@@ -311,7 +312,7 @@ def _read_hub(name: str, options: dict[str, str]) -> datasets.Dataset:
     repo, _, split = name[len(HUB_PREFIX) :].partition(":")
     split = split or options.get("split", "")
     if not split:
-        raise ValueError(f"{name}: which split? write {name}:train (or :test, :validation)")
+        raise InputError(f"{name}: which split? write {name}:train (or :test, :validation)")
     reason = hub_unreachable()
     try:
         with offline(reason is not None):  # unreachable: the cache answers at once, no minute of retries

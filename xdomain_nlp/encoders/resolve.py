@@ -8,6 +8,7 @@ from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTo
 
 from xdomain_nlp.data.corpora import cache_dir
 from xdomain_nlp.encoders.embedded import EMBEDDED_PREFIX, embedded_model_dir
+from xdomain_nlp.errors import InputError
 from xdomain_nlp.hub_access import hub_unreachable
 
 DEFAULT_MODEL = "embedded:multilingual-e5-small"
@@ -59,7 +60,7 @@ def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
     """The fast tokenizer for a resolved model; word alignment needs a fast one."""
     tokenizer = AutoTokenizer.from_pretrained(resolve_model(name))
     if not tokenizer.is_fast:
-        raise TypeError(f"{name}: the tokenizer is not a fast (Rust) tokenizer; word alignment needs one")
+        raise InputError(f"{name}: the tokenizer is not a fast (Rust) tokenizer; word alignment needs one")
     return tokenizer
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from xdomain_nlp.devices import model_device
+from xdomain_nlp.errors import InputError, UnknownNameError
 from xdomain_nlp.heads.features import WordFeatures, word_features
 from xdomain_nlp.heads.train import train_head
 from xdomain_nlp.labelspace import (
@@ -46,7 +47,7 @@ def target_ids(
 ) -> torch.Tensor:
     """Target tag ids of every word (``skip`` tags: -1); an unknown tag names the sentence and word."""
     if column not in corpus.column_names:
-        raise KeyError(f"{where}: no column {column!r} (columns: {corpus.column_names})")
+        raise UnknownNameError(f"{where}: no column {column!r} (columns: {corpus.column_names})")
     sent_ids = corpus["sent_id"] if "sent_id" in corpus.column_names else range(len(corpus))
     return torch.tensor(
         [
@@ -100,7 +101,7 @@ def fit_mapping_head(
     allowed = None
     if constrained:
         if source.name not in target.maps_from:
-            raise ValueError(f"a constrained head needs {target.name!r} to declare maps_from {source.name!r}")
+            raise InputError(f"a constrained head needs {target.name!r} to declare maps_from {source.name!r}")
         allowed = declared_matrix(source, target) > 0
     head, prior = fit_head_on_features(
         source,
@@ -159,7 +160,7 @@ def fit_head_on_features(
         ids = torch.cat([ids, projected[2][keep]])
         weights = torch.cat([torch.ones(len(words[2])), torch.full((n_projected,), weight)])
     if not counts.any():
-        raise ValueError(
+        raise InputError(
             f"no evidence for mapping {source.name!r} to {target.name!r}: declare maps_from in the tag set, "
             "give prior corpora annotated with both, a projection, or some labelled target sentences"
         )
@@ -198,7 +199,7 @@ def fit_convention_head(
     corpus, changed = relabel(corpus, parsed, column=model.source_tag_set)
     silent = [rule for rule, n in changed.items() if n == 0]
     if silent:
-        raise ValueError(f"convention {name!r}: rules {silent} match no word of the {len(corpus)} sentences")
+        raise InputError(f"convention {name!r}: rules {silent} match no word of the {len(corpus)} sentences")
     head, _, _ = fit_mapping_head(
         model,
         tokenizer,

@@ -10,6 +10,7 @@ from typing import Any
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from xdomain_nlp.data.corpora import CORPORA
+from xdomain_nlp.errors import InputError
 
 # Where the embedded encoders come from on the Hub (for the card's base_model).
 EMBEDDED_BASES = {"embedded:multilingual-e5-small": ("intfloat/multilingual-e5-small", "mit")}
@@ -38,14 +39,14 @@ def read_evaluations(meta: dict[str, Any], metrics_file: Path | None) -> list[Ev
         try:
             data = json.loads(metrics_file.read_text())
         except (OSError, json.JSONDecodeError) as err:
-            raise ValueError(f"{metrics_file}: cannot read the evaluation JSON ({err})") from err
+            raise InputError(f"{metrics_file}: cannot read the evaluation JSON ({err})") from err
         results = data.get("results")
         after = data.get("after")
         if results is None and isinstance(after, dict) and after:  # recipes/self_training.py: scores after adapting
             name = (data.get("config") or {}).get("convention") or meta.get("tag_set", "upos")
             return [Evaluation(str(name), spec, round(float(acc), 2)) for spec, acc in after.items()]
         if not isinstance(results, dict) or not results:
-            raise ValueError(f"{metrics_file}: no 'results' mapping of corpus -> report")
+            raise InputError(f"{metrics_file}: no 'results' mapping of corpus -> report")
         cfg = data.get("config") or {}
         tag_set = cfg.get("target_tag_set") or meta.get("tag_set", "upos")
         convention = data.get("convention") or {}
@@ -56,7 +57,7 @@ def read_evaluations(meta: dict[str, Any], metrics_file: Path | None) -> list[Ev
         for name, reports, where in groups:
             for spec, report in reports.items():
                 if "accuracy" not in report:
-                    raise ValueError(f"{metrics_file}: {where}[{spec!r}] has no 'accuracy'")
+                    raise InputError(f"{metrics_file}: {where}[{spec!r}] has no 'accuracy'")
                 out.append(Evaluation(name, spec, round(float(report["accuracy"]), 2), report.get("words")))
         return out
     scores = {meta.get("tag_set", "upos"): meta.get("metrics", {}), **meta.get("metrics_by_tag_set", {})}

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import datasets
 
+from xdomain_nlp.errors import InputError, UnknownNameError
 from xdomain_nlp.labelspace.tagsets import TagSet
 
 RULE = re.compile(r"^\s*(?P<tag>[^\s\[\]]+)\s*(?:\[(?P<feats>[^\]]*)\])?\s*->\s*(?P<to>\S+)\s*$")
@@ -53,16 +54,16 @@ class ConventionRule:
         """
         match = RULE.match(text)
         if not match:
-            raise ValueError(f"convention rule {text!r}: expected 'TAG -> TAG' or 'TAG[Feat=Value,...] -> TAG'")
+            raise InputError(f"convention rule {text!r}: expected 'TAG -> TAG' or 'TAG[Feat=Value,...] -> TAG'")
         feats, where = [], []
         # Split at "|" or "," only where a new Key= follows: "form=," and "PronType=Int,Rel" stay whole.
         for item in filter(None, re.split(r"[|,](?=\s*\w+=)", match["feats"] or "")):
             key, sep, value = item.strip().partition("=")
             if not sep or not key or not value:
-                raise ValueError(f"convention rule {text!r}: feature {item!r} is not Feat=Value")
+                raise InputError(f"convention rule {text!r}: feature {item!r} is not Feat=Value")
             if key.islower():
                 if key not in COLUMN_KEYS:
-                    raise ValueError(f"convention rule {text!r}: {key!r} is not one of {sorted(COLUMN_KEYS)}")
+                    raise InputError(f"convention rule {text!r}: {key!r} is not one of {sorted(COLUMN_KEYS)}")
                 where.append((key, tuple(v.lower() if key in CASELESS_KEYS else v for v in value.split("/"))))
             else:
                 feats.append((key, value))
@@ -102,11 +103,11 @@ def parse_rules(
     targets = list(tags) if target_tags is None else [*target_tags, NO_COUNTERPART]
     for rule in parsed:
         if rule.tag not in tags:
-            raise ValueError(f"convention rule {str(rule)!r}: {rule.tag!r} is not a tag of the tag set {list(tags)}")
+            raise InputError(f"convention rule {str(rule)!r}: {rule.tag!r} is not a tag of the tag set {list(tags)}")
         if rule.to not in targets:
-            raise ValueError(f"convention rule {str(rule)!r}: {rule.to!r} is not a tag of the target tag set {targets}")
+            raise InputError(f"convention rule {str(rule)!r}: {rule.to!r} is not a tag of the target tag set {targets}")
     if not parsed:
-        raise ValueError("a convention needs at least one rule")
+        raise InputError("a convention needs at least one rule")
     return parsed
 
 
@@ -146,7 +147,7 @@ def relabel(
     needed = [column, feats_column] + [COLUMN_KEYS[k] for k in keys]
     for name in needed:
         if name not in corpus.column_names:
-            raise KeyError(f"relabel: the corpus has no column {name!r} (columns: {corpus.column_names})")
+            raise UnknownNameError(f"relabel: the corpus has no column {name!r} (columns: {corpus.column_names})")
     sent_ids = corpus["sent_id"] if "sent_id" in corpus.column_names else [str(i) for i in range(len(corpus))]
     extra = {k: corpus[COLUMN_KEYS[k]] for k in keys}
     changed: Counter = Counter()
@@ -158,7 +159,7 @@ def relabel(
             rule = next((r for r in rules if r.matches(tag, f, columns)), None)
             if rule is None and complete:
                 word = corpus[i]["words"][j] if "words" in corpus.column_names else ""
-                raise ValueError(
+                raise InputError(
                     f"sentence {sent_ids[i]}, word {j + 1} {word!r} ({tag}, {f}): no projection rule matches; "
                     f"add a rule (or '{tag} -> {NO_COUNTERPART}' to leave such words out)"
                 )

@@ -26,6 +26,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from xdomain_nlp.errors import InputError
+
 
 class MappingHead(nn.Module):
     def __init__(
@@ -49,7 +51,7 @@ class MappingHead(nn.Module):
         if allowed is not None:
             allowed = torch.as_tensor(allowed, dtype=torch.bool)
             if allowed.shape != prior.shape or not allowed.any(-1).all():
-                raise ValueError(f"allowed must be {tuple(prior.shape)} with a target for every source tag")
+                raise InputError(f"allowed must be {tuple(prior.shape)} with a target for every source tag")
             self.register_buffer("allowed", allowed)
         else:
             self.allowed = None

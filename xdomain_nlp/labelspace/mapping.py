@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import datasets
 import numpy as np
 
+from xdomain_nlp.errors import InputError, UnknownNameError
 from xdomain_nlp.labelspace.tagsets import TagSet
 
 
@@ -41,7 +42,7 @@ def declared_matrix(source: TagSet, target: TagSet) -> np.ndarray:
     declared pair, 2 for the declared default reading of ``s`` (``defaults_from``), else 0."""
     table = target.maps_from.get(source.name)
     if table is None:
-        raise KeyError(f"tag set {target.name!r} declares no mapping from {source.name!r}")
+        raise UnknownNameError(f"tag set {target.name!r} declares no mapping from {source.name!r}")
     matrix = np.zeros((len(source), len(target)), dtype=np.int64)
     for t, sources in table.items():
         for s in sources:
@@ -62,7 +63,7 @@ class MappingPrior:
     def __post_init__(self) -> None:
         expected = (len(self.source), len(self.target))
         if self.counts.shape != expected:
-            raise ValueError(f"counts have shape {self.counts.shape}, expected {expected}")
+            raise InputError(f"counts have shape {self.counts.shape}, expected {expected}")
 
     @classmethod
     def estimate(
@@ -81,7 +82,7 @@ class MappingPrior:
         if source.name in target.maps_from:
             counts += declared_weight * declared_matrix(source, target)
         if not counts.any():
-            raise ValueError(
+            raise InputError(
                 f"no evidence for a mapping from {source.name!r} to {target.name!r}: give a corpus "
                 "annotated with both, or declare maps_from in the target tag set"
             )

@@ -19,6 +19,7 @@ import datasets
 import yaml
 
 from xdomain_nlp.data import load_corpora
+from xdomain_nlp.errors import InputError
 from xdomain_nlp.labelspace.conventions import NO_COUNTERPART, ConventionRule, parse_rules, relabel
 from xdomain_nlp.labelspace.sampling import sample_sentences
 from xdomain_nlp.labelspace.tagsets import TagSet, load_tagset
@@ -57,7 +58,7 @@ def project_sample(
 
     projection = load_projection(spec)
     if target is not None and projection.target.name != target.name:
-        raise ValueError(f"projection {projection.name!r} writes {projection.target.name!r}, not {target.name!r}")
+        raise InputError(f"projection {projection.name!r} writes {projection.target.name!r}, not {target.name!r}")
     corpus = load_corpora(corpus_spec)
     projected, counts = projection.apply(corpus.select(sample_sentences(len(corpus), sentences, seed)))
     silent = [rule for rule, n in counts.items() if n == 0]
@@ -78,13 +79,13 @@ def load_projection(spec: str | Path) -> Projection:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
-        raise ValueError(f"{path}: cannot parse ({err})") from None
+        raise InputError(f"{path}: cannot parse ({err})") from None
     for field in ("name", "source", "target", "rules"):
         if not isinstance(data, dict) or field not in data:
-            raise ValueError(f"{path}: missing field {field!r}")
+            raise InputError(f"{path}: missing field {field!r}")
     source, target = load_tagset(data["source"]), load_tagset(data["target"])
     try:
         rules = parse_rules(data["rules"], source.tags, target.tags)
     except ValueError as err:
-        raise ValueError(f"{path}: {err}") from None
+        raise InputError(f"{path}: {err}") from None
     return Projection(str(data["name"]), source, target, rules)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from xdomain_nlp.errors import InputError
+
 UPOS_TAGS = [
     "ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM",
     "PART", "PRON", "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X",
@@ -77,11 +79,11 @@ PTB_DEFAULT_FROM_UPOS = {
 }  # fmt: skip
 
 
-class UnknownTagError(ValueError):
+class UnknownTagError(InputError):
     """A tag is not in the tag set and no fallback is declared."""
 
 
-class TagSetError(ValueError):
+class TagSetError(InputError):
     """A tag-set definition is malformed; the message names the file and field."""
 
 

@@ -20,6 +20,7 @@ from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from xdomain_nlp.devices import CPU, model_device, to_device
 from xdomain_nlp.encoders import load_encoder
+from xdomain_nlp.errors import InputError
 from xdomain_nlp.modeldir import read_model_meta, write_model_meta
 from xdomain_nlp.relational.layers import RelationalGraphLayer
 from xdomain_nlp.relational.relations import OPINION_RELATIONS, RELATION_TYPES
@@ -37,10 +38,10 @@ class GraphSentenceClassifier(nn.Module):
     ) -> None:  # fmt: skip
         super().__init__()
         if pooling not in POOLINGS:
-            raise ValueError(f"pooling: {pooling!r} is not one of {', '.join(POOLINGS)}")
+            raise InputError(f"pooling: {pooling!r} is not one of {', '.join(POOLINGS)}")
         unknown = [r for r in pool_relations if r not in RELATION_TYPES]
         if unknown:
-            raise ValueError(f"pool_relations: unknown relation types {unknown}; known: {', '.join(RELATION_TYPES)}")
+            raise InputError(f"pool_relations: unknown relation types {unknown}; known: {', '.join(RELATION_TYPES)}")
         dim = encoder.config.hidden_size
         self.encoder = encoder
         self.labels = list(labels)
@@ -140,7 +141,7 @@ def load_graph_classifier(path: str | Path) -> tuple[GraphSentenceClassifier, Pr
     missing, unexpected = model.load_state_dict(load_file(str(path / CLASSIFIER_HEAD_FILE)), strict=False)
     missing = [k for k in missing if not k.startswith("encoder.")]
     if missing or unexpected:
-        raise ValueError(f"{path / CLASSIFIER_HEAD_FILE}: missing {missing}, unexpected {unexpected}")
+        raise InputError(f"{path / CLASSIFIER_HEAD_FILE}: missing {missing}, unexpected {unexpected}")
     return model.eval(), AutoTokenizer.from_pretrained(path), meta
 
 
@@ -157,7 +158,7 @@ def collate_graph_batch(items: Sequence[tuple], pad_id: int) -> dict[str, Any]:
         start += n
     for (_, graph, _), n in zip(items, batch["lengths"]):
         if graph.n_words != n:
-            raise ValueError(f"graph has {graph.n_words} words but the sentence has {n}")
+            raise InputError(f"graph has {graph.n_words} words but the sentence has {n}")
     return {
         **batch,
         **batch_graphs([g for _, g, _ in items], offsets),

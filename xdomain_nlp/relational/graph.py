@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
+from xdomain_nlp.errors import InputError
 from xdomain_nlp.relational.relations import RELATION_TYPES
 
 NEGATION_WORDS = frozenset(
@@ -62,12 +63,12 @@ class DependencyGraph:
 def build_graph(words: Sequence[str], heads: Sequence[int], deprels: Sequence[str]) -> DependencyGraph:
     """Edges head->dependent (type r) and dependent->head (type r + |types|); the root arc is left out."""
     if not len(words) == len(heads) == len(deprels):
-        raise ValueError(f"{len(words)} words, {len(heads)} heads and {len(deprels)} relations do not match")
+        raise InputError(f"{len(words)} words, {len(heads)} heads and {len(deprels)} relations do not match")
     src, dst, types = [], [], []
     n = len(words)
     for d, (h, rel) in enumerate(zip(heads, deprels)):
         if not 0 <= h <= n or h == d + 1:
-            raise ValueError(f"word {d + 1} ({words[d]!r}): head {h} is not a word of this {n}-word sentence")
+            raise InputError(f"word {d + 1} ({words[d]!r}): head {h} is not a word of this {n}-word sentence")
         if h == 0:
             continue
         t = RELATION_TYPES.index(relation_type(rel, words[d]))

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from xdomain_nlp.errors import InputError
 from xdomain_nlp.relational.graph import RELATION_TYPES, relation_type
 
 Step = tuple[str, str]  # (relation type, "down" = head to dependent | "up" = dependent to head)
@@ -43,7 +44,7 @@ def load_vader_lexicon() -> dict[str, float]:
             continue
         parts = line.split("\t")
         if len(parts) < 2:
-            raise ValueError(f"vader_lexicon.txt:{number}: expected word<TAB>valence, got {line!r}")
+            raise InputError(f"vader_lexicon.txt:{number}: expected word<TAB>valence, got {line!r}")
         if re.fullmatch(r"[a-z][a-z'-]*", parts[0]):
             lexicon[parts[0]] = max(-1.0, min(1.0, float(parts[1]) / 4.0))
     return lexicon
@@ -246,7 +247,7 @@ class LexiconCoExtractor:
         y_topic = np.array([w in topics for w in vocab])
         for name, y in (("opinion", y_opinion), ("topic", y_topic)):
             if y.all() or not y.any():
-                raise ValueError(f"the source has no {'non-' if y.all() else ''}{name} words among {len(vocab)}")
+                raise InputError(f"the source has no {'non-' if y.all() else ''}{name} words among {len(vocab)}")
         self.opinion_model_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000).fit(X, y_opinion)
         self.topic_model_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000).fit(X, y_topic)
         self.source_words_ = {"vocabulary": len(vocab), "opinion": int(y_opinion.sum()), "topic": int(y_topic.sum())}

@@ -21,6 +21,7 @@ from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from xdomain_nlp.devices import CPU, model_device, to_device
 from xdomain_nlp.encoders import load_encoder
+from xdomain_nlp.errors import InputError
 from xdomain_nlp.modeldir import read_model_meta, write_model_meta
 from xdomain_nlp.relational.tree import decode_single_root
 from xdomain_nlp.tagging.alignment import EncodedWindow
@@ -150,7 +151,7 @@ def load_parser(path: str | Path) -> tuple[BiaffineParser, PreTrainedTokenizerBa
     missing, unexpected = parser.load_state_dict(load_file(str(path / PARSER_HEAD_FILE)), strict=False)
     missing = [k for k in missing if not k.startswith("encoder.")]
     if missing or unexpected:
-        raise ValueError(f"{path / PARSER_HEAD_FILE}: missing {missing}, unexpected {unexpected}")
+        raise InputError(f"{path / PARSER_HEAD_FILE}: missing {missing}, unexpected {unexpected}")
     return parser.eval(), AutoTokenizer.from_pretrained(path), meta
 
 
@@ -208,7 +209,7 @@ def parse_windows(
     order = sorted(grouped)
     if order != list(range(n_sentences)):
         missing = sorted(set(range(n_sentences)) - set(order))
-        raise ValueError(f"windows cover {len(order)} of {n_sentences} sentences; missing e.g. {missing[:5]}")
+        raise InputError(f"windows cover {len(order)} of {n_sentences} sentences; missing e.g. {missing[:5]}")
     heads: list[list[int]] = [[] for _ in range(n_sentences)]
     rels: list[list[str]] = [[] for _ in range(n_sentences)]
     sizes = [sum(len(w.input_ids) for w in grouped[s]) for s in order]

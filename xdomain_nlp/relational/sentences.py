@@ -18,6 +18,7 @@ import torch
 
 from xdomain_nlp.data import cache_dir, load_corpora
 from xdomain_nlp.devices import pick_device
+from xdomain_nlp.errors import InputError
 from xdomain_nlp.relational.graph import DependencyGraph, build_graph
 from xdomain_nlp.relational.parser import BiaffineParser, parse_windows
 from xdomain_nlp.tagging import WordPieceCache, encode_corpus
@@ -32,7 +33,7 @@ def tokenize_texts(texts: Sequence[str], lang: str = "en") -> list[list[str]]:
     for i, doc in enumerate(nlp.tokenizer.pipe(texts, batch_size=1000)):
         words = [t.text for t in doc if not t.is_space]
         if not words:
-            raise ValueError(f"text {i} has no words: {texts[i]!r}")
+            raise InputError(f"text {i} has no words: {texts[i]!r}")
         out.append(words)
     return out
 
@@ -124,9 +125,9 @@ def load_graph_items(
     corpus = load_corpora(list(specs))
     where = " + ".join(specs)
     if labelled and "label" not in corpus.column_names:
-        raise ValueError(f"{where}: tagged words, not labelled sentences; give a sentiment set or a labelled file")
+        raise InputError(f"{where}: tagged words, not labelled sentences; give a sentiment set or a labelled file")
     if labelled and min(corpus["label"]) < 0:
-        raise ValueError(f"{where}: sentences read without labels (label_column=none) where labels are needed")
+        raise InputError(f"{where}: sentences read without labels (label_column=none) where labels are needed")
     if limit:
         corpus = corpus.shuffle(seed=0).select(range(min(limit, len(corpus))))
     parses = parsed_corpus(corpus["text"], parser_dir, cache_dir() / "parses", device=device)

@@ -8,7 +8,9 @@ text, frozen encoder embeddings), scikit-learn style::
     clf = DANNClassifier().fit(source_X, source_y, target_X)
     clf.predict(X)
 
-With ``adversarial=0`` it is the same network without the domain loss: the fair baseline.
+With ``adversarial=0`` it is the same network without the domain loss: the fair baseline. It is
+a scikit-learn classifier (keyword-only parameters, ``clone``-able, ``random_state``); its
+random draws are its own: the global torch generator is the same after `fit` as before.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from xdomain_nlp.errors import InputError
 from xdomain_nlp.training import fit
 
 
@@ -37,29 +42,39 @@ def grad_reverse(x: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
     return _Reverse.apply(x, strength)
 
 
-class DANNClassifier:
+class DANNClassifier(ClassifierMixin, BaseEstimator):
+    """A one-hidden-layer network trained on labelled ``source`` rows and unlabelled ``target`` rows."""
+
     def __init__(
-        self,
-        hidden: int = 256,
-        adversarial: float = 0.1,
-        epochs: int = 40,
-        lr: float = 1e-3,
-        batch_size: int = 64,
-        dropout: float = 0.1,
-        weight_decay: float = 1e-4,
-        seed: int = 0,
-    ) -> None:
-        self.hidden, self.adversarial, self.epochs, self.lr = hidden, adversarial, epochs, lr
-        self.batch_size, self.dropout, self.weight_decay, self.seed = batch_size, dropout, weight_decay, seed
+        self, *, hidden: int = 256, adversarial: float = 0.1, epochs: int = 40, lr: float = 1e-3, batch_size: int = 64,
+        dropout: float = 0.1, weight_decay: float = 1e-4, random_state: int = 0,
+    ) -> None:  # fmt: skip
+        self.hidden = hidden
+        self.adversarial = adversarial
+        self.epochs = epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.dropout = dropout
+        self.weight_decay = weight_decay
+        self.random_state = random_state
 
     def fit(self, source: ArrayLike, labels: ArrayLike, target: ArrayLike) -> DANNClassifier:
-        torch.manual_seed(self.seed)
-        rng = np.random.default_rng(self.seed)
+        for name in ("hidden", "epochs", "batch_size"):
+            if not (isinstance(getattr(self, name), int) and getattr(self, name) > 0):
+                raise InputError(f"DANNClassifier: {name} must be a positive integer, got {getattr(self, name)!r}")
+        if self.adversarial < 0 or self.lr <= 0 or not 0 <= self.dropout < 1:
+            raise InputError("DANNClassifier: adversarial >= 0, lr > 0 and 0 <= dropout < 1 are required")
+        with torch.random.fork_rng(devices=[]):  # initialisation and dropout draw here, not from the caller's RNG
+            torch.manual_seed(self.random_state)
+            return self._fit(source, labels, target)
+
+    def _fit(self, source: ArrayLike, labels: ArrayLike, target: ArrayLike) -> DANNClassifier:
+        rng = np.random.default_rng(self.random_state)
         xs = torch.as_tensor(np.asarray(source), dtype=torch.float32)
         xt = torch.as_tensor(np.asarray(target), dtype=torch.float32)
         ys = torch.as_tensor(np.asarray(labels), dtype=torch.long)
         if xs.ndim != 2 or xt.ndim != 2 or xs.shape[1] != xt.shape[1] or len(xs) != len(ys):
-            raise ValueError(
+            raise InputError(
                 f"source {tuple(xs.shape)}, labels {tuple(ys.shape)} and target {tuple(xt.shape)} disagree"
             )
         self.classes_ = torch.unique(ys).tolist()
@@ -115,6 +130,7 @@ class DANNClassifier:
 
     @torch.no_grad()
     def predict_proba(self, x: ArrayLike) -> np.ndarray:
+        check_is_fitted(self, "label_head_")
         self.features_.eval()
         logits = self.label_head_(self.features_(torch.as_tensor(np.asarray(x), dtype=torch.float32)))
         self.features_.train()

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from xdomain_nlp.errors import InputError
+
 WORD = re.compile(r"\w+(?:'\w+)?", re.UNICODE)
 
 
@@ -34,9 +36,9 @@ class Side:
         if self.token_labels is not None:
             for i, (toks, labs) in enumerate(zip(self.tokens, self.token_labels)):
                 if len(toks) != len(labs):
-                    raise ValueError(f"{self.name}: example {i} has {len(toks)} tokens but {len(labs)} labels")
+                    raise InputError(f"{self.name}: example {i} has {len(toks)} tokens but {len(labs)} labels")
         if self.example_labels is not None and len(self.example_labels) != len(self.tokens):
-            raise ValueError(f"{self.name}: {len(self.tokens)} examples but {len(self.example_labels)} labels")
+            raise InputError(f"{self.name}: {len(self.tokens)} examples but {len(self.example_labels)} labels")
 
     def word_label_pairs(self):
         """(lower-cased word, label) for every token; a sentence label is given to each of its words."""

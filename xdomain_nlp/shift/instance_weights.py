@@ -11,6 +11,7 @@ import datasets
 import torch
 
 from xdomain_nlp.encoders import embed_texts, load_encoder
+from xdomain_nlp.errors import InputError
 from xdomain_nlp.shift.reweighting import KLIEP, KMM, DomainClassifierWeights
 
 ESTIMATORS = {"domain_classifier": DomainClassifierWeights, "kmm": KMM, "kliep": KLIEP}
@@ -30,7 +31,7 @@ def sentence_weights(
     ``method`` names an estimator of ``ESTIMATORS``; the summary has its effective sample size
     (how many equally weighted sentences the weighted set is worth) and the largest weight."""
     if method not in ESTIMATORS:
-        raise ValueError(f"instance weights: method {method!r} is not one of {', '.join(ESTIMATORS)}")
+        raise InputError(f"instance weights: method {method!r} is not one of {', '.join(ESTIMATORS)}")
     encoder = load_encoder(model)  # loaded once for both sides
 
     def embed(corpus: datasets.Dataset):
@@ -39,7 +40,8 @@ def sentence_weights(
             device=device,
         )  # fmt: skip
 
-    kwargs = {"clip": clip, **({"seed": seed} if method != "kmm" else {})}
+    # KMM takes no seed here: its kernel width sample stays random_state 0, as in the published figures.
+    kwargs = {"clip": clip, **({"random_state": seed} if method != "kmm" else {})}
     estimator = ESTIMATORS[method](**kwargs).fit(embed(source), embed(target))
     summary = {
         "method": method,

@@ -8,7 +8,8 @@ Two estimators of the target priors, with the scikit-learn shape ``fit(...)`` ->
 - `BBSE` (Lipton, Wang & Smola 2018): black-box shift estimation from the confusion matrix on
   held-out source data; needs only hard predictions, not calibration.
 
-Both give ``adjust(probs)``: the posteriors re-weighted to the estimated target priors.
+Both give ``adjust(probs)``: the posteriors re-weighted to the estimated target priors. All three
+are scikit-learn estimators (keyword-only parameters, ``clone``-able, ``sample_weight`` in `fit`).
 `BiasCorrectedTemperatureScaling` calibrates a classifier on held-out source data first, which
 is what EM's estimate depends on.
 """
@@ -19,14 +20,19 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike
 from scipy.optimize import minimize
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from xdomain_nlp.errors import InputError
+from xdomain_nlp.shift.reweighting import check_sample_weight
 
 
 def _probs(x: ArrayLike, name: str) -> np.ndarray:
     p = np.asarray(x, dtype=np.float64)
     if p.ndim != 2 or p.shape[1] < 2:
-        raise ValueError(f"{name}: expected probabilities of shape (examples, classes >= 2), got {p.shape}")
+        raise InputError(f"{name}: expected probabilities of shape (examples, classes >= 2), got {p.shape}")
     if (p < 0).any() or not np.allclose(p.sum(1), 1.0, atol=1e-4):
-        raise ValueError(f"{name}: rows must be probability distributions (non-negative, summing to 1)")
+        raise InputError(f"{name}: rows must be probability distributions (non-negative, summing to 1)")
     return p
 
 
@@ -36,22 +42,30 @@ def reweight_posteriors(probs: np.ndarray, source_priors: np.ndarray, target_pri
     return adjusted / adjusted.sum(1, keepdims=True)
 
 
-class EMLabelShift:
-    def __init__(self, source_priors: ArrayLike, max_iter: int = 1000, tol: float = 1e-8) -> None:
-        self.source_priors = np.asarray(source_priors, dtype=np.float64)
-        if (self.source_priors <= 0).any() or not np.isclose(self.source_priors.sum(), 1.0):
-            raise ValueError(f"source_priors must be positive and sum to 1, got {self.source_priors}")
-        self.max_iter, self.tol = max_iter, tol
+class EMLabelShift(BaseEstimator):
+    """``source_priors``: the class shares the classifier was trained under."""
 
-    def fit(self, target_probs: ArrayLike) -> EMLabelShift:
+    def __init__(self, source_priors: ArrayLike | None = None, *, max_iter: int = 1000, tol: float = 1e-8) -> None:
+        self.source_priors = source_priors
+        self.max_iter = max_iter
+        self.tol = tol
+
+    def fit(self, target_probs: ArrayLike, *, sample_weight: ArrayLike | None = None) -> EMLabelShift:
         """``target_probs``: the source-trained classifier's posteriors on unlabelled target data."""
         p = _probs(target_probs, "target_probs")
-        if p.shape[1] != len(self.source_priors):
-            raise ValueError(f"target_probs has {p.shape[1]} classes, source_priors {len(self.source_priors)}")
-        priors, self.n_iter_ = self.source_priors.copy(), 0
+        w = check_sample_weight(sample_weight, len(p), "sample_weight")
+        if self.source_priors is None:
+            raise InputError("EMLabelShift: source_priors is required (the class shares the classifier was trained on)")
+        source = np.asarray(self.source_priors, dtype=np.float64)
+        if source.ndim != 1 or (source <= 0).any() or not np.isclose(source.sum(), 1.0):
+            raise InputError(f"EMLabelShift: source_priors must be positive and sum to 1, got {self.source_priors}")
+        if p.shape[1] != len(source):
+            raise InputError(f"target_probs has {p.shape[1]} classes, source_priors {len(source)}")
+        self.source_priors_ = source
+        priors, self.n_iter_ = source.copy(), 0
         while self.n_iter_ < self.max_iter:
             self.n_iter_ += 1
-            new = reweight_posteriors(p, self.source_priors, priors).mean(0)  # E step, then M step
+            new = w @ reweight_posteriors(p, source, priors) / w.sum()  # E step, then M step
             done = np.abs(new - priors).max() < self.tol
             priors = new
             if done:
@@ -60,22 +74,39 @@ class EMLabelShift:
         return self
 
     def adjust(self, probs: ArrayLike) -> np.ndarray:
-        return reweight_posteriors(_probs(probs, "probs"), self.source_priors, self.priors_)
+        """``probs`` re-weighted from the source priors to the estimated target priors."""
+        check_is_fitted(self, "priors_")
+        return reweight_posteriors(_probs(probs, "probs"), self.source_priors_, self.priors_)
 
 
-class BBSE:
-    def fit(self, source_pred: ArrayLike, source_true: ArrayLike, target_pred: ArrayLike) -> BBSE:
-        """Hard predictions on held-out source data (with its labels) and on the target."""
-        ys_hat, ys = np.asarray(source_pred, dtype=int), np.asarray(source_true, dtype=int)
-        yt_hat = np.asarray(target_pred, dtype=int)
+def _labels(x: ArrayLike, name: str) -> np.ndarray:
+    y = np.asarray(x)
+    if y.ndim != 1 or len(y) == 0 or not np.issubdtype(y.dtype, np.integer) or (y < 0).any():
+        raise InputError(f"{name}: expected a non-empty 1-D array of class indices 0, 1, ..., got {y.dtype} {y.shape}")
+    return y.astype(int)
+
+
+class BBSE(BaseEstimator):
+    """Black-box shift estimation; no parameters."""
+
+    def fit(
+        self, source_pred: ArrayLike, source_true: ArrayLike, target_pred: ArrayLike, *,
+        sample_weight: ArrayLike | None = None, target_weight: ArrayLike | None = None,
+    ) -> BBSE:  # fmt: skip
+        """Hard predictions on held-out source data (with its labels, rows weighted by
+        ``sample_weight``) and on the target (rows weighted by ``target_weight``)."""
+        ys_hat, ys = _labels(source_pred, "source_pred"), _labels(source_true, "source_true")
+        yt_hat = _labels(target_pred, "target_pred")
         if ys_hat.shape != ys.shape:
-            raise ValueError(f"source_pred {ys_hat.shape} and source_true {ys.shape} differ in length")
+            raise InputError(f"source_pred {ys_hat.shape} and source_true {ys.shape} differ in length")
+        ws = check_sample_weight(sample_weight, len(ys), "sample_weight")
+        wt = check_sample_weight(target_weight, len(yt_hat), "target_weight")
         k = int(max(ys.max(), ys_hat.max(), yt_hat.max())) + 1
         confusion = np.zeros((k, k))  # C[i, j] = P_s(y_hat = i, y = j)
-        np.add.at(confusion, (ys_hat, ys), 1.0)
-        confusion /= len(ys)
-        mu = np.bincount(yt_hat, minlength=k) / len(yt_hat)  # P_t(y_hat = i)
-        self.source_priors_ = np.bincount(ys, minlength=k) / len(ys)
+        np.add.at(confusion, (ys_hat, ys), ws)
+        confusion /= ws.sum()
+        mu = np.bincount(yt_hat, weights=wt, minlength=k) / wt.sum()  # P_t(y_hat = i)
+        self.source_priors_ = np.bincount(ys, weights=ws, minlength=k) / ws.sum()
         try:
             w = np.linalg.solve(confusion, mu)
         except np.linalg.LinAlgError:
@@ -86,10 +117,12 @@ class BBSE:
         return self
 
     def adjust(self, probs: ArrayLike) -> np.ndarray:
+        """``probs`` re-weighted from the source priors to the estimated target priors."""
+        check_is_fitted(self, "priors_")
         return reweight_posteriors(_probs(probs, "probs"), self.source_priors_, self.priors_)
 
 
-class BiasCorrectedTemperatureScaling:
+class BiasCorrectedTemperatureScaling(BaseEstimator):
     """softmax(z / T + b) fit on held-out source logits (Alexandari, Kundaje & Shrikumar 2020).
 
     EM needs posteriors calibrated under the source priors; a classifier's raw probabilities are
@@ -97,22 +130,30 @@ class BiasCorrectedTemperatureScaling:
     a per-class bias, fit by log-loss on source data the classifier did not train on, fix most of it.
     """
 
-    def fit(self, logits: ArrayLike, labels: ArrayLike) -> BiasCorrectedTemperatureScaling:
-        z, y = np.asarray(logits, dtype=np.float64), np.asarray(labels, dtype=int)
-        if z.ndim != 2 or len(z) != len(y):
-            raise ValueError(f"logits {z.shape} must be (examples, classes) matching {len(y)} labels")
+    def fit(
+        self, logits: ArrayLike, labels: ArrayLike, *, sample_weight: ArrayLike | None = None
+    ) -> BiasCorrectedTemperatureScaling:
+        z, y = np.asarray(logits, dtype=np.float64), _labels(labels, "labels")
+        if z.ndim != 2 or len(z) != len(y) or not np.isfinite(z).all():
+            raise InputError(f"logits {z.shape} must be finite (examples, classes) matching {len(y)} labels")
+        if y.max() >= z.shape[1]:
+            raise InputError(f"labels go up to {y.max()}, but the logits have {z.shape[1]} classes")
+        w = check_sample_weight(sample_weight, len(y), "sample_weight")
+        w = w / w.sum()
         k = z.shape[1]
 
         def loss(theta: np.ndarray) -> float:
             scaled = z / np.exp(theta[0]) + theta[1:]
             scaled = scaled - scaled.max(1, keepdims=True)
-            return float(-(scaled[np.arange(len(y)), y] - np.log(np.exp(scaled).sum(1))).mean())
+            return float(-w @ (scaled[np.arange(len(y)), y] - np.log(np.exp(scaled).sum(1))))
 
         theta = minimize(loss, np.zeros(k + 1), method="L-BFGS-B").x
         self.temperature_, self.bias_ = float(np.exp(theta[0])), theta[1:]
         return self
 
     def transform(self, logits: ArrayLike) -> np.ndarray:
+        """Calibrated probabilities for ``logits``."""
+        check_is_fitted(self, "temperature_")
         scaled = np.asarray(logits, dtype=np.float64) / self.temperature_ + self.bias_
         scaled = scaled - scaled.max(1, keepdims=True)
         p = np.exp(scaled)
@@ -132,7 +173,7 @@ def resample_to_priors(labels: ArrayLike, priors: ArrayLike, n: int | None = Non
     out = []
     for c, (idx, m) in enumerate(zip(by_class, counts)):
         if m and not len(idx):
-            raise ValueError(f"class {c} has no examples to draw {m} from")
+            raise InputError(f"class {c} has no examples to draw {m} from")
         out.append(rng.choice(idx, m, replace=m > len(idx)))
     return rng.permutation(np.concatenate(out))
 
@@ -141,7 +182,7 @@ def label_shares(items: list[tuple]) -> torch.Tensor:
     """The share of each class among the items' labels (the priors a model trained on them learns)."""
     counts = torch.bincount(torch.tensor([label for _, _, label in items]), minlength=2).double()
     if (counts == 0).any():
-        raise ValueError(f"training data has no example of class {int(counts.argmin())}")
+        raise InputError(f"training data has no example of class {int(counts.argmin())}")
     return counts / counts.sum()
 
 

@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from xdomain_nlp.data.corpora import load_corpus  # noqa: E402
+from xdomain_nlp.errors import InputError
 from xdomain_nlp.shift.diagnosis import Side, tokenize  # noqa: E402
 
 
@@ -34,7 +35,7 @@ def load_side(spec: str, label_column: str = "upos") -> Side:
             if min(data["label"]) >= 0:  # -1: a file read without labels
                 example_labels += [names[i] for i in data["label"]]
     if token_labels and example_labels:
-        raise ValueError(f"{spec!r}: mixes tagged corpora and sentence-labelled sets")
+        raise InputError(f"{spec!r}: mixes tagged corpora and sentence-labelled sets")
     return Side(
         spec,
         tokens,

@@ -1,9 +1,11 @@
 """Instance re-weighting for frequency feature bias: P(X) differs, P(Y|X) does not.
 
 Each estimator learns w(x) ~ p_target(x) / p_source(x) for the source examples, so that a
-weighted source loss estimates the target loss. One API, scikit-learn style::
+weighted source loss estimates the target loss. They are scikit-learn estimators (keyword-only
+parameters stored as given, so ``clone``, ``get_params`` and grid search work; ``random_state``;
+fitted attributes end in ``_``)::
 
-    est = KMM().fit(source_features, target_features)
+    est = KMM(clip=10).fit(source_features, target_features)
     est.weights_                  # one weight per source example, mean 1
     est.effective_sample_size_    # (sum w)^2 / sum w^2: how many examples the weights are worth
 
@@ -16,16 +18,21 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.spatial.distance import cdist
+from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.utils.validation import check_is_fitted
+
+from xdomain_nlp.errors import InputError
+from xdomain_nlp.shift.box_qp import solve_box_slab_qp
 
 
 def rbf_kernel(a: np.ndarray, b: np.ndarray, gamma: float) -> np.ndarray:
     return np.exp(-gamma * cdist(a, b, "sqeuclidean"))
 
 
-def median_gamma(x: np.ndarray, max_points: int = 1000, seed: int = 0) -> float:
+def median_gamma(x: np.ndarray, max_points: int = 1000, seed: int | None = 0) -> float:
     """1 / (2 median^2) of pairwise distances: a kernel width on the data's own scale."""
     rng = np.random.default_rng(seed)
     if len(x) > max_points:
@@ -38,7 +45,7 @@ def median_gamma(x: np.ndarray, max_points: int = 1000, seed: int = 0) -> float:
 def clip_mean_one(w: np.ndarray, cap: float) -> np.ndarray:
     """min(s * w, cap) with the scale s chosen so the mean stays 1 (exact, by bisection on s)."""
     if cap < 1:
-        raise ValueError(f"clip={cap}: weights of mean 1 cannot all be capped below 1")
+        raise InputError(f"clip={cap}: weights of mean 1 cannot all be capped below 1")
     if w.max() <= cap:
         return w
     lo, hi = 0.0, cap / w[w > 0].min()  # mean(min(s w, cap)) rises with s, reaching cap >= 1 at hi
@@ -55,22 +62,46 @@ def clip_mean_one(w: np.ndarray, cap: float) -> np.ndarray:
 def _as_2d(x: ArrayLike, name: str) -> np.ndarray:
     arr = np.asarray(x, dtype=np.float64)
     if arr.ndim != 2 or len(arr) == 0:
-        raise ValueError(f"{name}: expected a non-empty 2-D array (examples x features), got shape {arr.shape}")
+        raise InputError(f"{name}: expected a non-empty 2-D array (examples x features), got shape {arr.shape}")
     if not np.isfinite(arr).all():
-        raise ValueError(f"{name}: contains NaN or infinite values")
+        raise InputError(f"{name}: contains NaN or infinite values")
     return arr
 
 
-class DensityRatioEstimator:
-    """Shared post-processing: mean-1 normalisation, clipping, effective sample size."""
+def check_sample_weight(weight: ArrayLike | None, n: int, name: str) -> np.ndarray:
+    """``weight`` as a float array of ``n`` non-negative values with a positive sum (ones when None)."""
+    if weight is None:
+        return np.ones(n)
+    w = np.asarray(weight, dtype=np.float64)
+    if w.shape != (n,):
+        raise InputError(f"{name}: expected {n} weights, one per row, got shape {w.shape}")
+    if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        raise InputError(f"{name}: weights must be finite, non-negative and not all zero")
+    return w
 
-    def __init__(self, clip: float | None = None) -> None:
-        self.clip = clip
+
+def _positive(estimator: BaseEstimator, **values: float | None) -> None:
+    for name, value in values.items():
+        if value is not None and not value > 0:
+            raise InputError(f"{type(estimator).__name__}: {name} must be positive, got {value!r}")
+
+
+class DensityRatioEstimator(BaseEstimator):
+    """Shared post-processing: mean-1 normalisation, clipping, effective sample size.
+
+    Parameters are checked in `fit`, not in ``__init__`` (scikit-learn's rule: ``set_params``
+    and ``clone`` must be able to set any value without running code)."""
+
+    clip: float | None
+
+    def _check_clip(self) -> None:
+        if self.clip is not None and not self.clip >= 1:
+            raise InputError(f"{type(self).__name__}: clip={self.clip}: weights of mean 1 cannot all be capped below 1")
 
     def _finish(self, raw: np.ndarray) -> None:
         w = np.maximum(np.asarray(raw, dtype=np.float64), 0.0)
         if w.sum() <= 0:
-            raise ValueError(f"{type(self).__name__}: all weights are zero; the domains may not overlap")
+            raise InputError(f"{type(self).__name__}: all weights are zero; the domains may not overlap")
         w = w / w.mean()
         if self.clip is not None:
             w = clip_mean_one(w, self.clip)
@@ -88,26 +119,38 @@ class DomainClassifierWeights(DensityRatioEstimator):
     points is over-confident), and the fold AUC is kept: 0.5 means the domains look alike.
     """
 
-    def __init__(self, C: float = 1.0, folds: int = 5, clip: float | None = None, seed: int = 0) -> None:
-        super().__init__(clip)
-        self.C, self.folds, self.seed = C, folds, seed
+    def __init__(
+        self, *, C: float = 1.0, folds: int = 5, clip: float | None = None, random_state: int | None = 0
+    ) -> None:
+        self.C = C
+        self.folds = folds
+        self.clip = clip
+        self.random_state = random_state
 
     def fit(self, source: ArrayLike, target: ArrayLike) -> DomainClassifierWeights:
         xs, xt = _as_2d(source, "source"), _as_2d(target, "target")
+        _positive(self, C=self.C)
+        self._check_clip()
+        if not (isinstance(self.folds, int) and 2 <= self.folds <= min(len(xs), len(xt))):
+            raise InputError(
+                f"DomainClassifierWeights: folds={self.folds!r} needs an integer from 2 to the smaller side's size"
+            )
         x = np.vstack([xs, xt])
         y = np.r_[np.zeros(len(xs)), np.ones(len(xt))]
         clf = LogisticRegression(C=self.C, max_iter=2000)
-        cv = StratifiedKFold(self.folds, shuffle=True, random_state=self.seed)
+        cv = StratifiedKFold(self.folds, shuffle=True, random_state=self.random_state)
         p = cross_val_predict(clf, x, y, cv=cv, method="predict_proba")[:, 1]
         self.auc_ = float(roc_auc_score(y, p))
         self.classifier_ = clf.fit(x, y)
         self.size_ratio_ = len(xs) / len(xt)
         p_s = np.clip(p[: len(xs)], 1e-6, 1 - 1e-6)
         self._finish(p_s / (1 - p_s) * len(xs) / len(xt))
+        self.n_features_in_ = xs.shape[1]
         return self
 
     def predict_ratio(self, x: ArrayLike) -> np.ndarray:
         """The (unnormalised) ratio for new points, from the classifier fit on all data."""
+        check_is_fitted(self, "classifier_")
         p = np.clip(self.classifier_.predict_proba(_as_2d(x, "x"))[:, 1], 1e-6, 1 - 1e-6)
         return p / (1 - p) * self.size_ratio_
 
@@ -125,71 +168,42 @@ class KMM(DensityRatioEstimator):
     kernel mean with a few dozen source points and gives the rest weight 0 (on two Gaussians,
     70% zeros and a rank correlation of 0.1 with the true ratio); ridge = 1 spreads the weight
     over all similar points (rank correlation 0.95) at a small cost in mean matching.
+    ``random_state`` draws the points the median kernel width is taken on (above 1,000).
     """
 
     def __init__(
-        self,
-        gamma: float | None = None,
-        B: float = 1000.0,
-        eps: float | None = None,
-        ridge: float = 1.0,
-        max_iter: int = 5000,
-        tol: float = 1e-7,
-        clip: float | None = None,
-    ) -> None:
-        super().__init__(clip)
-        self.gamma, self.B, self.eps, self.ridge, self.max_iter, self.tol = gamma, B, eps, ridge, max_iter, tol
+        self, *, gamma: float | None = None, B: float = 1000.0, eps: float | None = None, ridge: float = 1.0,
+        max_iter: int = 5000, tol: float = 1e-7, clip: float | None = None, random_state: int | None = 0,
+    ) -> None:  # fmt: skip
+        self.gamma = gamma
+        self.B = B
+        self.eps = eps
+        self.ridge = ridge
+        self.max_iter = max_iter
+        self.tol = tol
+        self.clip = clip
+        self.random_state = random_state
 
-    def fit(self, source: ArrayLike, target: ArrayLike) -> KMM:
+    def fit(self, source: ArrayLike, target: ArrayLike, *, target_weight: ArrayLike | None = None) -> KMM:
+        """``target_weight``: how much each target row counts (an integer k is the row k times)."""
         xs, xt = _as_2d(source, "source"), _as_2d(target, "target")
-        n_s, n_t = len(xs), len(xt)
-        gamma = self.gamma or median_gamma(np.vstack([xs, xt]))
+        wt = check_sample_weight(target_weight, len(xt), "target_weight")
+        _positive(self, gamma=self.gamma, B=self.B, eps=self.eps, tol=self.tol, max_iter=self.max_iter)
+        if self.ridge < 0:
+            raise InputError(f"KMM: ridge must be >= 0, got {self.ridge}")
+        self._check_clip()
+        n_s, n_t = len(xs), wt.sum()
+        gamma = self.gamma or median_gamma(np.vstack([xs, xt]), seed=self.random_state)
         K = rbf_kernel(xs, xs, gamma) + self.ridge * np.eye(n_s)
-        kappa = (n_s / n_t) * rbf_kernel(xs, xt, gamma).sum(1)
+        kappa = (n_s / n_t) * rbf_kernel(xs, xt, gamma) @ wt
         eps = self.eps if self.eps is not None else self.B / np.sqrt(n_s)
         lo, hi = n_s * (1 - eps), n_s * (1 + eps)
         beta, self.n_iter_, self.converged_ = solve_box_slab_qp(K, kappa, self.B, lo, hi, self.max_iter, self.tol)
         self.gamma_, self.objective_ = gamma, float(0.5 * beta @ K @ beta - kappa @ beta)
         self.beta_ = beta
         self._finish(beta)
+        self.n_features_in_ = xs.shape[1]
         return self
-
-
-def project_box_slab(v: np.ndarray, upper: float, lo: float, hi: float) -> np.ndarray:
-    """Euclidean projection onto {0 <= b <= upper, lo <= sum(b) <= hi}."""
-    b = np.clip(v, 0.0, upper)
-    total = b.sum()
-    if lo <= total <= hi:
-        return b
-    goal = lo if total < lo else hi
-    # sum(clip(v - tau)) is non-increasing in tau: bisect for the tau that hits the goal.
-    left, right = v.min() - upper - 1.0, v.max() + 1.0
-    for _ in range(100):
-        tau = 0.5 * (left + right)
-        if np.clip(v - tau, 0.0, upper).sum() > goal:
-            left = tau
-        else:
-            right = tau
-    return np.clip(v - 0.5 * (left + right), 0.0, upper)
-
-
-def solve_box_slab_qp(
-    K: np.ndarray, kappa: np.ndarray, upper: float, lo: float, hi: float, max_iter: int = 5000, tol: float = 1e-7
-) -> tuple[np.ndarray, int, bool]:
-    """min 1/2 b'Kb - kappa'b over the box-and-slab set (FISTA with exact projections)."""
-    n = len(kappa)
-    lipschitz = float(np.linalg.eigvalsh(K)[-1]) if n <= 3000 else float(np.abs(K).sum(1).max())
-    step = 1.0 / lipschitz
-    b = project_box_slab(np.ones(n), upper, lo, hi)
-    y, t = b.copy(), 1.0
-    for it in range(1, max_iter + 1):
-        b_next = project_box_slab(y - step * (K @ y - kappa), upper, lo, hi)
-        t_next = 0.5 * (1 + np.sqrt(1 + 4 * t * t))
-        y = b_next + ((t - 1) / t_next) * (b_next - b)
-        if np.linalg.norm(b_next - b) <= tol * max(1.0, np.linalg.norm(b)):
-            return b_next, it, True
-        b, t = b_next, t_next
-    return b, max_iter, False
 
 
 class KLIEP(DensityRatioEstimator):
@@ -197,28 +211,21 @@ class KLIEP(DensityRatioEstimator):
 
     w(x) = sum_l alpha_l k(x, c_l) over kernel centres taken from the target; alpha maximises
     the target log-likelihood of w subject to mean_source w = 1 and alpha >= 0. The kernel width
-    is chosen by likelihood cross-validation on the target when not given.
+    is chosen by likelihood cross-validation on the target when not given; ``random_state``
+    draws the centres and the folds.
     """
 
     def __init__(
-        self,
-        gamma: float | None = None,
-        n_centers: int = 100,
-        max_iter: int = 2000,
-        lr: float = 1e-3,
-        folds: int = 5,
-        clip: float | None = None,
-        seed: int = 0,
-    ) -> None:
-        super().__init__(clip)
-        self.gamma, self.n_centers, self.max_iter, self.lr, self.folds, self.seed = (
-            gamma,
-            n_centers,
-            max_iter,
-            lr,
-            folds,
-            seed,
-        )
+        self, *, gamma: float | None = None, n_centers: int = 100, max_iter: int = 2000, lr: float = 1e-3,
+        folds: int = 5, clip: float | None = None, random_state: int | None = 0,
+    ) -> None:  # fmt: skip
+        self.gamma = gamma
+        self.n_centers = n_centers
+        self.max_iter = max_iter
+        self.lr = lr
+        self.folds = folds
+        self.clip = clip
+        self.random_state = random_state
 
     def _alpha(self, a: np.ndarray, b_mean: np.ndarray) -> np.ndarray:
         alpha = np.ones(a.shape[1])
@@ -235,7 +242,11 @@ class KLIEP(DensityRatioEstimator):
 
     def fit(self, source: ArrayLike, target: ArrayLike) -> KLIEP:
         xs, xt = _as_2d(source, "source"), _as_2d(target, "target")
-        rng = np.random.default_rng(self.seed)
+        _positive(self, gamma=self.gamma, n_centers=self.n_centers, max_iter=self.max_iter, lr=self.lr)
+        self._check_clip()
+        if self.gamma is None and not (isinstance(self.folds, int) and 2 <= self.folds <= len(xt)):
+            raise InputError(f"KLIEP: folds={self.folds!r} needs an integer from 2 to the number of target rows")
+        rng = np.random.default_rng(self.random_state)
         centers = xt[rng.choice(len(xt), min(self.n_centers, len(xt)), replace=False)]
         if self.gamma is not None:
             gamma = self.gamma
@@ -258,7 +269,10 @@ class KLIEP(DensityRatioEstimator):
         self.gamma_, self.centers_ = gamma, centers
         self.alpha_ = self._alpha(rbf_kernel(xt, centers, gamma), rbf_kernel(xs, centers, gamma).mean(0))
         self._finish(rbf_kernel(xs, centers, gamma) @ self.alpha_)
+        self.n_features_in_ = xs.shape[1]
         return self
 
     def predict_ratio(self, x: ArrayLike) -> np.ndarray:
+        """The (unnormalised) ratio for new points."""
+        check_is_fitted(self, "alpha_")
         return rbf_kernel(_as_2d(x, "x"), self.centers_, self.gamma_) @ self.alpha_

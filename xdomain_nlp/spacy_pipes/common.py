@@ -13,6 +13,7 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from xdomain_nlp.devices import inference_dtype, pick_device
+from xdomain_nlp.errors import InputError
 
 MODEL_SUBDIR = "model"  # where a component keeps its weights inside the pipeline directory
 COMPONENT_FILE = "spacy_component.json"  # beside the weights: which factory wrote them, in which format
@@ -37,9 +38,9 @@ def check_component_file(path: Path, factory: str) -> None:
         return
     saved = srsly.read_json(file)
     if saved.get("factory") != factory:
-        raise ValueError(f"{file}: saved by the {saved.get('factory')!r} component, not {factory!r}")
+        raise InputError(f"{file}: saved by the {saved.get('factory')!r} component, not {factory!r}")
     if int(saved.get("format", 1)) > COMPONENT_FORMAT:
-        raise ValueError(
+        raise InputError(
             f"{file}: component format {saved['format']} (written by xdomain_nlp {saved.get('xdomain_nlp', '?')}); "
             f"this xdomain_nlp reads format {COMPONENT_FORMAT} and older: upgrade xdomain_nlp to load this pipeline"
         )
@@ -105,7 +106,7 @@ class LazyModelComponent:
     def _ensure_loaded(self) -> None:
         if self.model is None:
             if not self.model_name:
-                raise ValueError(f"{self.name}: no model given; set the component's config 'model' to a path or Hub id")
+                raise InputError(f"{self.name}: no model given; set the component's config 'model' to a path or Hub id")
             self.load(self.model_name)
 
     def initialize(self, get_examples=None, *, nlp=None) -> None:

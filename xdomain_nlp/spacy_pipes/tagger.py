@@ -20,6 +20,7 @@ from spacy.tokens import Doc, Token
 from spacy.training import Example
 from spacy.vocab import Vocab
 
+from xdomain_nlp.errors import InputError
 from xdomain_nlp.spacy_pipes.common import LazyModelComponent
 from xdomain_nlp.tagging.alignment import WordPieceCache, encode_sentence
 from xdomain_nlp.tagging.data import UPOS
@@ -121,7 +122,7 @@ class XDomainTagger(LazyModelComponent):
         # Which labels go where: UPOS labels to token.pos, other tag sets to token.tag.
         source_is_upos = list(self.model.labels) == list(UPOS)
         if self.tag_set is not None and self.tag_set not in self.model.available_tag_sets:
-            raise ValueError(
+            raise InputError(
                 f"{self.name}: tag_set {self.tag_set!r} is not served by {source}; "
                 f"it has {self.model.available_tag_sets}"
             )

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from transformers import PreTrainedTokenizerBase
 
+from xdomain_nlp.errors import InputError
+
 
 class WordPieceCache:
     """Subword ids per word, computed once per distinct word (corpora repeat words a lot).
@@ -67,9 +69,9 @@ def plan_windows(lengths: Sequence[int], max_pieces: int, overlap: int) -> list[
     first subword, so clipping its tail pieces loses no label).
     """
     if max_pieces < 1:
-        raise ValueError(f"max_pieces must be positive, got {max_pieces}")
+        raise InputError(f"max_pieces must be positive, got {max_pieces}")
     if not 0 <= overlap < max_pieces:
-        raise ValueError(f"overlap must be in [0, max_pieces), got {overlap} for max_pieces={max_pieces}")
+        raise InputError(f"overlap must be in [0, max_pieces), got {overlap} for max_pieces={max_pieces}")
     n = len(lengths)
     spans: list[tuple[int, int]] = []
     start = 0

@@ -9,13 +9,14 @@ import datasets
 import torch
 from transformers import PreTrainedTokenizerBase
 
+from xdomain_nlp.errors import InputError
 from xdomain_nlp.labelspace.tagsets import UPOS_TAGS
 from xdomain_nlp.tagging.alignment import EncodedWindow, WordPieceCache, encode_sentence
 
 UPOS = UPOS_TAGS  # the one list of the 17 universal tags, owned by the label spaces
 
 
-class UnknownLabelError(ValueError):
+class UnknownLabelError(InputError):
     """A tag in the data is not in the model's label set."""
 
 
@@ -32,12 +33,12 @@ def encode_corpus(
 ) -> list[EncodedWindow]:
     """Encode every sentence into windows; labels are checked against ``label2id``."""
     if "words" not in corpus.column_names:
-        raise ValueError(
+        raise InputError(
             f"{source}: labelled sentences (text, label), not words to tag; a tagger reads CoNLL-U, "
             "JSONL with 'words' and tag lists, or plain text"
         )
     if label_column and label_column not in corpus.column_names:
-        raise ValueError(f"{source}: no {label_column!r} column to train or score on; it has {corpus.column_names}")
+        raise InputError(f"{source}: no {label_column!r} column to train or score on; it has {corpus.column_names}")
     all_words = corpus["words"]
     labels = None
     if label_column:

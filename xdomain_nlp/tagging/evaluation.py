@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import datasets
 import torch
 
+from xdomain_nlp.errors import InputError
 from xdomain_nlp.tagging.alignment import EncodedWindow
 from xdomain_nlp.tagging.model import TokenTagger
 from xdomain_nlp.tagging.predict import predict_windows
@@ -25,7 +26,7 @@ def score_tagger(
     label2id = {t: i for i, t in enumerate(labels)}
     unknown = sorted({t for tags in corpus[label_column] for t in tags} - set(label2id))
     if unknown:
-        raise ValueError(
+        raise InputError(
             f"column {label_column!r} has tags the {tag_set or model.source_tag_set} head lacks: {unknown}"
         )
     start = time.perf_counter()

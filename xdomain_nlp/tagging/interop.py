@@ -12,12 +12,14 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 
+from xdomain_nlp.errors import InputError
+
 
 def pipeline_word_tags(pipe, words: Sequence[str]) -> list[str]:
     """One tag per word of a pre-tokenised sentence from ``pipeline("token-classification", model_dir)``."""
     words = list(words)
     if not words or any(not w or any(c.isspace() for c in w) for w in words):
-        raise ValueError(f"words must be non-empty and without whitespace, got {words!r}")
+        raise InputError(f"words must be non-empty and without whitespace, got {words!r}")
     (tokens,) = pipe([words], is_split_into_words=True, aggregation_strategy="none", ignore_labels=[])
     starts, position = [], 0
     for word in words:  # the pipeline joins the words with single spaces and reports offsets in that text
@@ -30,5 +32,5 @@ def pipeline_word_tags(pipe, words: Sequence[str]) -> list[str]:
             tags[i] = token["entity"]
     missing = [words[i] for i, t in enumerate(tags) if t is None]
     if missing:
-        raise ValueError(f"the pipeline returned no subword for the words {missing} (cut off at its max length?)")
+        raise InputError(f"the pipeline returned no subword for the words {missing} (cut off at its max length?)")
     return tags

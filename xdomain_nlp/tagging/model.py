@@ -16,6 +16,7 @@ from transformers import AutoModelForTokenClassification, AutoTokenizer, PreTrai
 
 from xdomain_nlp.devices import model_device
 from xdomain_nlp.encoders import resolve_model
+from xdomain_nlp.errors import InputError, UnknownNameError
 from xdomain_nlp.modeldir import read_model_meta, write_model_meta
 
 MAPPING_HEADS_FILE = "mapping_heads.safetensors"
@@ -27,7 +28,7 @@ class TokenTagger(nn.Module):
     def __init__(self, hf_model: nn.Module, labels: list[str], source_tag_set: str = "upos") -> None:
         super().__init__()
         if hf_model.config.num_labels != len(labels):
-            raise ValueError(f"model has {hf_model.config.num_labels} outputs but {len(labels)} labels were given")
+            raise InputError(f"model has {hf_model.config.num_labels} outputs but {len(labels)} labels were given")
         self.hf = hf_model
         self.labels = list(labels)
         self.source_tag_set = source_tag_set
@@ -87,7 +88,7 @@ class TokenTagger(nn.Module):
         if tag_set is None or tag_set == self.source_tag_set:
             return self.hf.classifier(self.hf.dropout(self.word_states(input_ids, attention_mask, word_index)))
         if tag_set not in self.mapping_heads:
-            raise KeyError(f"no mapping head for tag set {tag_set!r}; this model has {self.available_tag_sets}")
+            raise UnknownNameError(f"no mapping head for tag set {tag_set!r}; this model has {self.available_tag_sets}")
         head = self.mapping_heads[tag_set]
         top, mixed = self.word_states(input_ids, attention_mask, word_index, layers=head.feature_layers)
         return head(mixed, self.hf.classifier(top))
@@ -102,7 +103,7 @@ class TokenTagger(nn.Module):
         """Logits for several tag sets from one encoder pass (the source set is ``None``)."""
         for t in tag_sets:
             if t is not None and t != self.source_tag_set and t not in self.mapping_heads:
-                raise KeyError(f"no mapping head for tag set {t!r}; this model has {self.available_tag_sets}")
+                raise UnknownNameError(f"no mapping head for tag set {t!r}; this model has {self.available_tag_sets}")
         heads = [self.mapping_heads[t] for t in tag_sets if t is not None and t != self.source_tag_set]
         layers = {h.feature_layers for h in heads}
         if not heads:

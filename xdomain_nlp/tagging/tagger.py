@@ -17,6 +17,7 @@ import torch
 from tqdm.auto import tqdm
 
 from xdomain_nlp.devices import inference_batch_tokens, inference_dtype, pick_device
+from xdomain_nlp.errors import InputError
 from xdomain_nlp.modeldir import window_settings
 from xdomain_nlp.tagging.alignment import WordPieceCache
 from xdomain_nlp.tagging.data import encode_corpus, encode_words
@@ -99,7 +100,7 @@ class Tagger:
 
     def labels(self, tag_set: str | None = None) -> list[str]:
         if tag_set is not None and tag_set not in self.model.available_tag_sets:
-            raise ValueError(f"no tag set {tag_set!r}; this model has {self.model.available_tag_sets}")
+            raise InputError(f"no tag set {tag_set!r}; this model has {self.model.available_tag_sets}")
         return list(self.model.labels_for(tag_set))
 
     def predict(

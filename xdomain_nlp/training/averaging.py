@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from xdomain_nlp.errors import InputError
+
 
 class WeightAverager:
     """Uniform average of the trainable weights at every ``every``-th step from ``start_step`` on.
@@ -21,7 +23,7 @@ class WeightAverager:
 
     def __init__(self, model: nn.Module, *, start_step: int, every: int = 1) -> None:
         if every < 1:
-            raise ValueError(f"every must be positive, got {every}")
+            raise InputError(f"every must be positive, got {every}")
         self.names = [n for n, p in model.named_parameters() if p.requires_grad]
         self.start_step = start_step
         self.every = every

@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from xdomain_nlp.errors import CHECKPOINTS_WRITTEN, XDomainError
+from xdomain_nlp.errors import CHECKPOINTS_WRITTEN, InputError, XDomainError
 
 PROGRESS = "progress.json"
 ACCELERATE_PICKLES = re.compile(r"random_states_\d+\.pkl")  # accelerate reads these with weights_only=True
@@ -46,7 +46,7 @@ class CheckpointDir:
 
     def __init__(self, root: str | Path, keep: int = 1, identity: dict[str, Any] | None = None) -> None:
         if keep < 1:
-            raise ValueError(f"keep_checkpoints must be at least 1, got {keep}")
+            raise InputError(f"keep_checkpoints must be at least 1, got {keep}")
         self.root = Path(root)
         self.keep = keep
         self.identity = identity or {}

@@ -18,11 +18,12 @@ from typing import Any, TypeVar
 import yaml
 
 from xdomain_nlp.data import check_corpus_spec
+from xdomain_nlp.errors import InputError
 
 C = TypeVar("C", bound="RecipeConfig")
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """One or more settings are wrong; the message lists every problem at once."""
 
 

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from xdomain_nlp.errors import InputError
 from xdomain_nlp.training.averaging import WeightAverager
 from xdomain_nlp.training.checkpoint import CheckpointDir
 
@@ -184,15 +185,15 @@ def fit(
     """
     acc = accelerator if accelerator is not None else SingleProcess()
     if epochs < 1 and max_steps < 1:
-        raise ValueError(f"nothing to train: epochs={epochs} and max_steps={max_steps}")
+        raise InputError(f"nothing to train: epochs={epochs} and max_steps={max_steps}")
     if log_every < 1:
-        raise ValueError(f"log_every must be positive, got {log_every}")
+        raise InputError(f"log_every must be positive, got {log_every}")
     per_epoch = math.ceil(len(loader) / getattr(acc, "gradient_accumulation_steps", 1)) if _sized(loader) else 0
     total = max_steps or per_epoch * epochs
     if max_steps and per_epoch:
         epochs = math.ceil(max_steps / per_epoch)
     elif max_steps:
-        raise ValueError("max_steps needs a loader with a length")
+        raise InputError("max_steps needs a loader with a length")
     state, resumed = FitState(), None
     extras = {"averager": averager} if averager is not None else {}  # written as safetensors + JSON, not pickled
     if checkpoints is not None:

@@ -8,16 +8,18 @@ from pathlib import Path
 
 import numpy as np
 
+from xdomain_nlp.errors import InputError
+
 
 def tagging_report(gold: Sequence[Sequence[int]], pred: Sequence[Sequence[int]], labels: Sequence[str]) -> dict:
     """Accuracy, per-tag precision/recall/F1/support and the confusion matrix (rows = gold)."""
     if len(gold) != len(pred):
-        raise ValueError(f"{len(gold)} gold sentences but {len(pred)} predicted")
+        raise InputError(f"{len(gold)} gold sentences but {len(pred)} predicted")
     k = len(labels)
     confusion = np.zeros((k, k), dtype=np.int64)
     for i, (g, p) in enumerate(zip(gold, pred)):
         if len(g) != len(p):
-            raise ValueError(f"sentence {i}: {len(g)} gold tags but {len(p)} predicted")
+            raise InputError(f"sentence {i}: {len(g)} gold tags but {len(p)} predicted")
         np.add.at(confusion, (np.asarray(g, dtype=np.int64), np.asarray(p, dtype=np.int64)), 1)
     total = int(confusion.sum())
     correct = int(np.trace(confusion))
@@ -88,7 +90,7 @@ def span_report(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) ->
 
     for i, (g, p) in enumerate(zip(gold, pred, strict=True)):
         if len(g) != len(p):
-            raise ValueError(f"sentence {i}: {len(g)} gold tags but {len(p)} predicted")
+            raise InputError(f"sentence {i}: {len(g)} gold tags but {len(p)} predicted")
     return {
         "precision": 100 * float(precision_score(gold, pred)),
         "recall": 100 * float(recall_score(gold, pred)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from xdomain_nlp.devices import inference_dtype
+from xdomain_nlp.errors import InputError
 
 MIXED_PRECISION = ("auto", "native", "no", "bf16", "fp16")
 
@@ -16,7 +17,7 @@ def resolve_mixed_precision(setting: str) -> str:
     natively, CPUs with AVX512-BF16/AMX included. ``no``, ``bf16``, ``fp16`` are passed through.
     """
     if setting not in MIXED_PRECISION:
-        raise ValueError(f"mixed_precision must be one of {', '.join(MIXED_PRECISION)}, got {setting!r}")
+        raise InputError(f"mixed_precision must be one of {', '.join(MIXED_PRECISION)}, got {setting!r}")
     if setting == "auto":
         return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
     if setting == "native":

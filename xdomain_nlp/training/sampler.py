@@ -8,6 +8,8 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch.utils.data import Sampler
 
+from xdomain_nlp.errors import InputError
+
 
 class LengthGroupedBatchSampler(Sampler[list[int]]):
     """Shuffle, cut into mega-batches of ``group_size`` batches, sort each by length, batch.
@@ -33,12 +35,12 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
         shards: int = 1,
     ) -> None:
         if batch_size < 1:
-            raise ValueError(f"batch_size must be positive, got {batch_size}")
+            raise InputError(f"batch_size must be positive, got {batch_size}")
         if shards < 1:
-            raise ValueError(f"shards must be positive, got {shards}")
+            raise InputError(f"shards must be positive, got {shards}")
         steps = -(-len(lengths) // batch_size)
         if -(-steps // shards) * shards > len(lengths):
-            raise ValueError(
+            raise InputError(
                 f"{len(lengths)} training items in batches of {batch_size} cannot give {shards} processes the same "
                 "number of steps without repeating items; use more items or a larger batch"
             )
@@ -103,9 +105,9 @@ class TokenBudgetBatchSampler(Sampler[list[int]]):
         self, lengths: Sequence[int], max_tokens: int, *, seed: int = 0, shuffle: bool = True, shards: int = 1
     ) -> None:
         if max_tokens < 1:
-            raise ValueError(f"batch_tokens must be positive, got {max_tokens}")
+            raise InputError(f"batch_tokens must be positive, got {max_tokens}")
         if shards < 1:
-            raise ValueError(f"shards must be positive, got {shards}")
+            raise InputError(f"shards must be positive, got {shards}")
         self.lengths = list(lengths)
         self.max_tokens = max_tokens
         self.seed, self.shuffle, self.shards = seed, shuffle, shards
@@ -113,7 +115,7 @@ class TokenBudgetBatchSampler(Sampler[list[int]]):
         self.batch_size = None  # batches vary in size (see LengthGroupedBatchSampler)
         self._count = len(self._even(token_budget_batches(self.lengths, max_tokens)))
         if self._count % shards:
-            raise ValueError(
+            raise InputError(
                 f"{len(self.lengths)} training items cannot give {shards} processes the same number of batches "
                 "without repeating items; use more items or fewer processes"
             )
@@ -178,7 +180,7 @@ class CyclingBatchSampler(Sampler[list[int]]):
 
     def __init__(self, n: int, batch_size: int, steps: int, *, seed: int = 0) -> None:
         if n < 1 or batch_size < 1:
-            raise ValueError(f"need at least one item and a positive batch size, got n={n}, batch_size={batch_size}")
+            raise InputError(f"need at least one item and a positive batch size, got n={n}, batch_size={batch_size}")
         self.n, self.batch_size, self.steps, self.seed = n, batch_size, steps, seed
         self.epoch = 0
 
