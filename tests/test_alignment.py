@@ -97,3 +97,20 @@ def test_a_sentence_that_fits_is_one_window_as_the_planner_would_cut_it(seed):
     assert fast.labels == [lab for w in cut for lab in w.labels] == labels
     assert [fast.input_ids[p] for p in fast.word_positions] == [word[0] for word in pieces]
     assert encode_sentence(0, [], None, bos=0, eos=2, max_length=16, overlap=4) == []  # no words, no window
+
+
+def test_word_lists_and_a_corpus_are_cut_into_the_same_windows(tokenizer):
+    """`encode_words` (predict, the spaCy components) and `encode_corpus` (evaluate, training) agree,
+    long sentences included."""
+    from xdomain_nlp.data import load_corpus
+    from xdomain_nlp.tagging.data import encode_corpus, encode_words
+
+    corpus = load_corpus("ud:de_gsd:test").select(range(40))
+    long = [w for sent in corpus["words"][:6] for w in sent]  # a few sentences as one: cut into windows
+    corpus = corpus.add_item({**corpus[0], "words": long, "upos": [corpus[0]["upos"][0]] * len(long)})
+    from_words = encode_words(corpus["words"], tokenizer, max_length=64, overlap=16)
+    from_corpus = encode_corpus(corpus, tokenizer, label_column=None, label2id=None, max_length=64, overlap=16)
+    assert len([w for w in from_words if w.sentence == 40]) > 1
+    assert [(w.sentence, w.input_ids, w.word_indices, w.word_positions) for w in from_words] == [
+        (w.sentence, w.input_ids, w.word_indices, w.word_positions) for w in from_corpus
+    ]

@@ -11,24 +11,38 @@ from tqdm.auto import tqdm
 
 from xdomain_nlp.devices import inference_batch_tokens, pick_device
 from xdomain_nlp.modeldir import window_settings
-from xdomain_nlp.relational.parser import BiaffineParser, load_parser
-from xdomain_nlp.relational.sentences import parse_words
+from xdomain_nlp.relational.parser import BiaffineParser, load_parser, parse_windows
+from xdomain_nlp.tagging.alignment import WordPieceCache
+from xdomain_nlp.tagging.data import encode_words
 from xdomain_nlp.tagging.tagger import Inputs, as_sentences
 
 
 class Parser:
     """Heads (1-based, 0 = the root) and relations for every word, one tree per sentence."""
 
-    def __init__(self, model: BiaffineParser, tokenizer, meta: dict[str, Any], *, device: str = "auto") -> None:
+    def __init__(
+        self, model: BiaffineParser, tokenizer, meta: dict[str, Any], *, device: str = "auto",
+        max_length: int | None = None, window_overlap: int | None = None, max_tokens: int | None = None,
+    ) -> None:  # fmt: skip
+        """``max_length`` / ``window_overlap`` (default: what the parser was trained with) and
+        ``max_tokens`` (pieces a forward pass, default by device) are the spaCy component's settings."""
         self.model, self.tokenizer, self.meta = model, tokenizer, meta
         self.device = pick_device(device)
-        self.max_length, self.window_overlap = window_settings(meta)
+        trained_length, trained_overlap = window_settings(meta)
+        self.max_length = max_length or trained_length
+        self.window_overlap = trained_overlap if window_overlap is None else window_overlap
+        self.max_tokens = max_tokens or inference_batch_tokens(self.device, cpu=16384)
+        self.pieces = WordPieceCache(tokenizer, limit=1_000_000)  # each distinct word tokenized once, across calls
         self.model.to(self.device).eval()
 
     @classmethod
     def load(cls, path_or_hub_id: str | os.PathLike, **settings: Any) -> Parser:
         model, tokenizer, meta = load_parser(path_or_hub_id)
         return cls(model, tokenizer, meta, **settings)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """The parser folder, as `load` reads it."""
+        self.model.save(path, self.tokenizer, {k: v for k, v in self.meta.items() if k not in ("task", "relations")})
 
     @property
     def relations(self) -> list[str]:
@@ -55,11 +69,14 @@ class Parser:
         show = progress if progress is not None else len(starts) > 1
         for start in tqdm(starts, desc="parsing", unit="batch", disable=not show):
             chunk = todo[start : start + batch_size]
+            windows = encode_words(
+                [sentences[i] for i in chunk], self.tokenizer, max_length=self.max_length,
+                overlap=self.window_overlap, cache=self.pieces,
+            )  # fmt: skip
             with torch.inference_mode():
-                h, r = parse_words(
-                    self.model, self.tokenizer, [sentences[i] for i in chunk], max_length=self.max_length,
-                    overlap=self.window_overlap, max_tokens=inference_batch_tokens(self.device, cpu=16384),
-                )  # fmt: skip
+                h, r = parse_windows(
+                    self.model, windows, len(chunk), pad_id=self.tokenizer.pad_token_id, max_tokens=self.max_tokens
+                )
             for i, hh, rr in zip(chunk, h, r):
                 heads[i], relations[i] = hh, rr
         return heads, relations

@@ -91,6 +91,7 @@ class LazyModelComponent:
         self.max_length = max_length
         self.window_overlap = window_overlap
         self.device = pick_device(device)
+        self.precision = precision
         self.dtype = inference_dtype(self.device, precision)
         self.model = None
 

@@ -4,6 +4,7 @@ It sets ``token.head`` and ``token.dep_`` (the root's relation is spaCy's ``ROOT
 gives ``doc.sents`` and ``noun_chunks`` their inputs. Sentences set by an earlier component are
 parsed one by one; otherwise the whole document is one tree (windows keep long ones whole).
 Whitespace tokens attach to the token before them (``dep``), as spaCy's own parser does.
+Prediction is `Parser`'s (windows, batches, device); this component only moves docs in and trees out.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.vocab import Vocab
 
-from xdomain_nlp.relational.parser import load_parser, parse_windows
+from xdomain_nlp.relational.parsing import Parser
 from xdomain_nlp.spacy_pipes.common import LazyModelComponent
-from xdomain_nlp.tagging.alignment import WordPieceCache, encode_sentence
 
 
 @Language.factory(
@@ -66,32 +66,26 @@ class XDomainParser(LazyModelComponent):
         super().__init__(vocab, name, **settings)
 
     def load(self, source: str | Path) -> None:
-        self.model, self.tokenizer, self.meta = load_parser(source)
-        self.model.to(self.device)
-        self.pieces = WordPieceCache(self.tokenizer)
+        self.parser = Parser.load(
+            source, device=str(self.device), max_length=self.max_length, window_overlap=self.window_overlap,
+            max_tokens=self.max_tokens,
+        )  # fmt: skip
+        self.model = self.parser.model
 
     @property
     def labels(self) -> tuple[str, ...]:
         return () if self.model is None else tuple(self.model.relations)
 
     def save_model(self, path: Path) -> None:
-        self.model.save(path, self.tokenizer, {k: v for k, v in self.meta.items() if k not in ("task", "relations")})
+        self.parser.save(path)
 
     def set_annotations(self, docs: list[Doc]) -> None:
         units = []  # (doc index, token indices) per parsed unit
         for d, doc in enumerate(docs):
             spans = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
             units += [(d, tokens) for span in spans if (tokens := [t.i for t in span if not t.is_space])]
-        windows = []
-        for u, (d, tokens) in enumerate(units):
-            words = [docs[d][i].text for i in tokens]
-            windows += encode_sentence(
-                u, self.pieces(words), None, bos=self.tokenizer.cls_token_id, eos=self.tokenizer.sep_token_id,
-                max_length=self.max_length, overlap=self.window_overlap,
-            )  # fmt: skip
-        heads, rels = parse_windows(
-            self.model, windows, len(units), pad_id=self.tokenizer.pad_token_id, max_tokens=self.max_tokens,
-        )  # fmt: skip
+        words = [[docs[d][i].text for i in tokens] for d, tokens in units]
+        heads, rels = self.parser.parse_words(words, batch_size=max(len(words), 1), progress=False)
         # Absolute head index and label per token, then written in one go with Doc.from_array.
         for d, doc in enumerate(docs):
             head = numpy.arange(len(doc))

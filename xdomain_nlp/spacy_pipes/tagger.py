@@ -5,7 +5,8 @@ heads (or with a tagger whose own labels are not UPOS), ``token.tag_``; a ``tag_
 tags (a target treebank's conventions, e.g. ``ud_de``) fills ``token.pos_`` instead; the probability of each
 assigned tag is in ``token._.xdomain_scores``. Tokens are spaCy's own; whitespace tokens get
 ``SPACE``. Sentences (when a component before this one set them) or whole documents are cut
-into windows on token boundaries, so a long document is tagged to its last token.
+into windows on token boundaries, so a long document is tagged to its last token. Prediction is
+`Tagger`'s (windows, batches, device, precision); this component only moves docs in and tags out.
 """
 
 from __future__ import annotations
@@ -22,10 +23,8 @@ from spacy.vocab import Vocab
 
 from xdomain_nlp.errors import InputError
 from xdomain_nlp.spacy_pipes.common import LazyModelComponent
-from xdomain_nlp.tagging.alignment import WordPieceCache, encode_sentence
 from xdomain_nlp.tagging.data import UPOS
-from xdomain_nlp.tagging.model import load_tagger
-from xdomain_nlp.tagging.predict import predict_tag_sets
+from xdomain_nlp.tagging.tagger import Tagger
 
 SCORES = "xdomain_scores"
 
@@ -114,20 +113,19 @@ class XDomainTagger(LazyModelComponent):
         self.torch_compile = torch_compile
 
     def load(self, source: str | Path) -> None:
-        self.model, self.tokenizer, self.meta = load_tagger(source)
-        self.model.to(self.device)
-        if self.torch_compile:
-            self.model.compile(dynamic=True)
-        self.pieces = WordPieceCache(self.tokenizer)
+        self.tagger = Tagger.load(
+            source, device=str(self.device), precision=self.precision, torch_compile=self.torch_compile,
+            max_length=self.max_length, window_overlap=self.window_overlap, max_tokens=self.max_tokens,
+        )  # fmt: skip
+        self.model = self.tagger.model
         # Which labels go where: UPOS labels to token.pos, other tag sets to token.tag.
-        source_is_upos = list(self.model.labels) == list(UPOS)
-        if self.tag_set is not None and self.tag_set not in self.model.available_tag_sets:
+        source_is_upos = self.tagger.labels() == list(UPOS)
+        if self.tag_set is not None and self.tag_set not in self.tagger.tag_sets:
             raise InputError(
-                f"{self.name}: tag_set {self.tag_set!r} is not served by {source}; "
-                f"it has {self.model.available_tag_sets}"
+                f"{self.name}: tag_set {self.tag_set!r} is not served by {source}; it has {self.tagger.tag_sets}"
             )
         mapped = self.tag_set is not None and self.tag_set != self.model.source_tag_set
-        convention = mapped and set(self.model.labels_for(self.tag_set)) <= set(UPOS)
+        convention = mapped and set(self.tagger.labels(self.tag_set)) <= set(UPOS)
         self.outputs: list[tuple[str, str | None]] = []  # (token attribute, tag set)
         if source_is_upos:
             self.outputs.append(("pos", self.tag_set if convention else None))
@@ -135,7 +133,7 @@ class XDomainTagger(LazyModelComponent):
             self.outputs.append(("tag", self.tag_set))
         elif not source_is_upos:
             self.outputs.append(("tag", None))
-        self.label_lists = [self.model.labels_for(t) for _, t in self.outputs]
+        self.label_lists = [self.tagger.labels(t) for _, t in self.outputs]
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -145,40 +143,16 @@ class XDomainTagger(LazyModelComponent):
         return tuple(label for labels in self.label_lists for label in labels)
 
     def save_model(self, path: Path) -> None:
-        self.model.save(path, self.tokenizer, self.meta)
+        self.tagger.save(path)
 
     def set_annotations(self, docs: list[Doc]) -> None:
-        """Tag a batch of docs: every sentence of every doc packed into one token-budget run."""
+        """Tag a batch of docs: every sentence of every doc in one `Tagger.tag_words_in` call."""
         units = []  # (doc index, token indices) per encoder sequence
         for d, doc in enumerate(docs):
             spans = doc.sents if doc.has_annotation("SENT_START") else [doc[:]]
-            for span in spans:
-                tokens = [t.i for t in span if not t.is_space]
-                if tokens:
-                    units.append((d, tokens))
-        windows = []
-        for u, (d, tokens) in enumerate(units):
-            words = [docs[d][i].text for i in tokens]
-            windows.extend(
-                encode_sentence(
-                    u,
-                    self.pieces(words),
-                    None,
-                    bos=self.tokenizer.cls_token_id,
-                    eos=self.tokenizer.sep_token_id,
-                    max_length=self.max_length,
-                    overlap=self.window_overlap,
-                )
-            )
-        results = predict_tag_sets(
-            self.model,
-            windows,
-            len(units),
-            [t for _, t in self.outputs],
-            pad_id=self.tokenizer.pad_token_id,
-            max_tokens=self.max_tokens,
-            autocast_dtype=self.dtype,
-        )
+            units += [(d, tokens) for span in spans if (tokens := [t.i for t in span if not t.is_space])]
+        words = [[docs[d][i].text for i in tokens] for d, tokens in units]
+        results = self.tagger.tag_words_in(words, [t for _, t in self.outputs])
         for doc in docs:
             for token in doc:
                 if token.is_space:
@@ -188,9 +162,9 @@ class XDomainTagger(LazyModelComponent):
             doc = docs[d]
             for k, i in enumerate(tokens):
                 scores = {}
-                for (attr, _), labels, (pred, prob) in zip(self.outputs, self.label_lists, results):
-                    setattr(doc[i], attr + "_", labels[pred[u][k]])
-                    scores[attr] = prob[u][k]
+                for (attr, _), (tags, probs) in zip(self.outputs, results):
+                    setattr(doc[i], attr + "_", tags[u][k])
+                    scores[attr] = probs[u][k]
                 doc[i]._.set(SCORES, scores)
 
     def score(self, examples: Iterable[Example], **kwargs: Any) -> dict[str, Any]:

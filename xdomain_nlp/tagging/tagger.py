@@ -67,23 +67,22 @@ class Tagger:
     """Tags words with the model's own tag set or any of its mapping heads (``tag_set=``)."""
 
     def __init__(
-        self,
-        model: TokenTagger,
-        tokenizer,
-        meta: dict[str, Any],
-        *,
-        device: str = "auto",
-        precision: str = "auto",
-        torch_compile: bool = False,
-    ) -> None:
+        self, model: TokenTagger, tokenizer, meta: dict[str, Any], *, device: str = "auto", precision: str = "auto",
+        torch_compile: bool = False, max_length: int | None = None, window_overlap: int | None = None,
+        max_tokens: int | None = None,
+    ) -> None:  # fmt: skip
         """``torch_compile=True`` compiles the model (``dynamic=True``) on the first `predict`, which
         then takes seconds longer; later calls tag faster at the same accuracy, so it pays off on large
-        inputs (benchmarks/results/compile_and_int8.json has the figures, the break-even in docs/training.md)."""
+        inputs (benchmarks/results/compile_and_int8.json has the figures, the break-even in docs/training.md).
+        ``max_length`` / ``window_overlap`` (default: what the model was trained with) and ``max_tokens``
+        (pieces a forward pass, default by device) are the spaCy component's settings."""
         self.model, self.tokenizer, self.meta = model, tokenizer, meta
         self.device = pick_device(device)
         self.dtype = inference_dtype(self.device, precision)
-        self.max_length, self.window_overlap = window_settings(meta)
-        self.max_tokens = inference_batch_tokens(self.device)
+        trained_length, trained_overlap = window_settings(meta)
+        self.max_length = max_length or trained_length
+        self.window_overlap = trained_overlap if window_overlap is None else window_overlap
+        self.max_tokens = max_tokens or inference_batch_tokens(self.device)
         self.pieces = WordPieceCache(tokenizer, limit=1_000_000)  # each distinct word tokenized once, across calls
         self.model.to(self.device).eval()
         if torch_compile:
@@ -93,6 +92,10 @@ class Tagger:
     def load(cls, path_or_hub_id: str | os.PathLike, **settings: Any) -> Tagger:
         model, tokenizer, meta = load_tagger(path_or_hub_id)
         return cls(model, tokenizer, meta, **settings)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """The model folder (weights, tokenizer, ``xdomain.json``), as `load` reads it."""
+        self.model.save(path, self.tokenizer, self.meta)
 
     @property
     def tag_sets(self) -> list[str]:
@@ -119,27 +122,42 @@ class Tagger:
 
     def tag_words(
         self, sentences: Sequence[Sequence[str]], *, tag_set: str | None = None, batch_size: int = 1024,
-        progress: bool | None = None, source: str = "input",
+        progress: bool | None = None,
     ) -> tuple[list[list[str]], list[list[float]]]:  # fmt: skip
         """Tags and their probabilities for word lists, ``batch_size`` sentences at a time."""
-        labels = self.labels(tag_set)
+        self.labels(tag_set)  # an unknown tag set is named before anything runs
         tags: list[list[str]] = [[] for _ in sentences]
         probs: list[list[float]] = [[] for _ in sentences]
-        todo = [i for i, s in enumerate(sentences) if len(s)]  # an empty sentence has nothing to tag
-        starts = range(0, len(todo), batch_size)
+        starts = range(0, len(sentences), batch_size)
         show = progress if progress is not None else len(starts) > 1
         for start in tqdm(starts, desc="tagging", unit="batch", disable=not show):
-            chunk = todo[start : start + batch_size]
-            pred, prob = self._predict([sentences[i] for i in chunk], tag_set, source)
-            for i, p, q in zip(chunk, pred, prob):
-                tags[i], probs[i] = [labels[t] for t in p], list(q)
+            end = start + batch_size
+            [(tags[start:end], probs[start:end])] = self.tag_words_in(sentences[start:end], [tag_set])
         return tags, probs
 
-    def _predict(self, sentences: Sequence[Sequence[str]], tag_set: str | None, source: str):
+    def tag_words_in(
+        self, sentences: Sequence[Sequence[str]], tag_sets: Sequence[str | None]
+    ) -> list[tuple[list[list[str]], list[list[float]]]]:
+        """For each of ``tag_sets`` (None: the model's own), the tags and their probabilities of
+        every word, from one encoder pass; an empty sentence gets empty lists."""
+        label_lists = [self.labels(t) for t in tag_sets]
+        out = [([[] for _ in sentences], [[] for _ in sentences]) for _ in tag_sets]
+        todo = [i for i, s in enumerate(sentences) if len(s)]
+        if not todo:
+            return out
         windows = encode_words(
-            sentences, self.tokenizer, max_length=self.max_length, overlap=self.window_overlap, cache=self.pieces
-        )
-        return self._predict_windows(windows, len(sentences), tag_set)[1]
+            [sentences[i] for i in todo], self.tokenizer, max_length=self.max_length, overlap=self.window_overlap,
+            cache=self.pieces,
+        )  # fmt: skip
+        with torch.inference_mode():
+            results = predict_tag_sets(
+                self.model, windows, len(todo), list(tag_sets), pad_id=self.tokenizer.pad_token_id,
+                max_tokens=self.max_tokens, autocast_dtype=self.dtype,
+            )  # fmt: skip
+        for (tags, probs), labels, (pred, prob) in zip(out, label_lists, results):
+            for i, p, q in zip(todo, pred, prob):
+                tags[i], probs[i] = [labels[t] for t in p], q
+        return out
 
     def _predict_corpus(self, corpus: datasets.Dataset, tag_set: str | None, column: str | None, source: str):
         label2id = {t: i for i, t in enumerate(self.labels(tag_set))}
