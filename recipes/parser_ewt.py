@@ -21,8 +21,8 @@ from xdomain_nlp.data import load_corpora
 from xdomain_nlp.encoders import load_tokenizer
 from xdomain_nlp.errors import run_for_people
 from xdomain_nlp.relational import BiaffineParser, parse_windows
+from xdomain_nlp.relational.biaffine import TreeCollator, group_by_sentence
 from xdomain_nlp.relational.metrics import attachment_scores
-from xdomain_nlp.relational.parser import TreeCollator, group_by_sentence
 from xdomain_nlp.tagging import WordPieceCache, encode_corpus
 from xdomain_nlp.training import (
     checkpoint_dir,

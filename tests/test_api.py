@@ -61,7 +61,7 @@ def test_a_compiled_tagger_tags_as_the_eager_one(tiny_tagger):
 
 
 def test_a_parser_loads_as_a_parser(overfit_parser):
-    from xdomain_nlp.relational.parser import load_parser
+    from xdomain_nlp.relational.biaffine import load_parser
     from xdomain_nlp.relational.sentences import parse_words
 
     parser = xdomain_nlp.load(overfit_parser[0], device="cpu")

@@ -73,7 +73,7 @@ def test_the_helper_reads_the_model_and_moves_batches():
 @pytest.mark.parametrize(
     "recipe, not_loaded",
     [
-        ("pos_en_de", ["xdomain_nlp.hub.push", "xdomain_nlp.relational.parser", "spacy", "httpx2._api_unused"]),
+        ("pos_en_de", ["xdomain_nlp.hub.push", "xdomain_nlp.relational.biaffine", "spacy", "httpx2._api_unused"]),
         ("parser_ewt", ["xdomain_nlp.hub.push", "xdomain_nlp.relational.classifier", "spacy"]),
         ("sentiment_food_to_movie", ["xdomain_nlp.hub.push", "xdomain_nlp.hub.card"]),
     ],

@@ -7,7 +7,7 @@ from typing import Any
 
 from xdomain_nlp.classification import SentimentClassifier
 from xdomain_nlp.modeldir import resolve
-from xdomain_nlp.relational.parsing import Parser
+from xdomain_nlp.relational.parser import Parser
 from xdomain_nlp.tagging.tagger import Tagger
 
 

@@ -21,7 +21,7 @@ from xdomain_nlp.errors import InputError
 from xdomain_nlp.modeldir import local_model_dir, window_settings
 from xdomain_nlp.relational.classifier import GraphSentenceClassifier, load_graph_classifier, predict_proba
 from xdomain_nlp.relational.graph import build_graph
-from xdomain_nlp.relational.parsing import Parser
+from xdomain_nlp.relational.parser import Parser
 from xdomain_nlp.relational.sentences import encode_sentences
 from xdomain_nlp.tagging import WordPieceCache
 from xdomain_nlp.tagging.tagger import Inputs, as_sentences

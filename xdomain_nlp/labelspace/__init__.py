@@ -10,8 +10,8 @@ from xdomain_nlp.labelspace.conventions import (
     parse_rules,
     relabel,
 )
-from xdomain_nlp.labelspace.heads import MappingHead
 from xdomain_nlp.labelspace.mapping import MappingPrior, cooccurrence, declared_matrix
+from xdomain_nlp.labelspace.mapping_head import MappingHead
 from xdomain_nlp.labelspace.projection import PROJECTED_COLUMN, Projection, load_projection, project_sample
 from xdomain_nlp.labelspace.sampling import sample_sentences
 from xdomain_nlp.labelspace.tagsets import (

@@ -1,4 +1,5 @@
-"""Relational transfer: a dependency parser, graphs over its parses, relational layers, lexicons.
+"""Relational transfer: a dependency parser (the network in ``biaffine``, `Parser` to use it), graphs
+over its parses, relational layers, lexicons.
 
 Imported names load on first use, so that a config can read the relation names
 (`xdomain_nlp.relational.relations`) without loading the parser.
@@ -10,9 +11,9 @@ from importlib import import_module
 from typing import Any
 
 _WHERE = {
-    "BiaffineParser": "parser",
-    "load_parser": "parser",
-    "parse_windows": "parser",
+    "BiaffineParser": "biaffine",
+    "load_parser": "biaffine",
+    "parse_windows": "biaffine",
     "chu_liu_edmonds": "tree",
     "decode_single_root": "tree",
 }

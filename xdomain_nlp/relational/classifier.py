@@ -147,8 +147,8 @@ def load_graph_classifier(path: str | Path) -> tuple[GraphSentenceClassifier, Pr
 
 def collate_graph_batch(items: Sequence[tuple], pad_id: int) -> dict[str, Any]:
     """``(windows, graph, label)`` items -> encoder tensors, flat word->sentence map, batch edges."""
+    from xdomain_nlp.relational.biaffine import collate_sentences
     from xdomain_nlp.relational.graph import batch_graphs
-    from xdomain_nlp.relational.parser import collate_sentences
 
     batch = collate_sentences([windows for windows, _, _ in items], pad_id)
     offsets, sentence_of_word, start = [], [], 0

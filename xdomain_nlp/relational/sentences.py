@@ -19,8 +19,8 @@ import torch
 from xdomain_nlp.data import cache_dir, load_corpora
 from xdomain_nlp.devices import pick_device
 from xdomain_nlp.errors import InputError
+from xdomain_nlp.relational.biaffine import BiaffineParser, parse_windows
 from xdomain_nlp.relational.graph import DependencyGraph, build_graph
-from xdomain_nlp.relational.parser import BiaffineParser, parse_windows
 from xdomain_nlp.tagging import WordPieceCache, encode_corpus
 
 
@@ -69,7 +69,7 @@ def parsed_corpus(
     path = Path(cache) / f"parses_{key.hexdigest()[:16]}.json" if cache else None
     if path is not None and path.is_file():
         return json.loads(path.read_text())
-    from xdomain_nlp.relational.parser import load_parser
+    from xdomain_nlp.relational.biaffine import load_parser
 
     parser, tokenizer, _ = load_parser(parser_dir)
     parser.to(pick_device(device) if device == "auto" else device)

@@ -21,7 +21,7 @@ from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.vocab import Vocab
 
-from xdomain_nlp.relational.parsing import Parser
+from xdomain_nlp.relational.parser import Parser
 from xdomain_nlp.spacy_pipes.common import LazyModelComponent
 
 

@@ -12,7 +12,7 @@ from xdomain_nlp.tagging.data import (
 )
 from xdomain_nlp.tagging.evaluation import score_tagger
 from xdomain_nlp.tagging.interop import pipeline_word_tags
-from xdomain_nlp.tagging.model import TokenTagger, load_tagger
+from xdomain_nlp.tagging.network import TokenTagger, load_tagger
 from xdomain_nlp.tagging.predict import predict_tag_sets, predict_windows, token_budget_batches
 
 __all__ = [

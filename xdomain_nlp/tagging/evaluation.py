@@ -10,7 +10,7 @@ import torch
 
 from xdomain_nlp.errors import InputError
 from xdomain_nlp.tagging.alignment import EncodedWindow
-from xdomain_nlp.tagging.model import TokenTagger
+from xdomain_nlp.tagging.network import TokenTagger
 from xdomain_nlp.tagging.predict import predict_windows
 from xdomain_nlp.training.metrics import tagging_report
 

@@ -9,7 +9,7 @@ import torch
 from xdomain_nlp.devices import CPU, autocast, model_device, to_device
 from xdomain_nlp.tagging.alignment import EncodedWindow
 from xdomain_nlp.tagging.data import collate_windows
-from xdomain_nlp.tagging.model import TokenTagger
+from xdomain_nlp.tagging.network import TokenTagger
 from xdomain_nlp.training.sampler import token_budget_batches
 
 

@@ -21,7 +21,7 @@ from xdomain_nlp.errors import InputError
 from xdomain_nlp.modeldir import window_settings
 from xdomain_nlp.tagging.alignment import WordPieceCache
 from xdomain_nlp.tagging.data import encode_corpus, encode_words
-from xdomain_nlp.tagging.model import TokenTagger, load_tagger
+from xdomain_nlp.tagging.network import TokenTagger, load_tagger
 from xdomain_nlp.tagging.predict import predict_tag_sets
 from xdomain_nlp.training.metrics import tagging_report
 

@@ -32,7 +32,7 @@ class TokenTagger(nn.Module):
         self.hf = hf_model
         self.labels = list(labels)
         self.source_tag_set = source_tag_set
-        # Extra label spaces served from the same encoder (see xdomain_nlp.labelspace.heads).
+        # Extra label spaces served from the same encoder (see xdomain_nlp.labelspace.mapping_head).
         self.mapping_heads = nn.ModuleDict()
         self.tag_sets: dict[str, Any] = {}
 
