@@ -16,6 +16,6 @@ def load(path_or_hub_id: str | os.PathLike, **settings: Any) -> Tagger | Parser 
 
     ``settings`` go to the class's ``load``: ``device`` ("auto", "cpu", "cuda:0"), ``precision``
     and ``torch_compile`` for a tagger, ``parser`` for a sentiment model whose parser is elsewhere."""
-    path, meta = resolve(path_or_hub_id)
+    path, meta = resolve(path_or_hub_id)  # once: the folder and its xdomain.json go down as they are
     kind = {"tagging": Tagger, "parsing": Parser, "graph-classification": SentimentClassifier}[meta["task"]]
-    return kind.load(path, **settings)
+    return kind.load(path, meta=meta, **settings)

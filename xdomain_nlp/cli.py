@@ -164,7 +164,7 @@ def _mapping_train(args: argparse.Namespace) -> int:
     from xdomain_nlp.devices import inference_dtype, pick_device
     from xdomain_nlp.heads import fit_mapping_head
     from xdomain_nlp.labelspace import load_tagset, project_sample, sample_sentences
-    from xdomain_nlp.outputs import check_model_folder, model_folder
+    from xdomain_nlp.outputs import check_model_folder
     from xdomain_nlp.tagging import load_tagger
 
     check_model_folder(args.out)  # before the head is fitted: a folder that holds no model is refused
@@ -196,8 +196,7 @@ def _mapping_train(args: argparse.Namespace) -> int:
         print(f"unreachable {target.name} tags (need target examples): {' '.join(prior.unreachable())}")
     model.add_mapping_head(target, head)
     kept = {k: v for k, v in meta.items() if k not in ("task", "labels", "tag_set", "mapping_heads")}
-    with model_folder(args.out) as folder:  # an existing folder that holds no model is refused, never deleted
-        model.save(folder, tokenizer, kept)
+    model.save(args.out, tokenizer, kept)  # an existing folder that holds no model is refused, never deleted
     print(f"saved {args.out} (tag sets: {', '.join(model.available_tag_sets)})")
     return 0
 

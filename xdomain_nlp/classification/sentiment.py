@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from xdomain_nlp.devices import inference_batch_tokens, pick_device
 from xdomain_nlp.encoders.resolve import looks_like_a_path
 from xdomain_nlp.errors import InputError
-from xdomain_nlp.modeldir import local_model_dir, window_settings
+from xdomain_nlp.modeldir import copy_into, local_model_dir, save_model, window_settings
 from xdomain_nlp.relational.classifier import GraphSentenceClassifier, load_graph_classifier, predict_proba
 from xdomain_nlp.relational.graph import build_graph
 from xdomain_nlp.relational.parser import Parser
@@ -62,10 +62,12 @@ class SentimentClassifier:
 
     @classmethod
     def load(
-        cls, path_or_hub_id: str | os.PathLike, *, parser: str | os.PathLike | None = None, device: str = "auto"
-    ) -> SentimentClassifier:
+        cls, path_or_hub_id: str | os.PathLike, *, parser: str | os.PathLike | None = None, device: str = "auto",
+        meta: dict[str, Any] | None = None,
+    ) -> SentimentClassifier:  # fmt: skip
+        """``meta``: the folder's ``xdomain.json`` when the caller has read it (`xdomain_nlp.load`)."""
         path = local_model_dir(path_or_hub_id)
-        model, tokenizer, meta = load_graph_classifier(path)
+        model, tokenizer, meta = load_graph_classifier(path, meta=meta)
         parser_dir = local_model_dir(parser_of(path, meta, parser))
         return cls(model, tokenizer, meta, Parser.load(parser_dir, device=device), device=device, parser_dir=parser_dir)
 
@@ -95,14 +97,10 @@ class SentimentClassifier:
         return out[0] if single else out
 
     def save(self, path: str | os.PathLike) -> Path:
-        """The model directory with its parser inside (``parser/``), so it loads anywhere as it is."""
-        import shutil
-
-        path = Path(path)
-        self.model.save(path, self.tokenizer, {k: v for k, v in self.meta.items() if k not in ("task", "labels")})
-        if self.parser_dir is not None and Path(self.parser_dir).resolve() != (path / PARSER_SUBDIR).resolve():
-            shutil.copytree(self.parser_dir, path / PARSER_SUBDIR, dirs_exist_ok=True)
-        return path
+        """The model folder with its parser inside (``parser/``), so it loads anywhere as it is (the
+        parser is copied before the new folder replaces the old, so saving over itself keeps it)."""
+        also = copy_into(self.parser_dir, PARSER_SUBDIR) if self.parser_dir is not None else None
+        return save_model(self.model, path, self.tokenizer, self.meta, also=also)
 
     def probabilities(self, sentences: Sequence[Sequence[str]]):
         """Class probabilities ``[len(sentences), labels]`` of word lists: parse, encode, classify."""

@@ -1,7 +1,7 @@
 """Publishing adapted models: model cards and pushes to the Hub.
 
 Imported names load on first use: the push code needs the Hub client's HTTP stack, which a
-training run or a prediction never touches (a model id is resolved by `xdomain_nlp.hub.download`).
+training run or a prediction never touches (a model id is resolved by `xdomain_nlp.modeldir`, below).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ _WHERE = {
     "Evaluation": "card",
     "build_model_card": "card",
     "read_evaluations": "card",
-    "local_model_dir": "download",
     "HubPushError": "push",
     "push_to_hub": "push",
     "stage_folder": "push",

@@ -15,14 +15,13 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
-from transformers import AutoTokenizer, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 
 from xdomain_nlp.devices import CPU, model_device, to_device
 from xdomain_nlp.encoders import load_encoder
 from xdomain_nlp.errors import InputError
-from xdomain_nlp.modeldir import read_model_meta, write_model_meta
+from xdomain_nlp.modeldir import FolderParts, load_heads, open_model, save_model
 from xdomain_nlp.relational.tree import decode_single_root
 from xdomain_nlp.tagging.alignment import EncodedWindow
 from xdomain_nlp.tagging.data import collate_windows
@@ -53,6 +52,9 @@ class Biaffine(nn.Module):
 
 class BiaffineParser(nn.Module):
     """Encoder word states -> arc scores (dependent x head) and relation scores."""
+
+    task = "parsing"
+    heads_file = PARSER_HEAD_FILE
 
     def __init__(
         self, encoder: nn.Module, relations: list[str], arc_dim: int = 384, rel_dim: int = 128, dropout: float = 0.2
@@ -121,38 +123,28 @@ class BiaffineParser(nn.Module):
 
     def save(self, path: str | Path, tokenizer: PreTrainedTokenizerBase, extra: dict[str, Any] | None = None) -> Path:
         """Encoder in `transformers` format, the scorer in ``parser_head.safetensors``, ``xdomain.json``."""
-        path = Path(path)
-        self.encoder.save_pretrained(path)
-        tokenizer.save_pretrained(path)
-        head = {k: v.detach().contiguous() for k, v in self.state_dict().items() if not k.startswith("encoder.")}
-        save_file(head, str(path / PARSER_HEAD_FILE))
-        meta = {
-            "task": "parsing",
-            "relations": self.relations,
-            "arc_dim": self.arc_dim,
-            "rel_dim": self.rel_dim,
-            "dropout": self.dropout,
-            **(extra or {}),
-        }
-        write_model_meta(path, meta)
-        return path
+        return save_model(self, path, tokenizer, extra)
+
+    def folder_parts(self) -> FolderParts:
+        head = {k: v for k, v in self.state_dict().items() if not k.startswith("encoder.")}
+        sizes = {"arc_dim": self.arc_dim, "rel_dim": self.rel_dim, "dropout": self.dropout}
+        return FolderParts(self.encoder, {"relations": self.relations, **sizes}, head, {})
+
+    @classmethod
+    def from_folder(cls, path: Path, meta: dict[str, Any], heads: dict[str, torch.Tensor]) -> BiaffineParser:
+        parser = cls(
+            load_encoder(str(path)), meta["relations"], arc_dim=meta["arc_dim"], rel_dim=meta["rel_dim"],
+            dropout=meta.get("dropout", 0.2),
+        )  # fmt: skip
+        return load_heads(parser, heads, path / PARSER_HEAD_FILE).eval()
 
 
-def load_parser(path: str | Path) -> tuple[BiaffineParser, PreTrainedTokenizerBase, dict[str, Any]]:
-    """A saved parser (directory or Hub id): model, tokenizer, ``xdomain.json``."""
-    from xdomain_nlp.hub.download import local_model_dir
+def load_parser(
+    path: str | Path, *, meta: dict[str, Any] | None = None
+) -> tuple[BiaffineParser, PreTrainedTokenizerBase, dict[str, Any]]:
+    """A saved parser (folder or Hub id): model, tokenizer, ``xdomain.json``."""
+    return open_model(path, BiaffineParser, meta=meta)
 
-    path = local_model_dir(path)
-    meta = read_model_meta(path, "parsing")
-    parser = BiaffineParser(
-        load_encoder(str(path)), meta["relations"], arc_dim=meta["arc_dim"], rel_dim=meta["rel_dim"],
-        dropout=meta.get("dropout", 0.2),
-    )  # fmt: skip
-    missing, unexpected = parser.load_state_dict(load_file(str(path / PARSER_HEAD_FILE)), strict=False)
-    missing = [k for k in missing if not k.startswith("encoder.")]
-    if missing or unexpected:
-        raise InputError(f"{path / PARSER_HEAD_FILE}: missing {missing}, unexpected {unexpected}")
-    return parser.eval(), AutoTokenizer.from_pretrained(path), meta
 
 
 def group_by_sentence(windows: Sequence[EncodedWindow]) -> dict[int, list[EncodedWindow]]:

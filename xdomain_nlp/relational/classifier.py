@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
-from transformers import AutoTokenizer, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 
 from xdomain_nlp.devices import CPU, model_device, to_device
 from xdomain_nlp.encoders import load_encoder
 from xdomain_nlp.errors import InputError
-from xdomain_nlp.modeldir import read_model_meta, write_model_meta
+from xdomain_nlp.modeldir import FolderParts, load_heads, open_model, save_model
 from xdomain_nlp.relational.layers import RelationalGraphLayer
 from xdomain_nlp.relational.relations import OPINION_RELATIONS, RELATION_TYPES
 
@@ -32,6 +31,11 @@ POOLINGS = ("words", "edges")
 
 
 class GraphSentenceClassifier(nn.Module):
+    """Encoder words joined by their dependency graph -> relational layers -> pooled -> class scores."""
+
+    task = "graph-classification"
+    heads_file = CLASSIFIER_HEAD_FILE
+
     def __init__(
         self, encoder: nn.Module, labels: list[str], graph_layers: int = 2, num_bases: int = 8, dropout: float = 0.1,
         pooling: str = "words", pool_relations: Sequence[str] = OPINION_RELATIONS,
@@ -114,35 +118,27 @@ class GraphSentenceClassifier(nn.Module):
         return torch.cat([mean, attended / total.clamp(min=1e-12)[:, None]], -1)
 
     def save(self, path: str | Path, tokenizer: PreTrainedTokenizerBase, extra: dict[str, Any] | None = None) -> Path:
-        path = Path(path)
-        self.encoder.save_pretrained(path)
-        tokenizer.save_pretrained(path)
-        head = {k: v.detach().contiguous() for k, v in self.state_dict().items() if not k.startswith("encoder.")}
-        save_file(head, str(path / CLASSIFIER_HEAD_FILE))
-        meta = {"task": "graph-classification", "labels": self.labels, **self.settings, **(extra or {})}
-        write_model_meta(path, meta)
-        return path
+        """Encoder in `transformers` format, the rest in ``classifier_head.safetensors``, ``xdomain.json``."""
+        return save_model(self, path, tokenizer, extra)
+
+    def folder_parts(self) -> FolderParts:
+        head = {k: v for k, v in self.state_dict().items() if not k.startswith("encoder.")}
+        return FolderParts(self.encoder, {"labels": self.labels, **self.settings}, head, {})
+
+    @classmethod
+    def from_folder(cls, path: Path, meta: dict[str, Any], heads: dict[str, torch.Tensor]) -> GraphSentenceClassifier:
+        model = cls(
+            load_encoder(str(path)), meta["labels"], meta["graph_layers"], meta["num_bases"], meta["dropout"],
+            meta.get("pooling", "words"), meta.get("pool_relations", OPINION_RELATIONS),
+        )  # fmt: skip
+        return load_heads(model, heads, path / CLASSIFIER_HEAD_FILE).eval()
 
 
-def load_graph_classifier(path: str | Path) -> tuple[GraphSentenceClassifier, PreTrainedTokenizerBase, dict]:
-    from xdomain_nlp.hub.download import local_model_dir
-
-    path = local_model_dir(path)
-    meta = read_model_meta(path, "graph-classification")
-    model = GraphSentenceClassifier(
-        load_encoder(str(path)),
-        meta["labels"],
-        meta["graph_layers"],
-        meta["num_bases"],
-        meta["dropout"],
-        meta.get("pooling", "words"),
-        meta.get("pool_relations", OPINION_RELATIONS),
-    )
-    missing, unexpected = model.load_state_dict(load_file(str(path / CLASSIFIER_HEAD_FILE)), strict=False)
-    missing = [k for k in missing if not k.startswith("encoder.")]
-    if missing or unexpected:
-        raise InputError(f"{path / CLASSIFIER_HEAD_FILE}: missing {missing}, unexpected {unexpected}")
-    return model.eval(), AutoTokenizer.from_pretrained(path), meta
+def load_graph_classifier(
+    path: str | Path, *, meta: dict[str, Any] | None = None
+) -> tuple[GraphSentenceClassifier, PreTrainedTokenizerBase, dict]:
+    """A saved sentiment model (folder or Hub id): model, tokenizer, ``xdomain.json``."""
+    return open_model(path, GraphSentenceClassifier, meta=meta)
 
 
 def collate_graph_batch(items: Sequence[tuple], pad_id: int) -> dict[str, Any]:

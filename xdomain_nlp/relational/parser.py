@@ -36,13 +36,14 @@ class Parser:
         self.model.to(self.device).eval()
 
     @classmethod
-    def load(cls, path_or_hub_id: str | os.PathLike, **settings: Any) -> Parser:
-        model, tokenizer, meta = load_parser(path_or_hub_id)
+    def load(cls, path_or_hub_id: str | os.PathLike, *, meta: dict[str, Any] | None = None, **settings: Any) -> Parser:
+        """``meta``: the folder's ``xdomain.json`` when the caller has read it (`xdomain_nlp.load`)."""
+        model, tokenizer, meta = load_parser(path_or_hub_id, meta=meta)
         return cls(model, tokenizer, meta, **settings)
 
     def save(self, path: str | os.PathLike) -> None:
         """The parser folder, as `load` reads it."""
-        self.model.save(path, self.tokenizer, {k: v for k, v in self.meta.items() if k not in ("task", "relations")})
+        self.model.save(path, self.tokenizer, self.meta)
 
     @property
     def relations(self) -> list[str]:

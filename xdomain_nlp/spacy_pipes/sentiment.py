@@ -25,8 +25,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from xdomain_nlp.classification.sentiment import PARSER_SUBDIR, SentimentClassifier
 from xdomain_nlp.devices import CPU, autocast, to_device
-from xdomain_nlp.hub.download import local_model_dir
-from xdomain_nlp.modeldir import XDOMAIN_FILE
+from xdomain_nlp.modeldir import XDOMAIN_FILE, local_model_dir
 from xdomain_nlp.spacy_pipes.common import LazyModelComponent
 from xdomain_nlp.tagging.alignment import plan_windows
 from xdomain_nlp.tagging.predict import token_budget_batches

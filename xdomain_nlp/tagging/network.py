@@ -12,18 +12,21 @@ from typing import Any
 
 import torch
 from torch import nn
-from transformers import AutoModelForTokenClassification, AutoTokenizer, PreTrainedTokenizerBase
+from transformers import AutoModelForTokenClassification, PreTrainedTokenizerBase
 
 from xdomain_nlp.devices import model_device
 from xdomain_nlp.encoders import resolve_model
 from xdomain_nlp.errors import InputError, UnknownNameError
-from xdomain_nlp.modeldir import read_model_meta, write_model_meta
+from xdomain_nlp.modeldir import FolderParts, open_model, save_model
 
 MAPPING_HEADS_FILE = "mapping_heads.safetensors"
 
 
 class TokenTagger(nn.Module):
     """Encoder + linear head over first subwords; ``labels`` names the tag of each output."""
+
+    task = "tagging"
+    heads_file = MAPPING_HEADS_FILE
 
     def __init__(self, hf_model: nn.Module, labels: list[str], source_tag_set: str = "upos") -> None:
         super().__init__()
@@ -132,48 +135,42 @@ class TokenTagger(nn.Module):
         self.mapping_heads[tag_set.name] = head.to(model_device(self))
 
     def save(self, path: str | Path, tokenizer: PreTrainedTokenizerBase, extra: dict[str, Any] | None = None) -> Path:
-        """Write the model directory: HF weights + config, tokenizer, and ``xdomain.json``."""
-        path = Path(path)
-        self.hf.save_pretrained(path)
-        tokenizer.save_pretrained(path)
-        meta = {"task": "tagging", "labels": self.labels, "tag_set": self.source_tag_set, **(extra or {})}
-        if self.mapping_heads:
-            from safetensors.torch import save_file
+        """Write the model folder (see `xdomain_nlp.modeldir`): encoder, tokenizer, heads, ``xdomain.json``."""
+        return save_model(self, path, tokenizer, extra)
 
-            tensors = {
-                f"{name}.{k}": v.detach().contiguous()
-                for name, head in self.mapping_heads.items()
-                for k, v in head.state_dict().items()
-            }
-            save_file(tensors, str(path / MAPPING_HEADS_FILE))
-            meta["mapping_heads"] = {
-                name: {**ts.to_dict(), "feature_layers": list(self.mapping_heads[name].feature_layers)}
-                for name, ts in self.tag_sets.items()
-            }
-        write_model_meta(path, meta)
-        return path
+    def folder_parts(self) -> FolderParts:
+        heads = {f"{name}.{k}": v for name, head in self.mapping_heads.items() for k, v in head.state_dict().items()}
+        described = {
+            name: {**ts.to_dict(), "feature_layers": list(self.mapping_heads[name].feature_layers)}
+            for name, ts in self.tag_sets.items()
+        }  # fmt: skip
+        return FolderParts(
+            self.hf, {"labels": self.labels, "tag_set": self.source_tag_set}, heads,
+            {"mapping_heads": described or None},
+        )  # fmt: skip
 
-
-def load_tagger(path: str | Path) -> tuple[TokenTagger, PreTrainedTokenizerBase, dict[str, Any]]:
-    """Load a saved tagger back (a directory or a Hub repo id): model, tokenizer, ``xdomain.json``."""
-    from xdomain_nlp.hub.download import local_model_dir
-
-    path = local_model_dir(path)
-    meta = read_model_meta(path, "tagging")
-    hf = AutoModelForTokenClassification.from_pretrained(path)
-    tagger = TokenTagger(hf, meta["labels"], meta.get("tag_set", "upos"))
-    if meta.get("mapping_heads"):
-        from safetensors.torch import load_file
-
+    @classmethod
+    def from_folder(cls, path: Path, meta: dict[str, Any], heads: dict[str, torch.Tensor]) -> TokenTagger:
         from xdomain_nlp.labelspace import MappingHead, TagSet
 
-        tensors = load_file(str(path / MAPPING_HEADS_FILE))
-        for name, spec in meta["mapping_heads"].items():
-            state = {k[len(name) + 1 :]: v for k, v in tensors.items() if k.startswith(name + ".")}
+        hf = AutoModelForTokenClassification.from_pretrained(path)
+        tagger = cls(hf, meta["labels"], meta.get("tag_set", "upos"))
+        for name, spec in (meta.get("mapping_heads") or {}).items():
+            state = {k[len(name) + 1 :]: v for k, v in heads.items() if k.startswith(name + ".")}
+            if not state:
+                raise InputError(f"{path / MAPPING_HEADS_FILE}: no weights for the mapping head {name!r}")
+            spec = dict(spec)
             layers = tuple(spec.pop("feature_layers"))
             head = MappingHead(
                 hf.config.hidden_size, state["prior_logits"].exp(), feature_layers=layers, allowed=state.get("allowed")
             )
             head.load_state_dict(state)
             tagger.add_mapping_head(TagSet.from_dict(spec), head)
-    return tagger, AutoTokenizer.from_pretrained(path), meta
+        return tagger
+
+
+def load_tagger(
+    path: str | Path, *, meta: dict[str, Any] | None = None
+) -> tuple[TokenTagger, PreTrainedTokenizerBase, dict[str, Any]]:
+    """Load a saved tagger back (a folder or a Hub repo id): model, tokenizer, ``xdomain.json``."""
+    return open_model(path, TokenTagger, meta=meta)

@@ -89,8 +89,9 @@ class Tagger:
             self.model.compile(dynamic=True)
 
     @classmethod
-    def load(cls, path_or_hub_id: str | os.PathLike, **settings: Any) -> Tagger:
-        model, tokenizer, meta = load_tagger(path_or_hub_id)
+    def load(cls, path_or_hub_id: str | os.PathLike, *, meta: dict[str, Any] | None = None, **settings: Any) -> Tagger:
+        """``meta``: the folder's ``xdomain.json`` when the caller has read it (`xdomain_nlp.load`)."""
+        model, tokenizer, meta = load_tagger(path_or_hub_id, meta=meta)
         return cls(model, tokenizer, meta, **settings)
 
     def save(self, path: str | os.PathLike) -> None:

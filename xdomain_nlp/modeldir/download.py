@@ -1,4 +1,4 @@
-"""Model directories from a local path or the Hugging Face Hub."""
+"""A model folder from a local path or the Hugging Face Hub (downloaded once, then read offline)."""
 
 from __future__ import annotations
 

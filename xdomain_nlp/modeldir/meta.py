@@ -1,20 +1,13 @@
-"""The model directory: one format for every kind of model the package trains.
-
-A directory holds the encoder in `transformers` format (``config.json``, ``model.safetensors``),
-the tokenizer, the task's own weights when it has any (mapping heads, the parser's scorer, a graph
-classifier's head) and ``xdomain.json``: the task, its labels, the training config and metrics. A
-Hub id resolves to the same directory, downloaded once into the `huggingface_hub` cache.
-"""
+"""``xdomain.json``: what a model folder is (its task, labels, training config and metrics), with
+the format version that lets a later release's folder be refused in one line."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from xdomain_nlp.errors import InputError
-from xdomain_nlp.hub.download import local_model_dir
 
 XDOMAIN_FILE = "xdomain.json"
 FORMAT = 1  # of xdomain.json; a folder written by a later release, with a higher one, is refused
@@ -49,15 +42,10 @@ def write_model_meta(path: Path, meta: dict[str, Any]) -> Path:
     from xdomain_nlp.version import __version__
 
     out = Path(path) / XDOMAIN_FILE
-    meta = {"format": FORMAT, "xdomain_nlp_version": __version__, **meta}
+    written_by = {"format": FORMAT, "xdomain_nlp_version": __version__}  # this release's, not a loaded folder's
+    meta = {**written_by, **{k: v for k, v in meta.items() if k not in written_by}}
     out.write_text(json.dumps(meta, indent=2, ensure_ascii=False))
     return out
-
-
-def resolve(path_or_hub_id: str | os.PathLike) -> tuple[Path, dict[str, Any]]:
-    """The local directory of a model (a Hub id is downloaded once) and its ``xdomain.json``."""
-    path = local_model_dir(path_or_hub_id)
-    return path, read_model_meta(path)
 
 
 def window_settings(meta: dict[str, Any]) -> tuple[int, int]:

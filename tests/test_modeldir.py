@@ -1,0 +1,71 @@
+"""The model folder has one owner: one save and one open for every kind, checks included."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from xdomain_nlp.errors import InputError
+from xdomain_nlp.modeldir import open_model, read_model_meta
+from xdomain_nlp.outputs import OutputError
+from xdomain_nlp.relational.biaffine import BiaffineParser
+from xdomain_nlp.tagging.network import TokenTagger
+
+
+def test_every_kind_is_opened_and_saved_by_the_same_code(tiny_tagger, overfit_parser, tmp_path):
+    parser_dir, _ = overfit_parser
+    for folder, kind in ((tiny_tagger, TokenTagger), (parser_dir, BiaffineParser)):
+        model, tokenizer, meta = open_model(folder, kind)
+        assert isinstance(model, kind) and meta["task"] == kind.task
+        again = model.save(tmp_path / kind.task, tokenizer, meta)
+        saved = read_model_meta(again, kind.task)
+        assert {k: v for k, v in saved.items() if k != "xdomain_nlp_version"} == {
+            k: v for k, v in meta.items() if k != "xdomain_nlp_version"
+        }
+        with pytest.raises(InputError, match=f"task is {kind.task!r}, expected"):
+            open_model(folder, BiaffineParser if kind is TokenTagger else TokenTagger)
+
+
+def test_a_damaged_weights_file_is_named_in_one_line(tiny_tagger, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_tagger, copy)
+    weights = copy / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: 4096])  # a half-copied file
+    with pytest.raises(InputError, match=rf"{weights}: not a readable safetensors file .*copy or download"):
+        open_model(copy, TokenTagger)
+
+
+def test_a_save_replaces_a_model_whole_and_a_failed_one_leaves_it(tiny_tagger, tmp_path):
+    model, tokenizer, meta = open_model(tiny_tagger, TokenTagger)
+    out = tmp_path / "model"
+    model.save(out, tokenizer, {**meta, "note": "first"})
+    (out / "stale.txt").write_text("from the first save")
+    model.save(out, tokenizer, {**meta, "note": "second"})
+    assert read_model_meta(out)["note"] == "second" and not (out / "stale.txt").exists()
+
+    from xdomain_nlp.modeldir import save_model
+
+    def disk_full(folder):
+        raise OSError(28, "No space left on device", str(folder / "x"))
+
+    with pytest.raises(OutputError, match=rf"{out}: the disk is full; nothing was written there"):
+        save_model(model, out, tokenizer, {**meta, "note": "third"}, also=disk_full)
+    assert read_model_meta(out)["note"] == "second"  # untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # nothing half-written left beside it
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "thesis.tex").write_text("years of work")
+    with pytest.raises(OutputError, match="a folder that is not empty and holds no model"):
+        model.save(notes, tokenizer, meta)
+    assert (notes / "thesis.tex").read_text() == "years of work"
+
+
+def test_a_resaved_folder_records_the_release_that_wrote_it(tiny_tagger, tmp_path):
+    from xdomain_nlp.version import __version__
+
+    model, tokenizer, meta = open_model(tiny_tagger, TokenTagger)
+    model.save(tmp_path / "m", tokenizer, {**meta, "xdomain_nlp_version": "0.0.1", "format": 0})
+    written = json.loads((tmp_path / "m/xdomain.json").read_text())
+    assert written["xdomain_nlp_version"] == __version__ and written["format"] == 1
