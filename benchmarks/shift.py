@@ -75,7 +75,7 @@ def self_training_summary(rows: list[dict], args: argparse.Namespace) -> dict:
         },
         "pseudo_labelled_share": mean_std(r["rounds"][-1]["pseudo_labels"]["kept_share"] for r in rows),
         "config": rows[0]["config"],
-        "runs": [r.get("command") for r in rows],
+        "runs": [r["run"]["command"] if "run" in r else r.get("command") for r in rows],  # older runs: top level
         "note": "one source tagger; seeds vary the convention head's and the source sentences' draw and the order",
     }
 

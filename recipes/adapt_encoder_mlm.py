@@ -13,7 +13,6 @@ models both domains.
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import torch
 from accelerate.utils import set_seed
@@ -28,18 +27,16 @@ from xdomain_nlp.errors import run_for_people
 from xdomain_nlp.training import (
     TokenBudgetBatchSampler,
     checkpoint_dir,
+    finish_run,
     fit,
     loader_settings,
     lr_scale,
     make_accelerator,
     make_optimizer,
     parse_recipe_args,
-    remove_checkpoints,
-    run_record,
+    stopped_early,
     train_batches,
-    training_setup,
     transfer_param_groups,
-    write_json,
 )
 
 
@@ -63,7 +60,6 @@ def main(argv: list[str] | None = None) -> dict:
     # The encoder gets no gradient while the head trains alone: DDP must expect unused parameters.
     acc = make_accelerator(cfg, find_unused_parameters=True)
     set_seed(cfg.seed)
-    out = Path(cfg.output_dir)
 
     # 1. Text windows of every corpus; a held-out share masked once with a fixed generator.
     tokenizer = load_tokenizer(cfg.model)
@@ -131,8 +127,7 @@ def main(argv: list[str] | None = None) -> dict:
             checkpoint_every=cfg.checkpoint_every, stop_after_steps=cfg.stop_after_steps, on_step=score_heldout,
             desc=phase, log_every=cfg.log_every,
         )  # fmt: skip
-        if not result.finished:
-            acc.print(f"stopped in phase {phase} after {result.state.step} steps; run again to resume")
+        if stopped_early(result, acc, f" in phase {phase}"):
             return {}
         seen, seconds = seen + result.state.step, seconds + result.seconds
         speed[phase] = {"train_seconds": result.train_seconds, "train_pieces_per_s": result.pieces_per_s}
@@ -144,15 +139,10 @@ def main(argv: list[str] | None = None) -> dict:
               "head_vocabulary": len(vocab_ids), "pretrained_head": pretrained_head,
               "epochs_seen": round(seen * per_batch / len(train), 2),
               "heldout": curve}  # fmt: skip
-    if acc.is_main_process:
-        save_adapted_encoder(acc.unwrap_model(model), tokenizer, out / "encoder")
-        record = {"config": cfg.to_dict(), "results": result, "run": run_record(), "train_seconds": train_seconds}
-        record |= {"setup": training_setup(cfg, acc), "speed": speed, "lr_scale": scale}
-        write_json(record, out / "metrics.json")
-    acc.wait_for_everyone()
-    if not cfg.keep_checkpoints:
-        remove_checkpoints(out, acc)
-    acc.end_training()
+    finish_run(
+        cfg, result, accelerator=acc, train_seconds=train_seconds, speed=speed, lr_scale=scale,
+        save=lambda out: save_adapted_encoder(acc.unwrap_model(model), tokenizer, out / "encoder"),
+    )  # fmt: skip
     return result
 
 

@@ -9,8 +9,6 @@ what diners talk about, which the co-extraction links to the opinion words descr
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 from accelerate.utils import set_seed
 from torch.utils.data import DataLoader
@@ -30,22 +28,20 @@ from xdomain_nlp.tagging import (
 )
 from xdomain_nlp.training import (
     checkpoint_dir,
+    finish_run,
     fit,
     loader_settings,
     lr_scale,
     make_accelerator,
     make_optimizer,
     parse_recipe_args,
-    remove_checkpoints,
-    run_record,
     scaled_epochs,
     scheduler_steps,
     span_report,
+    stopped_early,
     train_batches,
-    training_setup,
     transfer_param_groups,
     weighted_cross_entropy,
-    write_json,
 )
 
 
@@ -53,7 +49,6 @@ def main(argv: list[str] | None = None) -> dict:
     cfg = parse_recipe_args(__doc__, AspectTermsConfig, argv)
     acc = make_accelerator(cfg)
     set_seed(cfg.seed)
-    out = Path(cfg.output_dir)
     tokenizer = load_tokenizer(cfg.model)
     pieces = WordPieceCache(tokenizer)
     label2id = {t: i for i, t in enumerate(ASPECT_TAGS)}
@@ -98,8 +93,7 @@ def main(argv: list[str] | None = None) -> dict:
         max_grad_norm=cfg.max_grad_norm, checkpoints=checkpoint_dir(cfg), checkpoint_every=cfg.checkpoint_every,
         stop_after_steps=cfg.stop_after_steps, log_every=cfg.log_every,
     )  # fmt: skip
-    if not result.finished:
-        acc.print(f"stopped after {result.state.step} steps; run again to resume")
+    if stopped_early(result, acc):
         return {}
 
     # 3. Span F1 on each eval set, then save.
@@ -114,15 +108,10 @@ def main(argv: list[str] | None = None) -> dict:
                       f"F1 {results[spec]['f1']:.2f}")  # fmt: skip
         summary = {f"{spec} f1": round(r["f1"], 2) for spec, r in results.items()}
         extra = {"tag_set": "aspects", "train": cfg.train, "config": cfg.to_dict(), "metrics": summary}
-        tagger.save(out / "model", tokenizer, extra)
-        speed = {"train_seconds": result.train_seconds, "train_pieces_per_s": result.pieces_per_s, "lr_scale": scale,
-                 "epochs_trained": epochs}  # fmt: skip
-        record = {"config": cfg.to_dict(), "results": results, "run": run_record(), "setup": training_setup(cfg, acc)}
-        write_json({**record, **speed}, out / "metrics.json")
-    acc.wait_for_everyone()
-    if not cfg.keep_checkpoints:
-        remove_checkpoints(out, acc)
-    acc.end_training()
+    finish_run(
+        cfg, results, accelerator=acc, fit_result=result, lr_scale=scale, epochs_trained=epochs,
+        save=lambda out: acc.unwrap_model(model).save(out / "model", tokenizer, extra),
+    )  # fmt: skip
     return results
 
 

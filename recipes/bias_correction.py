@@ -17,7 +17,6 @@ re-estimate its prior and the adjusted predictions are scored.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -34,7 +33,7 @@ from xdomain_nlp.shift import (
     check_negative_transfer,
     resample_to_priors,
 )
-from xdomain_nlp.training import parse_recipe_args, run_record, write_json
+from xdomain_nlp.training import finish_run, parse_recipe_args
 
 
 def load_sets(cfg: BiasCorrectionConfig, specs: dict[str, list[str]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -158,9 +157,10 @@ def main(argv: list[str] | None = None) -> dict:
             )
 
     command = "python recipes/bias_correction.py " + " ".join(sys.argv[1:])
-    result = {"config": cfg.to_dict(), "reweighting": runs, "label_shift": label_shift, **run_record(command)}
-    write_json(result, Path(cfg.output_dir) / "metrics.json")
-    return result
+    results = {"reweighting": runs, "label_shift": label_shift}
+    setup = {"world_size": 1, "device": "cpu", "training": "scikit-learn and DANN on frozen encoder embeddings"}
+    metrics = finish_run(cfg, results, command=command, setup=setup)
+    return {"config": metrics["config"], **results, "run": metrics["run"]}
 
 
 if __name__ == "__main__":

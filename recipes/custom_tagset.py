@@ -16,9 +16,6 @@ result is the same model directory with one more tag set: ``predict_windows(...,
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import torch
 
 from xdomain_nlp.configs import CustomTagsetConfig
@@ -28,7 +25,7 @@ from xdomain_nlp.errors import run_for_people
 from xdomain_nlp.heads import fit_mapping_head, source_accuracy, tune_encoder, tune_on_projection, word_features
 from xdomain_nlp.labelspace import load_tagset, project_sample, sample_sentences
 from xdomain_nlp.tagging import encode_corpus, load_tagger
-from xdomain_nlp.training import parse_recipe_args, run_record, tagging_report, write_json
+from xdomain_nlp.training import finish_run, parse_recipe_args, tagging_report
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -148,9 +145,6 @@ def main(argv: list[str] | None = None) -> dict:
             src_acc = source_accuracy(model, eval_feats, corpus, cfg.source_column, spec)
             source_results[spec] = round(src_acc, 2)
             print(f"{spec}: {source.name} accuracy {src_acc:.2f} (source head on the same encoder)")
-    out = Path(cfg.output_dir)
-    if (out / "model").exists():
-        shutil.rmtree(out / "model")
     training = {
         "tag_set": target.name,
         "k": len(chosen),
@@ -164,20 +158,12 @@ def main(argv: list[str] | None = None) -> dict:
     }
     kept = {k: v for k, v in meta.items() if k not in ("task", "labels", "tag_set", "mapping_heads")}
     kept["mapping_training"] = {**meta.get("mapping_training", {}), target.name: training}  # read by the model card
-    model.save(out / "model", tokenizer, kept)
-    write_json(
-        {
-            "config": cfg.to_dict(),
-            "k_sentences": len(chosen),
-            "unreachable": unreachable,
-            "projection_rule_counts": dict(projection_counts),
-            "prior_top": prior.top_pairs(),
-            "results": results,
-            "source_results": source_results,
-            "run": run_record(),
-        },
-        out / "metrics.json",
-    )
+    finish_run(
+        cfg, results, setup={"world_size": 1, "device": str(model_device(model)), "training": "a mapping head"},
+        save=lambda out: model.save(out / "model", tokenizer, kept), k_sentences=len(chosen),
+        unreachable=unreachable, projection_rule_counts=dict(projection_counts), prior_top=prior.top_pairs(),
+        source_results=source_results,
+    )  # fmt: skip
     return results
 
 

@@ -9,8 +9,6 @@ saved directory loads in spaCy as the ``xdomain_parser`` component.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 from accelerate.utils import set_seed
 from torch.utils.data import DataLoader
@@ -26,20 +24,18 @@ from xdomain_nlp.relational.metrics import attachment_scores
 from xdomain_nlp.tagging import WordPieceCache, encode_corpus
 from xdomain_nlp.training import (
     checkpoint_dir,
+    finish_run,
     fit,
     loader_settings,
     lr_scale,
     make_accelerator,
     make_optimizer,
     parse_recipe_args,
-    remove_checkpoints,
-    run_record,
     scaled_epochs,
     scheduler_steps,
+    stopped_early,
     train_batches,
-    training_setup,
     transfer_param_groups,
-    write_json,
 )
 
 
@@ -58,7 +54,6 @@ def main(argv: list[str] | None = None) -> dict:
     cfg = parse_recipe_args(__doc__, ParserConfig, argv)
     acc = make_accelerator(cfg)
     set_seed(cfg.seed)
-    out = Path(cfg.output_dir)
 
     # 1. Data: sentences with all their windows, gold heads and relation ids.
     tokenizer = load_tokenizer(cfg.model)
@@ -101,8 +96,7 @@ def main(argv: list[str] | None = None) -> dict:
         max_grad_norm=cfg.max_grad_norm, checkpoints=checkpoint_dir(cfg), checkpoint_every=cfg.checkpoint_every,
         stop_after_steps=cfg.stop_after_steps, count_items=lambda b: sum(b["lengths"]), log_every=cfg.log_every,
     )  # fmt: skip
-    if not result.finished:
-        acc.print(f"stopped after {result.state.step} steps; run again to resume")
+    if stopped_early(result, acc):
         return {}
 
     # 4. Evaluate (main process) and save.
@@ -118,25 +112,12 @@ def main(argv: list[str] | None = None) -> dict:
             results[spec] = attachment_scores(corpus["heads"], corpus["deprels"], heads, rels)
             acc.print(f"{spec}: UAS {results[spec]['uas']:.2f} LAS {results[spec]['las']:.2f}")
         summary = {f"{spec} {k}": round(r[k], 2) for spec, r in results.items() for k in ("uas", "las")}
-        parser.save(out / "model", tokenizer, {"train": cfg.train, "config": cfg.to_dict(), "metrics": summary})
-        write_json(
-            {
-                "config": cfg.to_dict(),
-                "results": results,
-                "run": run_record(),
-                "setup": training_setup(cfg, acc),
-                "train_seconds": result.train_seconds,
-                "train_words_per_s": result.items_per_s,
-                "train_pieces_per_s": result.pieces_per_s,
-                "lr_scale": scale,
-                "epochs_trained": epochs,
-            },
-            out / "metrics.json",
-        )
-    acc.wait_for_everyone()
-    if not cfg.keep_checkpoints:
-        remove_checkpoints(out, acc)
-    acc.end_training()
+        extra = {"train": cfg.train, "config": cfg.to_dict(), "metrics": summary}
+    finish_run(
+        cfg, results, accelerator=acc, fit_result=result, lr_scale=scale, epochs_trained=epochs,
+        train_words_per_s=result.items_per_s,
+        save=lambda out: acc.unwrap_model(model).save(out / "model", tokenizer, extra),
+    )  # fmt: skip
     return results
 
 

@@ -36,6 +36,7 @@ from xdomain_nlp.tagging import (
 from xdomain_nlp.training import (
     WeightAverager,
     checkpoint_dir,
+    finish_run,
     fit,
     inference_dtype,
     loader_settings,
@@ -43,16 +44,13 @@ from xdomain_nlp.training import (
     make_accelerator,
     make_optimizer,
     parse_recipe_args,
-    remove_checkpoints,
-    run_record,
     save_confusion_png,
     scaled_epochs,
     scheduler_steps,
+    stopped_early,
     train_batches,
-    training_setup,
     transfer_param_groups,
     weighted_cross_entropy,
-    write_json,
 )
 
 
@@ -163,7 +161,7 @@ class POSTransferRecipe:
             log_every=cfg.log_every,
         )  # fmt: skip
         self.train_words_per_s = self.result.items_per_s
-        return self.result.finished
+        return not stopped_early(self.result, self.accelerator)
 
     def add_convention(self) -> dict:
         """Fit the convention head on relabelled training sentences; its scores on convention_eval."""
@@ -206,47 +204,28 @@ class POSTransferRecipe:
         return results
 
     def save(self, results: dict, convention: dict | None = None) -> None:
-        acc = self.accelerator
-        if acc.is_main_process:
-            summary = {spec: round(r["accuracy"], 2) for spec, r in results.items()}
-            extra = {"tag_set": "upos", "train": self.cfg.train, "config": self.cfg.to_dict(), "metrics": summary}
-            if convention:  # the scores of the convention head, by tag set
-                scores = {spec: round(r["accuracy"], 2) for spec, r in convention["results"].items()}
-                extra["metrics_by_tag_set"] = {convention["name"]: scores}
-            acc.unwrap_model(self.model).save(self.out / "model", self.tokenizer, extra)
-            write_json(
-                {
-                    "config": self.cfg.to_dict(),
-                    "results": results,
-                    "run": run_record(),
-                    "setup": training_setup(self.cfg, acc),
-                    "history": self.result.state.history,
-                    "curve": self.result.state.curve,
-                    "train_words_per_s": getattr(self, "train_words_per_s", None),
-                    "train_pieces_per_s": self.result.pieces_per_s,
-                    "train_seconds": self.result.train_seconds,
-                    "lr_scale": self.lr_scale,
-                    "epochs_trained": self.epochs,
-                    "reweighting": getattr(self, "reweighting", None),
-                    "convention": convention,
-                },
-                self.out / "metrics.json",
-            )
-        acc.wait_for_everyone()
+        """The model (with the convention head), metrics.json, and the end of the run."""
+        summary = {spec: round(r["accuracy"], 2) for spec, r in results.items()}
+        extra = {"tag_set": "upos", "train": self.cfg.train, "config": self.cfg.to_dict(), "metrics": summary}
+        if convention:  # the scores of the convention head, by tag set
+            scores = {spec: round(r["accuracy"], 2) for spec, r in convention["results"].items()}
+            extra["metrics_by_tag_set"] = {convention["name"]: scores}
+        finish_run(
+            self.cfg, results, accelerator=self.accelerator, fit_result=self.result,
+            save=lambda out: self.accelerator.unwrap_model(self.model).save(out / "model", self.tokenizer, extra),
+            train_words_per_s=self.train_words_per_s, lr_scale=self.lr_scale, epochs_trained=self.epochs,
+            reweighting=getattr(self, "reweighting", None), convention=convention,
+        )  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> dict:
     recipe = POSTransferRecipe(parse_recipe_args(__doc__, POSTransferConfig, argv))
     recipe.setup()
     if not recipe.train():
-        recipe.accelerator.print(f"stopped after {recipe.result.state.step} steps; run again to resume")
         return {}
     results = recipe.evaluate()
     convention = recipe.add_convention() if recipe.cfg.convention else None
-    recipe.save(results, convention)
-    if not recipe.cfg.keep_checkpoints:  # the model is saved; the checkpoints served the run only
-        remove_checkpoints(recipe.out, recipe.accelerator)
-    recipe.accelerator.end_training()
+    recipe.save(results, convention)  # the model, metrics.json; the checkpoints served the run only
     return results
 
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 import random
 import sys
 from dataclasses import replace
-from pathlib import Path
 
 import torch
 from accelerate.utils import set_seed
@@ -52,6 +51,7 @@ from xdomain_nlp.tagging import (
 )
 from xdomain_nlp.training import (
     checkpoint_dir,
+    finish_run,
     fit,
     inference_dtype,
     loader_settings,
@@ -59,16 +59,13 @@ from xdomain_nlp.training import (
     make_accelerator,
     make_optimizer,
     parse_recipe_args,
-    remove_checkpoints,
-    run_record,
     scaled_epochs,
     scheduler_steps,
+    stopped_early,
     tagging_report,
     train_batches,
-    training_setup,
     transfer_param_groups,
     weighted_cross_entropy,
-    write_json,
 )
 
 
@@ -202,8 +199,7 @@ def main(argv: list[str] | None = None) -> dict:
             checkpoint_every=cfg.checkpoint_every, stop_after_steps=cfg.stop_after_steps, desc=f"round {round_ + 1}",
             log_every=cfg.log_every,
         )  # fmt: skip
-        if not result.finished:
-            acc.print(f"stopped in round {round_ + 1} after {result.state.step} steps; run again to resume")
+        if stopped_early(result, acc, f" in round {round_ + 1}"):
             return {}
         model = acc.unwrap_model(model_p)
         scores = evaluate(convention)
@@ -214,35 +210,27 @@ def main(argv: list[str] | None = None) -> dict:
 
     after = rounds[-1]["scores"] if rounds else before
     guard = [check_negative_transfer("self-training", s, before[s], after[s]).to_dict() for s in cfg.eval]
-    out = Path(cfg.output_dir)
-    result = {
-        "config": cfg.to_dict(),
-        "before": before,
-        "after": after,
-        "rounds": rounds,
-        "guard": guard,
-        "setup": training_setup(cfg, acc),
-        **run_record("python recipes/self_training.py " + " ".join(sys.argv[1:])),
+    extra = {k: v for k, v in meta.items() if k not in ("task", "labels", "mapping_heads")}
+    extra["self_training"] = {
+        "target_text": cfg.unlabelled_target if cfg.pseudo_labels else None,
+        "target_labelled": f"{cfg.target_labelled} ({cfg.target_k} sentences)" if labelled_target else None,
+        "rounds": cfg.rounds,
+        "convention": {"name": convention, "rules": cfg.convention_rules} if convention else None,
     }
-    if acc.is_main_process:
-        extra = {k: v for k, v in meta.items() if k not in ("task", "labels", "mapping_heads")}
-        extra["self_training"] = {
-            "target_text": cfg.unlabelled_target if cfg.pseudo_labels else None,
-            "target_labelled": f"{cfg.target_labelled} ({cfg.target_k} sentences)" if labelled_target else None,
-            "rounds": cfg.rounds,
-            "convention": {"name": convention, "rules": cfg.convention_rules} if convention else None,
-        }
-        scores = {k: round(v, 2) for k, v in after.items()}
-        if convention:  # the scores are the convention head's; the source head was not scored after
-            extra.pop("metrics", None)
-            extra["metrics_by_tag_set"] = {**extra.get("metrics_by_tag_set", {}), convention: scores}
-        else:
-            extra["metrics"] = scores
-        model.save(out / "model", tokenizer, extra)
-        write_json(result, out / "metrics.json")
-    acc.wait_for_everyone()
-    if not cfg.keep_checkpoints:
-        remove_checkpoints(out, acc)
+    scores = {k: round(v, 2) for k, v in after.items()}
+    if convention:  # the scores are the convention head's; the source head was not scored after
+        extra.pop("metrics", None)
+        extra["metrics_by_tag_set"] = {**extra.get("metrics_by_tag_set", {}), convention: scores}
+    else:
+        extra["metrics"] = scores
+    # results: the scores after adapting (the convention head's when there is one), as every recipe's.
+    results = {spec: {"accuracy": after[spec], "before": before[spec]} for spec in after}
+    recorded = {"before": before, "after": after, "rounds": rounds, "guard": guard}
+    metrics = finish_run(
+        cfg, results, accelerator=acc, command="python recipes/self_training.py " + " ".join(sys.argv[1:]),
+        save=lambda out: model.save(out / "model", tokenizer, extra), **recorded,
+    )  # fmt: skip
+    result = {k: metrics[k] for k in ("config", "setup", "run")} | recorded
     return result
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import itertools
 import sys
-from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
@@ -32,7 +31,7 @@ from sklearn.model_selection import cross_val_score
 from xdomain_nlp.configs import SentimentBlitzerConfig
 from xdomain_nlp.encoders.corpus_embeddings import CorpusEmbedder
 from xdomain_nlp.errors import InputError, run_for_people
-from xdomain_nlp.training import parse_recipe_args, run_record, write_json
+from xdomain_nlp.training import finish_run, parse_recipe_args
 
 
 def load_domains(cfg: SentimentBlitzerConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -114,17 +113,12 @@ def main(argv: list[str] | None = None) -> dict:
     average = {m: float(np.mean(list(v.values()))) for m, v in pairs.items()}
     for m, a in average.items():
         print(f"average over {len(pairs[m])} pairs, {m}: {a:.2f}")
-    result = {
-        "config": cfg.to_dict(),
-        "pairs": pairs,
-        "average": average,
-        "best_method": max(average, key=average.get),
-        "in_domain_cv": in_domain,
-        "C": chosen_C,
-        "run": run_record("python recipes/sentiment_blitzer.py " + " ".join(sys.argv[1:])),
-    }
-    write_json(result, Path(cfg.output_dir) / "metrics.json")
-    return result
+    recorded = {"pairs": pairs, "average": average, "best_method": max(average, key=average.get),
+                "in_domain_cv": in_domain, "C": chosen_C}  # fmt: skip
+    setup = {"world_size": 1, "device": "cpu", "training": "scikit-learn on the benchmark's own features"}
+    command = "python recipes/sentiment_blitzer.py " + " ".join(sys.argv[1:])
+    metrics = finish_run(cfg, average, command=command, setup=setup, **recorded)
+    return {"config": metrics["config"], **recorded, "run": metrics["run"]}
 
 
 if __name__ == "__main__":

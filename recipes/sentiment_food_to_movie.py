@@ -44,18 +44,16 @@ from xdomain_nlp.shift.labelshift import label_shares
 from xdomain_nlp.tagging import WordPieceCache
 from xdomain_nlp.training import (
     checkpoint_dir,
+    finish_run,
     fit,
     loader_settings,
     lr_scale,
     make_accelerator,
     make_optimizer,
     parse_recipe_args,
-    remove_checkpoints,
-    run_record,
     scaled_epochs,
     scheduler_steps,
     train_batches,
-    training_setup,
     transfer_param_groups,
     weighted_cross_entropy,
     write_json,
@@ -123,14 +121,10 @@ def main(argv: list[str] | None = None) -> dict:
         raise InputError(f"pivot_mask = {cfg.pivot_mask}: the tokenizer of {cfg.model} has no mask token")
     pieces = WordPieceCache(tokenizer)
     try:
-        summary = transfer(cfg, acc, tokenizer, pieces, out)
+        return transfer(cfg, acc, tokenizer, pieces, out)
     except StoppedEarly as stop:
         acc.print(f"stopped after {stop.args[0]} steps; run again to resume")
         return {}
-    if not cfg.keep_checkpoints:
-        remove_checkpoints(out, acc)
-    acc.end_training()
-    return summary
 
 
 def transfer(cfg: SentimentTransferConfig, acc: Accelerator, tokenizer, pieces: WordPieceCache, out: Path) -> dict:
@@ -212,12 +206,13 @@ def transfer(cfg: SentimentTransferConfig, acc: Accelerator, tokenizer, pieces: 
         acc.free_memory()
 
     summary = summarise(runs, cfg)
-    if acc.is_main_process:
-        record = {"config": cfg.to_dict(), "summary": summary, "runs": runs, "run": run_record()}
-        write_json({**record, "setup": training_setup(cfg, acc)}, out / "metrics.json")
+
+    def save(out: Path) -> None:  # the models were saved per method above; here what they predicted
         np.savez_compressed(out / "predictions.npz", **predictions)
         if "relational" in cfg.methods and cfg.ablate:
             save_ablation_png(summary["ablation"], out / "relation_ablation.png", cfg.ablate_on)
+
+    finish_run(cfg, summary, accelerator=acc, save=save, runs=runs)
     return summary
 
 

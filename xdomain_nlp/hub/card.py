@@ -42,7 +42,7 @@ def read_evaluations(meta: dict[str, Any], metrics_file: Path | None) -> list[Ev
             raise InputError(f"{metrics_file}: cannot read the evaluation JSON ({err})") from err
         results = data.get("results")
         after = data.get("after")
-        if results is None and isinstance(after, dict) and after:  # recipes/self_training.py: scores after adapting
+        if isinstance(after, dict) and after and (results is None or "rounds" in data):  # recipes/self_training.py
             name = (data.get("config") or {}).get("convention") or meta.get("tag_set", "upos")
             return [Evaluation(str(name), spec, round(float(acc), 2)) for spec, acc in after.items()]
         if not isinstance(results, dict) or not results:
