@@ -104,7 +104,23 @@ def test_recipes_import_only_the_package():
 
 
 def test_one_training_loop():
-    """Every gradient step in the package goes through training/loop.py; recipes take none of their own."""
+    """Every gradient step in the package goes through training/loop.py (single_process.py is the
+    in-process stand-in for the ``accelerator.backward`` the loop calls); recipes take none of their own."""
     stepping = sorted(str(p.relative_to(REPO)) for p in PACKAGE.rglob("*.py") if ".backward(" in p.read_text())
-    assert stepping == ["xdomain_nlp/training/loop.py"]
+    assert stepping == ["xdomain_nlp/training/loop.py", "xdomain_nlp/training/single_process.py"]
     assert not [p.name for p in (REPO / "recipes").glob("*.py") if ".backward(" in p.read_text()]
+
+
+def test_the_cli_answers_help_and_version_without_torch():
+    """``xdomain-nlp --help`` and ``--version`` import neither torch nor transformers (they take seconds)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom xdomain_nlp.cli import build_parser\n"
+        "try:\n    build_parser().parse_args(['--version'])\nexcept SystemExit:\n    pass\n"
+        "build_parser().format_help()\n"
+        "print(sorted(m for m in ('torch', 'transformers', 'datasets', 'spacy') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["xdomain-nlp 0.1.0", "[]"]

@@ -5,15 +5,9 @@ from __future__ import annotations
 import pytest
 
 from xdomain_nlp.data import load_corpus
-from xdomain_nlp.relational.lexicon import (
-    Lexicon,
-    LexiconCoExtractor,
-    agreement_pseudo_labels,
-    judge_lexicon,
-    load_vader_lexicon,
-    negated,
-    split_lexicon,
-)
+from xdomain_nlp.relational.lexicon import Lexicon, LexiconCoExtractor, negated
+from xdomain_nlp.relational.pseudo_labels import agreement_pseudo_labels
+from xdomain_nlp.relational.vader import judge_lexicon, load_vader_lexicon, split_lexicon
 
 
 @pytest.fixture(scope="module")

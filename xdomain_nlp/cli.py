@@ -7,7 +7,8 @@ import contextlib
 import json
 import sys
 
-from xdomain_nlp.encoders import DEFAULT_MODEL
+from xdomain_nlp import mapping_commands
+from xdomain_nlp.defaults import DEFAULT_MODEL
 from xdomain_nlp.errors import InputError, run_for_people
 
 
@@ -140,69 +141,11 @@ def _push(args: argparse.Namespace) -> int:
     return 0
 
 
-def _mapping_estimate(args: argparse.Namespace) -> int:
-    from xdomain_nlp.data import load_corpus
-    from xdomain_nlp.labelspace import MappingPrior, load_tagset
-
-    source, target = load_tagset(args.source), load_tagset(args.target)
-    corpora = [(load_corpus(spec), args.source_column, args.target_column, spec) for spec in args.corpus]
-    prior = MappingPrior.estimate(source, target, corpora, declared_weight=args.declared_weight)
-    for tag, pairs in prior.top_pairs(args.top).items():
-        print(f"{tag:>8} -> " + ", ".join(f"{t} {p:.3f}" for t, p in pairs))
-    unreachable = prior.unreachable()
-    print(f"unreachable {target.name} tags ({len(unreachable)}): {' '.join(unreachable) or '-'}")
-    if args.out:
-        from pathlib import Path
-
-        Path(args.out).write_text(json.dumps({**prior.to_dict(), "unreachable": unreachable}, indent=2))
-        print(f"wrote {args.out}")
-    return 0
-
-
-def _mapping_train(args: argparse.Namespace) -> int:
-    from xdomain_nlp.data import load_corpus
-    from xdomain_nlp.devices import inference_dtype, pick_device
-    from xdomain_nlp.heads import fit_mapping_head
-    from xdomain_nlp.labelspace import load_tagset, project_sample, sample_sentences
-    from xdomain_nlp.outputs import check_model_folder
-    from xdomain_nlp.tagging import load_tagger
-
-    check_model_folder(args.out)  # before the head is fitted: a folder that holds no model is refused
-    model, tokenizer, meta = load_tagger(args.model_dir)
-    model.to(pick_device("auto"))
-    source, target = load_tagset(meta.get("tag_set", "upos")), load_tagset(args.tag_set)
-    pool = load_corpus(args.train)
-    train = pool.select(sample_sentences(len(pool), args.k, args.seed))
-    projected = None
-    if args.projection:
-        _, projected, _, summary = project_sample(
-            args.projection, args.projection_corpus, args.projection_sentences, target=target
-        )
-        print(summary)
-    head, prior, _ = fit_mapping_head(
-        model,
-        tokenizer,
-        train,
-        source,
-        target,
-        target_column=args.column,
-        where=args.train,
-        seed=args.seed,
-        autocast_dtype=inference_dtype(model),
-        projected=projected,
-    )
-    print(f"{target.name}: head fitted on {len(train)} sentences of {args.train}")
-    if prior.unreachable():
-        print(f"unreachable {target.name} tags (need target examples): {' '.join(prior.unreachable())}")
-    model.add_mapping_head(target, head)
-    kept = {k: v for k, v in meta.items() if k not in ("task", "labels", "tag_set", "mapping_heads")}
-    model.save(args.out, tokenizer, kept)  # an existing folder that holds no model is refused, never deleted
-    print(f"saved {args.out} (tag sets: {', '.join(model.available_tag_sets)})")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
+    from xdomain_nlp.version import __version__
+
     parser = argparse.ArgumentParser(prog="xdomain-nlp", description="Transfer learning across languages and domains.")
+    parser.add_argument("--version", action="version", version=f"xdomain-nlp {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("corpora", help="list named corpora and where their files are")
@@ -267,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--declared-weight", type=float, default=1.0, help="pseudo-counts per declared pair")
     p.add_argument("--top", type=int, default=3, help="target tags listed per source tag")
     p.add_argument("--out", help="write the prior (counts, tag sets, unreachable tags) as JSON here")
-    p.set_defaults(func=_mapping_estimate)
+    p.set_defaults(func=mapping_commands.estimate)
     p = msub.add_parser("train", help="add a tag set to a saved tagger through a mapping head (frozen encoder)")
     p.add_argument("model_dir", help="a saved tagger (directory or Hub id)")
     p.add_argument("tag_set", help="upos, ptb, stts or a YAML/JSON tag-set file")
@@ -279,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--projection-corpus", default="ud:en_ewt:train", help="the source treebank the rules rewrite")
     p.add_argument("--projection-sentences", type=int, default=4000, help="sentences of it to use (-1 = all)")
     p.add_argument("--out", required=True, help="where to save the tagger with its new tag set")
-    p.set_defaults(func=_mapping_train)
+    p.set_defaults(func=mapping_commands.train)
 
     p = sub.add_parser("push", help="publish a saved model to the Hugging Face Hub with a model card")
     p.add_argument("model_dir")

@@ -16,15 +16,23 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
 from pathlib import Path
 
 import datasets
 
-from xdomain_nlp.data.conllu import FEATURES, CorpusFormatError, read_conllu, read_utf8
+from xdomain_nlp.data.conllu import CorpusFormatError, read_conllu, read_utf8
 from xdomain_nlp.data.sentiment import sentence_dataset
+from xdomain_nlp.data.user_records import (
+    HUB_PREFIX,
+    LABEL_NAMES,
+    label_mapper,
+    load_dataset_folder,
+    normalise_dataset,
+    read_hub_dataset,
+    sentences_dataset,
+    tagged_dataset,
+)
 from xdomain_nlp.errors import InputError
-from xdomain_nlp.hub_access import hub_unreachable, offline
 
 OPTIONS = {
     "text_column": "column (name, or number from 1 without a header) holding the text",
@@ -38,8 +46,6 @@ OPTIONS = {
 }
 TABLES = {".tsv": "\t", ".csv": ","}
 SUFFIXES = (".conllu", ".conll", ".jsonl", ".txt", *TABLES)
-HUB_PREFIX = "hf:"
-_NAMES = {"negative": 0, "neg": 0, "0": 0, "positive": 1, "pos": 1, "1": 1}
 
 
 def is_user_source(name: str) -> bool:
@@ -78,12 +84,12 @@ def read_user_source(name: str, options: dict[str, str] | None = None) -> datase
     if problem:
         raise FileNotFoundError(problem) if "does not exist" in problem else InputError(problem)
     if name.startswith(HUB_PREFIX):
-        data = _read_hub(name, options)
+        data = read_hub_dataset(name, options)
     else:
         path = Path(name)
         suffix = path.suffix.lower()
         if path.is_dir():
-            data = _normalise(_load_from_disk(path, options), str(path), options)
+            data = normalise_dataset(load_dataset_folder(path, options), str(path), options)
         elif suffix in (".conllu", ".conll"):
             data = read_conllu(path)
         elif suffix in TABLES:
@@ -95,29 +101,6 @@ def read_user_source(name: str, options: dict[str, str] | None = None) -> datase
     if len(data) == 0:
         raise CorpusFormatError(f"{name}: no sentences in it (an empty corpus trains and scores nothing)")
     return data
-
-
-def label_mapper(options: dict[str, str], where: str):
-    """A function ``(value, line) -> 0/1`` that names file, line and value when it cannot map one."""
-    if "negative" in options:
-        names = {v.strip().lower(): 0 for v in options["negative"].split(",")}
-        names |= {v.strip().lower(): 1 for v in options["positive"].split(",")}
-    else:
-        names = _NAMES
-
-    def to_label(value, line: int) -> int:
-        key = str(value).strip().lower()
-        if isinstance(value, float) and value.is_integer():
-            key = str(int(value))
-        if key not in names:
-            accepted = " / ".join(sorted(names))
-            raise CorpusFormatError(
-                f"{_at(where, line)}: label {value!r} is not one of {accepted}; map the file's values with "
-                f"[negative=...;positive=...]"
-            )
-        return names[key]
-
-    return to_label
 
 
 def read_table(path: str | Path, delimiter: str, options: dict[str, str] | None = None) -> datasets.Dataset:
@@ -185,7 +168,7 @@ def _positions(path: Path, rows: list, options: dict[str, str]) -> tuple[int, in
     first = rows[0][1]
     if len(first) == 1 and options.get("label_column") == "none":
         return 0, None
-    known = _NAMES if "negative" not in options else {}
+    known = LABEL_NAMES if "negative" not in options else {}
     label_like = [i for i, cell in enumerate(first) if cell.strip().lower() in known]
     if len(first) == 2 and len(label_like) == 1:
         return 1 - label_like[0], label_like[0]
@@ -211,8 +194,8 @@ def read_jsonl(path: str | Path, options: dict[str, str] | None = None) -> datas
             raise CorpusFormatError(f"{path}:{line}: expected a JSON object, found {type(record).__name__}")
         records.append((line, record))
     if records and any(k in records[0][1] for k in ("words", "tokens")):
-        return _tagged_dataset(records, str(path))
-    return _sentences(records, str(path), options)
+        return tagged_dataset(records, str(path))
+    return sentences_dataset(records, str(path), options)
 
 
 def read_plain_text(path: str | Path, lang: str = "xx") -> datasets.Dataset:
@@ -230,102 +213,6 @@ def read_plain_text(path: str | Path, lang: str = "xx") -> datasets.Dataset:
         if text.strip():
             words = [t.text for t in tokenizer(text.strip()) if not t.is_space]
             records.append((line, {"words": words, "text": text.strip()}))
-    return _tagged_dataset(records, str(path))
+    return tagged_dataset(records, str(path))
 
 
-def _tagged_dataset(records: Iterable[tuple[int, dict]], where: str) -> datasets.Dataset:
-    """CoNLL-U-shaped rows from word lists; columns the source lacks are ``_`` as in CoNLL-U."""
-    lists = [k for k, f in FEATURES.items() if isinstance(f, datasets.List)]
-    columns: dict[str, list] = {k: [] for k in FEATURES}
-    for line, record in records:
-        words = record.get("words", record.get("tokens"))
-        if not isinstance(words, list) or not words or not all(isinstance(w, str) and w for w in words):
-            raise CorpusFormatError(f"{where}:{line}: 'words' must be a non-empty list of non-empty strings")
-        n = len(words)
-        row = {k: [] for k in lists} | {"words": words, "heads": [-1] * n}
-        for key in ("lemmas", "upos", "xpos", "feats", "deprels", "misc"):
-            value = record.get(key, record.get("tags") if key == "upos" else None)
-            if value is None:
-                row[key] = ["_"] * n
-            elif not isinstance(value, list) or len(value) != n:
-                raise CorpusFormatError(f"{where}:{line}: '{key}' must be a list of {n} tags, one a word")
-            else:
-                row[key] = [str(v) for v in value]
-        sent_id = str(record.get("sent_id", record.get("id", f"{Path(where).name}:{line}")))
-        row |= {"sent_id": sent_id, "doc_id": "", "genre": "", "text": record.get("text", " ".join(words))}
-        row["line"] = line
-        for key in FEATURES:
-            columns[key].append(row[key])
-    return datasets.Dataset.from_dict(columns, features=FEATURES)
-
-
-def _sentences(records: list[tuple[int, dict]], where: str, options: dict[str, str]) -> datasets.Dataset:
-    text_key, label_key = options.get("text_column", "text"), options.get("label_column", "label")
-    to_label = label_mapper(options, where)
-    rows = []
-    for line, record in records:
-        text = record.get(text_key)
-        if not isinstance(text, str) or not text.strip():
-            found = "no" if text is None else "an empty" if isinstance(text, str) else f"a {type(text).__name__}"
-            raise CorpusFormatError(f"{_at(where, line)}: {found} {text_key!r} text (fields: {sorted(record)})")
-        if label_key == "none":
-            label = -1
-        elif label_key not in record:
-            raise CorpusFormatError(f"{_at(where, line)}: no {label_key!r} field (fields: {sorted(record)}); "
-                                    "label_column=none reads texts without labels")  # fmt: skip
-        else:
-            label = to_label(record[label_key], line)
-        rows.append({"text": text.strip(), "label": label, "line": line, "id": str(record.get("id", line))})
-    return sentence_dataset(rows)
-
-
-def _normalise(data: datasets.Dataset, where: str, options: dict[str, str]) -> datasets.Dataset:
-    """A `datasets.Dataset` in one of the package's two shapes; class labels map by their names."""
-    if set(FEATURES) <= set(data.column_names):
-        return data.select_columns(list(FEATURES))
-    if any(k in data.column_names for k in ("words", "tokens")):
-        return _tagged_dataset(((i + 1, dict(r)) for i, r in enumerate(data)), where)
-    label_key = options.get("label_column", "label")
-    feature = data.features.get(label_key)
-    names = feature.names if isinstance(feature, datasets.ClassLabel) else None
-    records = []
-    for i, record in enumerate(data):
-        record = dict(record)
-        if names is not None and isinstance(record.get(label_key), int) and record[label_key] >= 0:
-            record[label_key] = names[record[label_key]]  # class labels map by their names
-        records.append((i + 1, record))
-    return _sentences(records, f"{where} row", options)
-
-
-def _load_from_disk(path: Path, options: dict[str, str]) -> datasets.Dataset:
-    loaded = datasets.load_from_disk(str(path))
-    if isinstance(loaded, datasets.DatasetDict):
-        split = options.get("split")
-        if split not in loaded:
-            raise InputError(f"{path}: a DatasetDict; pick a split with [split=...]: it has {', '.join(loaded)}")
-        return loaded[split]
-    return loaded
-
-
-def _read_hub(name: str, options: dict[str, str]) -> datasets.Dataset:
-    """``hf:owner/name[:split]`` through `datasets.load_dataset` (cached; offline once cached)."""
-    repo, _, split = name[len(HUB_PREFIX) :].partition(":")
-    split = split or options.get("split", "")
-    if not split:
-        raise InputError(f"{name}: which split? write {name}:train (or :test, :validation)")
-    reason = hub_unreachable()
-    try:
-        with offline(reason is not None):  # unreachable: the cache answers at once, no minute of retries
-            data = datasets.load_dataset(repo, options.get("config"), split=split)
-    except (FileNotFoundError, ConnectionError, datasets.exceptions.DatasetNotFoundError) as err:
-        why = f"{reason}" if reason else f"the Hub did not have it ({err})"
-        raise ConnectionError(
-            f"{name}: not in the datasets cache and {why}; load it once where the Hub is reachable, "
-            "or save_to_disk it and pass the folder"
-        ) from None
-    return _normalise(data, name, options)
-
-
-def _at(where: str, line: int) -> str:
-    """``file:line``, or ``dataset row N`` for rows of a loaded dataset."""
-    return f"{where} {line}" if where.endswith(" row") else f"{where}:{line}"

@@ -7,11 +7,10 @@ from pathlib import Path
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from xdomain_nlp.data.corpora import cache_dir
+from xdomain_nlp.defaults import DEFAULT_MODEL
 from xdomain_nlp.encoders.embedded import EMBEDDED_PREFIX, embedded_model_dir
 from xdomain_nlp.errors import InputError
 from xdomain_nlp.hub_access import hub_unreachable
-
-DEFAULT_MODEL = "embedded:multilingual-e5-small"
 
 
 def resolve_model(name: str = DEFAULT_MODEL) -> str:

@@ -13,7 +13,6 @@ on the source) and from the known opinion words sharing a sentence, with negatio
 from __future__ import annotations
 
 import math
-import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -29,45 +28,13 @@ CONTRAST = frozenset({"but", "yet", "however", "although", "though", "whereas"})
 SKIPPED = frozenset({"punct", "det", "case", "aux", "mark", "cop", "other"})  # not opinion structure
 
 
-def load_vader_lexicon() -> dict[str, float]:
-    """The VADER general sentiment lexicon (MIT, PyPI ``vaderSentiment``): word -> valence in [-1, 1].
-
-    Only single alphabetic words are kept (the file also lists emoticons and slang like ":)").
-    """
-    import importlib.resources
-    import re
-
-    text = importlib.resources.files("vaderSentiment").joinpath("vader_lexicon.txt").read_text(encoding="utf-8")
-    lexicon = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        parts = line.split("\t")
-        if len(parts) < 2:
-            raise InputError(f"vader_lexicon.txt:{number}: expected word<TAB>valence, got {line!r}")
-        if re.fullmatch(r"[a-z][a-z'-]*", parts[0]):
-            lexicon[parts[0]] = max(-1.0, min(1.0, float(parts[1]) / 4.0))
-    return lexicon
-
-
-def split_lexicon(lexicon: dict[str, float], seed: int = 0) -> tuple[dict[str, float], dict[str, float]]:
-    """Two disjoint random halves: seeds from one, judgement on the other."""
-    words = sorted(lexicon)
-    random.Random(seed).shuffle(words)
-    half = len(words) // 2
-    return {w: lexicon[w] for w in words[:half]}, {w: lexicon[w] for w in words[half:]}
-
-
 def _neighbours(parse: dict) -> list[list[tuple[int, str]]]:
     """Per word: (neighbour, step label) for every arc, skipping relations that carry no opinion structure."""
     words, heads, rels = parse["words"], parse["heads"], parse["deprels"]
     contrast = {heads[i] - 1 for i, w in enumerate(words) if w.lower() in CONTRAST and heads[i] > 0}
     out: list[list[tuple[int, str]]] = [[] for _ in words]
     for d, (h, rel) in enumerate(zip(heads, rels)):
-        if h == 0:
-            continue
-        kind = relation_type(rel, words[d])
-        if kind in SKIPPED or kind == "neg":
+        if h == 0 or (kind := relation_type(rel, words[d])) in SKIPPED or kind == "neg":
             continue
         if kind == "conj" and d in contrast:  # "good but pricey": the conjunct opens with "but"
             kind = "conj_contrast"
@@ -329,46 +296,3 @@ class LexiconCoExtractor:
         coef = model.coef_[0][offset : offset + len(self.patterns_)]
         order = np.argsort(-coef)[:top]
         return [(self.patterns_[k], float(coef[k])) for k in order]
-
-
-def judge_lexicon(lexicon: Lexicon, held_out: dict[str, float], k: int = 100) -> dict[str, float]:
-    """Precision of the top ``k`` new opinion words against a held-out general lexicon.
-
-    ``precision_at_k``: share of the top k found in the held-out half (a lower bound: a real
-    movie opinion word missing from the general lexicon counts as wrong); ``polarity_accuracy``:
-    share of those found whose sign matches.
-    """
-    top = lexicon.new_opinion_words()[:k]
-    found = [w for w in top if w in held_out]
-    right = [w for w in found if (lexicon.opinion[w] > 0) == (held_out[w] > 0)]
-    return {
-        "extracted": len(lexicon.new_opinion_words()),
-        "k": len(top),
-        "precision_at_k": 100 * len(found) / max(len(top), 1),
-        "polarity_accuracy": 100 * len(right) / max(len(found), 1),
-        "topics": len(lexicon.topic),
-    }
-
-
-def agreement_pseudo_labels(
-    probs: Sequence[Sequence[float]], lexicon_scores: Sequence[float], per_class: int, min_confidence: float = 0.0
-) -> dict[int, int]:
-    """Target sentences whose model prediction the lexicon agrees with: ``{index: label}``.
-
-    Two views that fail differently (a classifier trained on another domain's words, a lexicon
-    bootstrapped over that domain's own parses) must agree on the sign; of those, each class
-    keeps its ``per_class`` most confident sentences, so the pseudo-labels stay balanced.
-    """
-    chosen: dict[int, int] = {}
-    for label in (0, 1):
-        candidates = [
-            i
-            for i, (p, s) in enumerate(zip(probs, lexicon_scores, strict=True))
-            if max(range(len(p)), key=p.__getitem__) == label
-            and p[label] >= min_confidence
-            and s != 0
-            and (s > 0) == (label == 1)
-        ]
-        candidates.sort(key=lambda i: -probs[i][label])
-        chosen.update({i: label for i in candidates[:per_class]})
-    return chosen

@@ -12,14 +12,8 @@ from collections.abc import Sequence
 
 from xdomain_nlp.data import load_corpus
 from xdomain_nlp.relational.classifier import predict_proba
-from xdomain_nlp.relational.lexicon import (
-    Lexicon,
-    LexiconCoExtractor,
-    agreement_pseudo_labels,
-    judge_lexicon,
-    load_vader_lexicon,
-    split_lexicon,
-)
+from xdomain_nlp.relational.lexicon import Lexicon, LexiconCoExtractor
+from xdomain_nlp.relational.vader import judge_lexicon, load_vader_lexicon, split_lexicon
 
 
 def fit_coextractor(
@@ -58,3 +52,27 @@ def lexicon_json(lexicon: Lexicon, extractor: LexiconCoExtractor, top: int = 200
         "opinion_words": [{"word": w, "polarity": lexicon.opinion[w], "score": lexicon.opinion_score[w]} for w in new],
         "topic_words": [{"word": w, "score": lexicon.topic[w]} for w in topics],
     }
+
+
+def agreement_pseudo_labels(
+    probs: Sequence[Sequence[float]], lexicon_scores: Sequence[float], per_class: int, min_confidence: float = 0.0
+) -> dict[int, int]:
+    """Target sentences whose model prediction the lexicon agrees with: ``{index: label}``.
+
+    Two views that fail differently (a classifier trained on another domain's words, a lexicon
+    bootstrapped over that domain's own parses) must agree on the sign; of those, each class
+    keeps its ``per_class`` most confident sentences, so the pseudo-labels stay balanced.
+    """
+    chosen: dict[int, int] = {}
+    for label in (0, 1):
+        candidates = [
+            i
+            for i, (p, s) in enumerate(zip(probs, lexicon_scores, strict=True))
+            if max(range(len(p)), key=p.__getitem__) == label
+            and p[label] >= min_confidence
+            and s != 0
+            and (s > 0) == (label == 1)
+        ]
+        candidates.sort(key=lambda i: -probs[i][label])
+        chosen.update({i: label for i in candidates[:per_class]})
+    return chosen

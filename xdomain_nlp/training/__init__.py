@@ -21,7 +21,7 @@ from xdomain_nlp.training.batching import (
 from xdomain_nlp.training.checkpoint import CheckpointDir, CheckpointError
 from xdomain_nlp.training.config import ConfigError, RecipeConfig, load_config, parse_recipe_args, setting
 from xdomain_nlp.training.epilogue import finish_run, fit_figures, stopped_early
-from xdomain_nlp.training.loop import FitResult, FitState, SingleProcess, fit, remove_checkpoints
+from xdomain_nlp.training.loop import FitResult, FitState, fit, remove_checkpoints
 from xdomain_nlp.training.losses import weighted_cross_entropy
 from xdomain_nlp.training.metrics import save_confusion_png, span_report, tagging_report, write_json
 from xdomain_nlp.training.optim import layer_of, transfer_param_groups
@@ -34,6 +34,7 @@ from xdomain_nlp.training.sampler import (
     TokenBudgetBatchSampler,
     token_budget_batches,
 )
+from xdomain_nlp.training.single_process import SingleProcess
 
 __all__ = [
     "finish_run",

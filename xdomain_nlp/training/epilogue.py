@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from xdomain_nlp.training.accelerator import training_setup
-from xdomain_nlp.training.loop import FitResult, SingleProcess, remove_checkpoints
+from xdomain_nlp.training.loop import FitResult, remove_checkpoints
 from xdomain_nlp.training.metrics import write_json
 from xdomain_nlp.training.record import run_record
+from xdomain_nlp.training.single_process import SingleProcess
 
 
 def stopped_early(result: FitResult, accelerator: Any, where: str = "") -> bool:

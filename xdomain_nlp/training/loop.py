@@ -12,11 +12,9 @@ A task plugs in three things: the model, the batches (a ``DataLoader`` whose bat
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from collections.abc import Callable, Iterable
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from tqdm.auto import tqdm
 from xdomain_nlp.errors import InputError
 from xdomain_nlp.training.averaging import WeightAverager
 from xdomain_nlp.training.checkpoint import CheckpointDir
+from xdomain_nlp.training.single_process import SingleProcess
 
 LossFn = Callable[[nn.Module, dict], torch.Tensor]
 
@@ -55,46 +54,6 @@ class FitResult:
     pieces_per_s: float = 0.0  # subword pieces (attention mask) per second of training, all processes
     steady_items_per_s: float = 0.0  # items/s after the first read of the loss (start-up costs left out)
     steady_pieces_per_s: float = 0.0  # pieces/s likewise
-
-
-class SingleProcess:
-    """What `fit` needs of an ``Accelerator``, for small heads trained in-process on one device.
-
-    Estimators (mapping heads, DANN) train tiny networks on cached features inside a recipe that
-    already owns an ``Accelerator``; a second one with other settings is not allowed, and those
-    heads need neither mixed precision nor processes.
-    """
-
-    num_processes = 1
-    is_main_process = is_local_main_process = True
-    sync_gradients = True
-
-    def __init__(self, device: torch.device | str = "cpu") -> None:  # the CPU is meant: estimators on arrays
-        self.device = torch.device(device)
-
-    def backward(self, loss: torch.Tensor) -> None:
-        loss.backward()
-
-    def clip_grad_norm_(self, parameters: Iterable[nn.Parameter], max_norm: float) -> torch.Tensor:
-        return nn.utils.clip_grad_norm_(parameters, max_norm)
-
-    def accumulate(self, model: nn.Module):
-        return nullcontext()
-
-    def unwrap_model(self, model: nn.Module) -> nn.Module:
-        return model
-
-    def skip_first_batches(self, loader, n: int):
-        return itertools.islice(loader, n, None)
-
-    def print(self, *args: Any) -> None:
-        print(*args)
-
-    def wait_for_everyone(self) -> None:
-        pass
-
-    def log(self, values: dict, step: int | None = None) -> None:
-        pass
 
 
 def set_epoch(loader: Any, epoch: int) -> None:
