@@ -140,6 +140,9 @@ ROWS = {
         ("CPU: the package's training step against the bare step (same model and batches)", "loop_overhead_ratio",
          "{:.2f}x", "<= 1.1x"),
     ],
+    "cli_startup.json": [
+        ("`xdomain-nlp --help` in a fresh process (s)", "help_seconds", "{:.2f}", "< 1"),
+    ],
     "tests.json": [
         ("Test suite wall time, `python -m pytest -q -ra` (s)", "suite_wall_s", "{:.0f}", "<= 600"),
     ],

@@ -29,7 +29,7 @@ def front_matter(readme: str) -> dict:
 
 
 def test_dry_run_writes_the_folder_with_a_card_from_the_evaluation_json(small_tagger, tmp_path):
-    out = stage_folder(small_tagger, tmp_path / "upload", REPO_ID)
+    out = stage_folder(small_tagger, tmp_path / "upload", REPO_ID, local_paths="redact")
     names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     for expected in [
         "README.md",
@@ -52,22 +52,24 @@ def test_dry_run_writes_the_folder_with_a_card_from_the_evaluation_json(small_ta
     assert yaml.safe_load((out / "training_config.yaml").read_text())["train_limit"] == 192
     assert json.loads((out / "tag_sets/upos.json").read_text())["tags"][0] == "ADJ"
     with pytest.raises(HubPushError, match="not empty"):
-        stage_folder(small_tagger, out, REPO_ID)
+        stage_folder(small_tagger, out, REPO_ID, local_paths="redact")
 
 
 def test_the_spacy_wheel_travels_in_its_own_folder(small_tagger, tmp_path):
     wheel = tmp_path / "de_pos_tagger-0.1.0-py3-none-any.whl"
     wheel.write_bytes(b"PK\x03\x04 stand-in bytes: the folder copies whatever the wheel holds")
-    out = stage_folder(small_tagger, tmp_path / "upload", REPO_ID, spacy_wheel=wheel)
+    out = stage_folder(small_tagger, tmp_path / "upload", REPO_ID, spacy_wheel=wheel, local_paths="redact")
     assert (out / "spacy" / wheel.name).read_bytes() == wheel.read_bytes()
     with pytest.raises(HubPushError, match="not a wheel file"):
-        stage_folder(small_tagger, tmp_path / "other", REPO_ID, spacy_wheel=tmp_path / "missing.whl")
+        stage_folder(
+            small_tagger, tmp_path / "other", REPO_ID, spacy_wheel=tmp_path / "missing.whl", local_paths="redact"
+        )
 
 
 def test_cli_push_uploads_and_the_model_loads_back_from_a_snapshot(small_tagger, hub, tmp_path):
     state, url = hub
     env = {**os.environ, "HF_ENDPOINT": url, "HF_TOKEN": TOKEN, "HF_HOME": str(tmp_path / "hf")}
-    cli = [sys.executable, "-m", "xdomain_nlp.cli", "push", str(small_tagger), REPO_ID]
+    cli = [sys.executable, "-m", "xdomain_nlp.cli", "push", str(small_tagger), REPO_ID, "--local-paths", "redact"]
     done = subprocess.run(cli, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert f"{url}/{REPO_ID}/commit/" in done.stdout
@@ -106,12 +108,12 @@ def test_push_errors_name_the_problem(small_tagger, hub, tmp_path, monkeypatch):
     with pytest.raises(HubPushError, match="namespace/name"):
         push_to_hub(small_tagger, "just-a-name", token=TOKEN, endpoint=url)
     with pytest.raises(HubPushError, match="refused the token"):
-        push_to_hub(small_tagger, REPO_ID, token="hf_wrong", endpoint=url)
+        push_to_hub(small_tagger, REPO_ID, token="hf_wrong", endpoint=url, local_paths="redact")
     closed = start_hub()
     closed[0].shutdown()
     closed[0].server_close()
     with pytest.raises(HubPushError, match=r"connection to the Hub at http://127\.0\.0\.1.* failed"):
-        push_to_hub(small_tagger, REPO_ID, token=TOKEN, endpoint=closed[2])
+        push_to_hub(small_tagger, REPO_ID, token=TOKEN, endpoint=closed[2], local_paths="redact")
     with pytest.raises(HubPushError, match="no xdomain.json"):
         push_to_hub(tmp_path, REPO_ID, token=TOKEN, endpoint=url)
     assert not any(state.repos.get(REPO_ID, {}))  # nothing was committed by any of these
@@ -121,10 +123,10 @@ def test_an_interrupted_push_commits_nothing_and_can_be_run_again(small_tagger, 
     state, url = hub
     state.drop_next_commits = 6  # the connection drops during the commit, and during the client's 5 retries
     with pytest.raises(HubPushError, match="nothing was committed, run again"):
-        push_to_hub(small_tagger, REPO_ID, token=TOKEN, endpoint=url)
+        push_to_hub(small_tagger, REPO_ID, token=TOKEN, endpoint=url, local_paths="redact")
     assert state.repos[REPO_ID] == {}
     state.drop_next_commits = 0
-    push_to_hub(small_tagger, REPO_ID, token=TOKEN, endpoint=url)
+    push_to_hub(small_tagger, REPO_ID, token=TOKEN, endpoint=url, local_paths="redact")
     assert Path(small_tagger / "xdomain.json").read_bytes() == state.repos[REPO_ID]["xdomain.json"]
     assert len(state.commits[REPO_ID]) == 1
 
@@ -166,7 +168,7 @@ def test_a_parser_is_published_with_its_scores_and_loads_back(overfit_parser, hu
     state, url = hub
     model = overfit_parser[0]
     meta = json.loads((model / "xdomain.json").read_text())
-    out = stage_folder(model, tmp_path / "upload", "me/parser-ewt")
+    out = stage_folder(model, tmp_path / "upload", "me/parser-ewt", local_paths="redact")
     assert (out / "parser_head.safetensors").is_file() and not (out / "tag_sets").exists()
     readme = (out / "README.md").read_text()
     card = front_matter(readme)
@@ -174,9 +176,11 @@ def test_a_parser_is_published_with_its_scores_and_loads_back(overfit_parser, hu
     assert values == {"uas": meta["metrics"]["ud:en_ewt:train uas"], "las": meta["metrics"]["ud:en_ewt:train las"]}
     assert "These scores are on 16 sentences of each evaluation set" in readme and "(subset)" in readme
     with pytest.raises(HubPushError, match="--metrics is read for taggers"):  # never silently ignored
-        stage_folder(model, tmp_path / "other", "me/parser-ewt", metrics_file=model.parent / "metrics.json")
+        stage_folder(
+            model, tmp_path / "other", "me/parser-ewt", metrics_file=model.parent / "metrics.json", local_paths="redact"
+        )
 
-    push_to_hub(model, "me/parser-ewt", token=TOKEN, endpoint=url)
+    push_to_hub(model, "me/parser-ewt", token=TOKEN, endpoint=url, local_paths="redact")
     env = {**os.environ, "HF_ENDPOINT": url, "HF_HOME": str(tmp_path / "hf")}
     words = [["The", "soup", "was", "good", "."], ["I", "liked", "it", "."]]
     code = f"import json, xdomain_nlp; print(json.dumps(xdomain_nlp.load('me/parser-ewt').predict({words!r})))"
@@ -185,3 +189,42 @@ def test_a_parser_is_published_with_its_scores_and_loads_back(overfit_parser, hu
     import xdomain_nlp
 
     assert json.loads(done.stdout.strip().splitlines()[-1]) == xdomain_nlp.load(model).predict(words)
+
+
+def test_paths_of_this_machine_are_refused_redacted_or_kept_as_told(small_tagger, tmp_path):
+    """A model's config names local folders (output_dir, a local encoder): never published unasked."""
+    config = json.loads((small_tagger / "xdomain.json").read_text())["config"]
+    local = str(config["output_dir"])
+    assert local.startswith("/")
+    with pytest.raises(HubPushError, match=rf"names paths of this machine, which would be public: .*{local}"):
+        stage_folder(small_tagger, tmp_path / "refused", REPO_ID)
+    assert not (tmp_path / "refused").exists() or not any((tmp_path / "refused").iterdir())
+    out = stage_folder(small_tagger, tmp_path / "redacted", REPO_ID, local_paths="redact")
+    for name in ("xdomain.json", "training_config.yaml", "README.md"):
+        text = (out / name).read_text()
+        assert str(tmp_path.parent) not in text and local not in text, name
+    published = json.loads((out / "xdomain.json").read_text())["config"]
+    assert published["output_dir"] == "<local>/" + Path(local).name
+    assert published["train"] == config["train"]  # corpus names are not paths: kept as given
+    kept = stage_folder(small_tagger, tmp_path / "kept", REPO_ID, local_paths="keep")
+    assert json.loads((kept / "xdomain.json").read_text())["config"]["output_dir"] == local
+
+
+def test_local_paths_are_found_where_they_hide():
+    from xdomain_nlp.hub.local_paths import local_paths, redacted
+
+    config = {
+        "output_dir": "runs/pos",  # relative: the run's own name, nothing of the machine
+        "train": ["ud:en_ewt:train", "/data/ana/reviews.csv[text_column=review]"],
+        "model": "~/models/e5",
+        "eval": {"windows": "C:\\\\Users\\\\ana\\\\gsd.conllu", "url": "https://example.org/x"},
+    }
+    assert local_paths(config) == [
+        ("train[1]", "/data/ana/reviews.csv[text_column=review]"),
+        ("model", "~/models/e5"),
+        ("eval.windows", "C:\\\\Users\\\\ana\\\\gsd.conllu"),
+    ]
+    clean = redacted(config)
+    assert clean["train"] == ["ud:en_ewt:train", "<local>/reviews.csv[text_column=review]"]
+    assert clean["model"] == "<local>/e5" and clean["eval"]["windows"] == "<local>/gsd.conllu"
+    assert clean["output_dir"] == "runs/pos" and local_paths(clean) == []

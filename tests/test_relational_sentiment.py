@@ -199,7 +199,7 @@ def test_the_sentiment_model_goes_to_the_hub_with_its_parser_and_comes_back(food
     runs, _ = food_to_movie
     model = runs / "relational" / "model"
     meta = json.loads((model / "xdomain.json").read_text())
-    out = stage_folder(model, tmp_path / "upload", "me/food-to-movie")
+    out = stage_folder(model, tmp_path / "upload", "me/food-to-movie", local_paths="redact")
     assert (out / "parser" / "parser_head.safetensors").is_file() and (out / "graph_classifier.safetensors").is_file()
     readme = (out / "README.md").read_text()
     card = yaml.safe_load(readme.split("---")[1])
@@ -211,7 +211,7 @@ def test_the_sentiment_model_goes_to_the_hub_with_its_parser_and_comes_back(food
 
     server, state, url = start_hub()
     try:
-        push_to_hub(model, "me/food-to-movie", token=TOKEN, endpoint=url)
+        push_to_hub(model, "me/food-to-movie", token=TOKEN, endpoint=url, local_paths="redact")
         env = {**os.environ, "HF_ENDPOINT": url, "HF_HOME": str(tmp_path / "hf")}
         code = ("import json, xdomain_nlp; c = xdomain_nlp.load('me/food-to-movie', device='cpu'); "
                 f"print(json.dumps([r['probabilities'] for r in c.predict({sst2_sample()[:4]!r})]))")  # fmt: skip
@@ -234,7 +234,7 @@ def test_the_sentiment_card_puts_the_in_domain_upper_bound_beside_the_scores(foo
     runs, _ = food_to_movie
     model, plain = runs / "relational" / "model", runs / "plain" / "model"
     with pytest.raises(HubPushError, match="none of the corpora the model is scored on .*trained on target labels"):
-        stage_folder(model, tmp_path / "refused", "me/food-to-movie", upper_bound=plain)
+        stage_folder(model, tmp_path / "refused", "me/food-to-movie", upper_bound=plain, local_paths="redact")
     # The in-domain run: the plain model's files under a run that trained on SST-2 train (the recipe's
     # `train=[sentiment:sst2:train] methods=[plain]`), with the scores that run recorded.
     bound = tmp_path / "sst2_in_domain" / "plain" / "model"
@@ -244,7 +244,7 @@ def test_the_sentiment_card_puts_the_in_domain_upper_bound_beside_the_scores(foo
     meta["metrics"] = {"sentiment:sst2:test": 91.5, "label_shift": "none"}
     (bound / "xdomain.json").write_text(json.dumps(meta))
     assert main(["push", str(model), "me/food-to-movie", "--dry-run", str(tmp_path / "out"), "--upper-bound",
-                 str(bound)]) == 0  # fmt: skip
+                 str(bound), "--local-paths", "redact"]) == 0  # fmt: skip
     readme = (tmp_path / "out" / "README.md").read_text()
     scores = json.loads((model / "xdomain.json").read_text())["metrics"]
     assert "| accuracy | in-domain upper bound |" in readme
@@ -253,7 +253,7 @@ def test_the_sentiment_card_puts_the_in_domain_upper_bound_beside_the_scores(foo
     assert "same recipe's `plain` model trained on `sentiment:sst2:train` (target-domain labels)" in readme
     assert "on 24 sentences of each set: its run had eval_limit" in readme
     with pytest.raises(HubPushError, match="--upper-bound is for sentiment models; this is a parsing model"):
-        stage_folder(overfit_parser[0], tmp_path / "p", "me/parser", upper_bound=bound)
+        stage_folder(overfit_parser[0], tmp_path / "p", "me/parser", upper_bound=bound, local_paths="redact")
 
 
 def test_the_sentiment_pipeline_packages_as_a_wheel_that_classifies_alike(food_to_movie, tmp_path):

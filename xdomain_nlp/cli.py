@@ -7,7 +7,7 @@ import contextlib
 import json
 import sys
 
-from xdomain_nlp import mapping_commands
+from xdomain_nlp import mapping_commands, recipe_commands
 from xdomain_nlp.defaults import DEFAULT_MODEL
 from xdomain_nlp.errors import InputError, run_for_people
 
@@ -136,6 +136,7 @@ def _push(args: argparse.Namespace) -> int:
         license=args.license,
         upper_bound=args.upper_bound,
         dry_run=args.dry_run,
+        local_paths=args.local_paths,
     )
     print(f"wrote {where} (nothing uploaded)" if args.dry_run else f"pushed {args.model_dir} to {where}")
     return 0
@@ -147,6 +148,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xdomain-nlp", description="Transfer learning across languages and domains.")
     parser.add_argument("--version", action="version", version=f"xdomain-nlp {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("recipes", help="list the shipped recipes; `recipes cp NAME [DIR]` copies one out to edit")
+    p.add_argument(
+        "action", nargs="?", choices=["list", "cp", "path"], default="list",
+        help="list (default); cp NAME [DIR]: copy the script and config into DIR; path NAME: its config file",
+    )  # fmt: skip
+    p.add_argument("name", nargs="?", help="a recipe (its config's name, e.g. pos_en_de, custom_tagset_stts)")
+    p.add_argument("dest", nargs="?", default=".", help="cp: the folder to copy into (default: here)")
+    p.set_defaults(func=recipe_commands.recipes)
+
+    p = sub.add_parser("train", help="run a shipped recipe: train NAME [--config FILE] [key=value ...]")
+    p.add_argument("name", help="a recipe from `xdomain-nlp recipes`")
+    p.add_argument("--config", help="your own YAML instead of the shipped one (e.g. an edited copy)")
+    p.add_argument("overrides", nargs="*", help="key=value settings on top of the config, e.g. epochs=1")
+    p.set_defaults(func=recipe_commands.train)
 
     p = sub.add_parser("corpora", help="list named corpora and where their files are")
     p.add_argument("--fetch", nargs="*", help="download these corpora (all splits) if not local")
@@ -238,7 +254,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--license", help="license id for the card (default: the base model's)")
     p.add_argument("--token", help="Hub token (default: HF_TOKEN or the saved login)")
-    p.add_argument("--private", action="store_true")
+    p.add_argument("--private", action="store_true", help="create the repository as private")
+    p.add_argument(
+        "--local-paths", choices=["refuse", "redact", "keep"], default="refuse",
+        help="paths of this machine in the model's config: refuse to publish (default), redact to their last part, "
+        "or keep",
+    )  # fmt: skip
     p.set_defaults(func=_push)
     return parser
 
@@ -253,6 +274,8 @@ def _run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "convert" and args.src and not args.dest:
         build_parser().error("convert --src needs --dest")
+    if args.command == "recipes" and args.action in ("cp", "path") and not args.name:
+        build_parser().error(f"recipes {args.action} needs a recipe name")
     return args.func(args)
 
 

@@ -11,6 +11,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from xdomain_nlp.data.corpora import CORPORA
 from xdomain_nlp.errors import InputError
+from xdomain_nlp.hub.local_paths import REDACTED
 
 # Where the embedded encoders come from on the Hub (for the card's base_model).
 EMBEDDED_BASES = {"embedded:multilingual-e5-small": ("intfloat/multilingual-e5-small", "mit")}
@@ -68,7 +69,8 @@ def base_model(meta: dict[str, Any]) -> tuple[str, str | None, str | None]:
     """The base model as the config names it, its Hub id (None for a local folder, even "models/enc")
     and its license when known."""
     base = (meta.get("config") or {}).get("model", "")
-    looks_like_hub_id = base.count("/") == 1 and not Path(base).expanduser().exists()
+    redacted = base.startswith(REDACTED)  # a local path that push redacted
+    looks_like_hub_id = base.count("/") == 1 and not redacted and not Path(base).expanduser().exists()
     hub_id, license = EMBEDDED_BASES.get(base, (base if looks_like_hub_id else None, None))
     return base, hub_id, license
 

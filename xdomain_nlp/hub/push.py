@@ -68,9 +68,11 @@ def stage_folder(
     spacy_wheel: str | Path | None = None,
     license: str | None = None,
     upper_bound: str | Path | None = None,
+    local_paths: str = "refuse",
 ) -> Path:
     """Write the folder that `push_to_hub` uploads, and return it: the model's files, its config,
-    data cards, and a card for its kind (tagger, parser, sentiment model with its parser inside)."""
+    data cards, and a card for its kind (tagger, parser, sentiment model with its parser inside).
+    ``local_paths``: what to do with paths of this machine in the config (`xdomain_nlp.hub.local_paths`)."""
     model_dir, dest = Path(model_dir), Path(dest)
     if dest.exists() and not dest.is_dir():
         raise HubPushError(f"{dest}: a file is there; --dry-run writes a folder (give a new or empty one)")
@@ -83,6 +85,7 @@ def stage_folder(
     if wheel is not None and (not wheel.is_file() or wheel.suffix != ".whl"):
         raise HubPushError(f"{wheel}: not a wheel file (build one with `python -m spacy package ... --build wheel`)")
     meta = json.loads(meta_file.read_text())
+    public = published_meta(meta, meta_file, local_paths)  # what is written; meta is what is read from
     task = meta.get("task")
     if task not in TASK_FILES:
         raise HubPushError(f"{meta_file}: task {task!r} cannot be published (tagging, parsing, graph-classification)")
@@ -114,9 +117,13 @@ def stage_folder(
         for name, spec in meta.get("mapping_heads", {}).items():
             spec = {k: v for k, v in spec.items() if k != "feature_layers"}
             (dest / "tag_sets" / f"{name}.json").write_text(json.dumps(spec, indent=2, ensure_ascii=False))
+    (dest / "xdomain.json").write_text(json.dumps(public, indent=2, ensure_ascii=False))  # paths as decided
     if parser_dir is not None:  # the sentiment model parses with it: it travels inside the repository
         shutil.copytree(parser_dir, dest / "parser", ignore=shutil.ignore_patterns("checkpoints", "*.part"))
-    (dest / "training_config.yaml").write_text(yaml.safe_dump(meta.get("config") or {}, sort_keys=False))
+        parser_meta_file = dest / "parser" / "xdomain.json"
+        parser_meta = published_meta(json.loads(parser_meta_file.read_text()), parser_dir / "xdomain.json", local_paths)
+        parser_meta_file.write_text(json.dumps(parser_meta, indent=2, ensure_ascii=False))
+    (dest / "training_config.yaml").write_text(yaml.safe_dump(public.get("config") or {}, sort_keys=False))
     scored = [e.dataset for e in evaluations] + list(parser_scores(meta)) + list(sentiment_scores(meta))
     cards = data_card_files(train_specs(meta) + scored)
     if cards:
@@ -127,13 +134,31 @@ def stage_folder(
         (dest / "spacy").mkdir()
         shutil.copyfile(wheel, dest / "spacy" / wheel.name)
     if task == "tagging":
-        card = build_model_card(meta, evaluations, repo_id, license=license)
+        card = build_model_card(public, evaluations, repo_id, license=license)
     elif task == "parsing":
-        card = build_parser_card(meta, repo_id, license=license)
+        card = build_parser_card(public, repo_id, license=license)
     else:
-        card = build_sentiment_card(meta, repo_id, license=license, upper_bound=bound)
+        card = build_sentiment_card(public, repo_id, license=license, upper_bound=bound)
     card.save(dest / "README.md")
     return dest
+
+
+def published_meta(meta: dict, meta_file: Path, local_paths: str) -> dict:
+    """``meta`` as it may be published: refused while it names local paths (the default), redacted or kept."""
+    from xdomain_nlp.hub.local_paths import CHOICES, describe, redacted
+    from xdomain_nlp.hub.local_paths import local_paths as find
+
+    if local_paths not in CHOICES:
+        raise HubPushError(f"local_paths={local_paths!r}: use one of {', '.join(CHOICES)}")
+    found = find(meta)
+    if not found or local_paths == "keep":
+        return meta
+    if local_paths == "redact":
+        return redacted(meta)
+    raise HubPushError(
+        f"{meta_file} names paths of this machine, which would be public: {describe(found)}; "
+        "--local-paths redact publishes only their last part, --local-paths keep publishes them as they are"
+    )
 
 
 def sentiment_parser_dir(model_dir: Path, meta: dict) -> Path:
@@ -190,10 +215,12 @@ def push_to_hub(
     upper_bound: str | Path | None = None,
     dry_run: str | Path | None = None,
     commit_message: str = "Upload model adapted with xdomain_nlp",
+    local_paths: str = "refuse",
 ) -> str:
     """Upload ``model_dir`` to ``repo_id``; returns the commit URL (or the folder, with ``dry_run``)."""
     check_repo_id(repo_id)
-    kw = {"metrics_file": metrics_file, "spacy_wheel": spacy_wheel, "license": license, "upper_bound": upper_bound}
+    kw = {"metrics_file": metrics_file, "spacy_wheel": spacy_wheel, "license": license, "upper_bound": upper_bound,
+          "local_paths": local_paths}  # fmt: skip
     if dry_run is not None:
         return str(stage_folder(model_dir, dry_run, repo_id, **kw))
     transport_errors = hub_client_errors()
