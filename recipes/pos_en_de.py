@@ -171,8 +171,10 @@ class POSTransferRecipe:
             return {}
         model = acc.unwrap_model(self.model)
         train = load_corpora(cfg.train)
+        # A small run is small in every phase: train_limit caps the head's sentences too.
+        sentences = min(cfg.convention_sentences, cfg.train_limit or cfg.convention_sentences)
         _, changed = fit_convention_head(
-            model, self.tokenizer, train, cfg.convention, cfg.convention_rules, sentences=cfg.convention_sentences,
+            model, self.tokenizer, train, cfg.convention, cfg.convention_rules, sentences=sentences,
             seed=cfg.seed, autocast_dtype=inference_dtype(acc.device, cfg.infer_precision),
         )  # fmt: skip
         acc.print(f"convention {cfg.convention!r}: relabelled training words {dict(changed)}")
