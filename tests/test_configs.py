@@ -21,7 +21,7 @@ def recipe_for(config: Path) -> str:
 
 
 def test_every_recipe_has_a_schema():
-    assert {p.stem for p in (REPO / "recipes").glob("*.py")} == set(RECIPES)
+    assert {p.stem for p in (REPO / "recipes").glob("*.py") if p.stem != "__init__"} == set(RECIPES)
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])

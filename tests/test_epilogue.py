@@ -26,7 +26,8 @@ def test_metrics_have_one_schema_and_the_checkpoints_go(tmp_path, capsys):
     assert metrics["train_pieces_per_s"] == 90.0 and metrics["lr_scale"] == 1.0
     assert metrics["setup"]["world_size"] == 1 and metrics["config"]["output_dir"] == str(tmp_path)
     assert not CheckpointDir(tmp_path / "checkpoints").steps()  # the model is saved: the checkpoints go
-    assert capsys.readouterr().out.strip().endswith(f"results in {tmp_path}: metrics.json, model/")
+    assert capsys.readouterr().out.strip().endswith(f"results in {tmp_path}: metrics.json, model/, training.png")
+    assert (tmp_path / "training.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_a_stopped_run_says_so_and_saves_nothing(capsys):

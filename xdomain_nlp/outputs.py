@@ -40,6 +40,12 @@ def _os_error(path: Path, error: OSError) -> OutputError:
     return OutputError(f"{path}: {reason or error.strerror or error}; nothing was written there")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_file(path: str | Path, encoding: str = "utf-8") -> Iterator[IO[str]]:
     """A text file written under a temporary name in its folder and renamed to ``path`` on success;
@@ -54,6 +60,7 @@ def atomic_file(path: str | Path, encoding: str = "utf-8") -> Iterator[IO[str]]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # as open() would have made it (mkstemp's file is private)
         os.replace(tmp, path)
     except OSError as error:
         Path(tmp).unlink(missing_ok=True)

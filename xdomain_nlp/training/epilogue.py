@@ -14,7 +14,7 @@ from typing import Any
 
 from xdomain_nlp.training.accelerator import training_setup
 from xdomain_nlp.training.loop import FitResult, remove_checkpoints
-from xdomain_nlp.training.metrics import write_json
+from xdomain_nlp.training.metrics import save_training_png, write_json
 from xdomain_nlp.training.record import run_record
 from xdomain_nlp.training.single_process import SingleProcess
 
@@ -43,7 +43,7 @@ def finish_run(
     save: Callable[[Path], Any] | None = None, command: str | None = None, setup: dict | None = None,
     **recorded: Any,
 ) -> dict[str, Any]:  # fmt: skip
-    """Save the model (``save(output_dir)``) and write ``metrics.json`` on the main
+    """Save the model (``save(output_dir)``), write ``metrics.json`` and draw ``training.png`` on the main
     process, then remove the checkpoints (unless ``keep_checkpoints``), end the trackers, and name
     the output folder and what is in it. ``setup``: for a recipe without a training loop (default:
     `training_setup`); ``recorded``: the recipe's own keys. Returns the metrics."""
@@ -62,6 +62,8 @@ def finish_run(
         if save is not None:
             save(out)
         write_json(metrics, out / "metrics.json")
+        if fit_result is not None:  # loss and learning rate by step, scores by epoch
+            save_training_png(fit_result.state.curve, fit_result.state.history, out / "training.png", out.name)
     accelerator.wait_for_everyone()
     if not getattr(cfg, "keep_checkpoints", True):
         remove_checkpoints(out, accelerator)

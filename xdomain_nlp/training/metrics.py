@@ -51,7 +51,8 @@ def save_confusion_png(report: dict, path: str | Path, title: str = "") -> Path:
     labels = report["labels"]
     rows = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
     fig, ax = plt.subplots(figsize=(0.45 * len(labels) + 2, 0.45 * len(labels) + 1.5))
-    ax.imshow(rows, cmap="Blues", vmin=0, vmax=1)
+    shaded = ax.imshow(rows, cmap="Blues", vmin=0, vmax=1)
+    fig.colorbar(shaded, ax=ax, fraction=0.04, pad=0.02, label="share of the gold tag's words")
     ax.set_xticks(range(len(labels)), labels, rotation=90)
     ax.set_yticks(range(len(labels)), labels)
     ax.set_xlabel("predicted")
@@ -68,7 +69,8 @@ def save_confusion_png(report: dict, path: str | Path, title: str = "") -> Path:
                     fontsize=6,
                     color="white" if rows[i, j] > 0.5 else "black",
                 )
-    ax.set_title(title or f"accuracy {report['accuracy']:.2f}")
+    what = "colour: share of each gold row; numbers: word counts"
+    ax.set_title(f"{title or 'accuracy ' + format(report['accuracy'], '.2f')}\n{what}", fontsize=9)
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -77,10 +79,47 @@ def save_confusion_png(report: dict, path: str | Path, title: str = "") -> Path:
     return path
 
 
-def write_json(data: dict, path: str | Path) -> Path:
+def save_training_png(curve: list[dict], history: list[dict], path: str | Path, title: str = "") -> Path | None:
+    """Loss and learning rate by step (from `FitState.curve`), and any score the run recorded at
+    each epoch's end (`FitState.history`); None when there is nothing to draw."""
+    if not curve:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scores = sorted({k for h in history for k, v in h.items() if isinstance(v, (int, float)) and k != "epoch"})
+    fig, axes = plt.subplots(1, 2 + bool(scores), figsize=(4.2 * (2 + bool(scores)), 3.2))
+    steps = [c["step"] for c in curve]
+    axes[0].plot(steps, [c["loss"] for c in curve], color="tab:blue")
+    axes[0].set(xlabel="optimizer step", ylabel="training loss (mean over the logged steps)")
+    axes[1].plot(steps, [c.get("lr", float("nan")) for c in curve], color="tab:orange")
+    axes[1].set(xlabel="optimizer step", ylabel="learning rate (first group)")
+    if scores:
+        for key in scores:
+            points = [(h.get("epoch", i + 1), h[key]) for i, h in enumerate(history) if key in h]
+            axes[2].plot(*zip(*points), marker="o", label=key)
+        axes[2].set(xlabel="epoch", ylabel="score at the epoch's end")
+        axes[2].legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write_json(data: dict, path: str | Path) -> Path:
+    """``data`` as readable UTF-8 JSON, written under a temporary name and renamed (never half-written)."""
+    from xdomain_nlp.outputs import atomic_file
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_file(path) as handle:
+        handle.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return path
 
 
