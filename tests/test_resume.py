@@ -35,8 +35,10 @@ def assert_resumed_equals_full(main, config: list[str], tmp_path: Path, stop_aft
     assert full.keys() == cut.keys()
     # A resume that skipped, repeated or reordered a step moves the heads' weights by about their learning
     # rate (1e-3 and more in these configs), far outside this tolerance; summation order on a loaded CPU moves
-    # them by less (one clean-clone run on a busy machine differed in a pooling bias, and passed again alone).
-    for name in full:
+    # them by less. The pooling's attention bias is left out: a softmax within each sentence is unchanged by
+    # adding a constant to every score, so its true gradient is zero and AdamW steps it on rounding noise
+    # alone (it differed on busy machines, 5e-5, and never changes an output).
+    for name in (n for n in full if not n.endswith("attention.bias")):
         torch.testing.assert_close(
             cut[name], full[name], rtol=1e-4, atol=1e-5,
             msg=lambda m, name=name: f"{name}: {m}",
