@@ -192,8 +192,7 @@ def transfer(cfg: SentimentTransferConfig, acc: Accelerator, tokenizer, pieces: 
                 base = targets[cfg.ablate_on]  # unadjusted accuracy with and without each relation
                 full = run.get("unadjusted", run)[cfg.ablate_on]
                 run["ablation"] = {
-                    r: accuracy(model, without_relation(base, r), tokenizer.pad_token_id) - full
-                    for r in cfg.ablate
+                    r: accuracy(model, without_relation(base, r), tokenizer.pad_token_id) - full for r in cfg.ablate
                 }
             acc.print(f"{method} seed {seed}: " + ", ".join(f"{s} {run[s]:.2f}" for s in cfg.eval))
             runs[f"{method}/seed{seed}"] = run

@@ -32,7 +32,7 @@ def test_a_damaged_weights_file_is_named_in_one_line(tiny_tagger, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(tiny_tagger, copy)
     weights = copy / "model.safetensors"
-    weights.write_bytes(weights.read_bytes()[: 4096])  # a half-copied file
+    weights.write_bytes(weights.read_bytes()[:4096])  # a half-copied file
     with pytest.raises(InputError, match=rf"{weights}: not a readable safetensors file .*copy or download"):
         open_model(copy, TokenTagger)
 

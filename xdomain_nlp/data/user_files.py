@@ -214,5 +214,3 @@ def read_plain_text(path: str | Path, lang: str = "xx") -> datasets.Dataset:
             words = [t.text for t in tokenizer(text.strip()) if not t.is_space]
             records.append((line, {"words": words, "text": text.strip()}))
     return tagged_dataset(records, str(path))
-
-

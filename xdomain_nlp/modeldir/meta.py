@@ -48,7 +48,9 @@ def write_model_meta(path: Path, meta: dict[str, Any]) -> Path:
     return out
 
 
-def window_settings(meta: dict[str, Any]) -> tuple[int, int]:
-    """The ``(max_length, window_overlap)`` the model was trained with, so inference windows match."""
+def window_settings(meta: dict[str, Any], max_length: int | None = None, overlap: int | None = None) -> tuple[int, int]:
+    """The ``(max_length, window_overlap)`` the model was trained with, so inference windows match;
+    ``max_length`` / ``overlap`` replace them when given (a spaCy component's settings)."""
     config = meta.get("config", {})
-    return int(config.get("max_length", 256)), int(config.get("window_overlap", 64))
+    trained_length, trained_overlap = int(config.get("max_length", 256)), int(config.get("window_overlap", 64))
+    return max_length or trained_length, trained_overlap if overlap is None else overlap

@@ -146,7 +146,6 @@ def load_parser(
     return open_model(path, BiaffineParser, meta=meta)
 
 
-
 def group_by_sentence(windows: Sequence[EncodedWindow]) -> dict[int, list[EncodedWindow]]:
     """Windows of each sentence, in word order."""
     by_sentence: dict[int, list[EncodedWindow]] = {}

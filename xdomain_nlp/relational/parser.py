@@ -28,9 +28,7 @@ class Parser:
         ``max_tokens`` (pieces a forward pass, default by device) are the spaCy component's settings."""
         self.model, self.tokenizer, self.meta = model, tokenizer, meta
         self.device = pick_device(device)
-        trained_length, trained_overlap = window_settings(meta)
-        self.max_length = max_length or trained_length
-        self.window_overlap = trained_overlap if window_overlap is None else window_overlap
+        self.max_length, self.window_overlap = window_settings(meta, max_length, window_overlap)
         self.max_tokens = max_tokens or inference_batch_tokens(self.device, cpu=16384)
         self.pieces = WordPieceCache(tokenizer, limit=1_000_000)  # each distinct word tokenized once, across calls
         self.model.to(self.device).eval()

@@ -79,9 +79,7 @@ class Tagger:
         self.model, self.tokenizer, self.meta = model, tokenizer, meta
         self.device = pick_device(device)
         self.dtype = inference_dtype(self.device, precision)
-        trained_length, trained_overlap = window_settings(meta)
-        self.max_length = max_length or trained_length
-        self.window_overlap = trained_overlap if window_overlap is None else window_overlap
+        self.max_length, self.window_overlap = window_settings(meta, max_length, window_overlap)
         self.max_tokens = max_tokens or inference_batch_tokens(self.device)
         self.pieces = WordPieceCache(tokenizer, limit=1_000_000)  # each distinct word tokenized once, across calls
         self.model.to(self.device).eval()

@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from xdomain_nlp.devices import CPU
 from xdomain_nlp.errors import CHECKPOINTS_WRITTEN, InputError, XDomainError
 
 PROGRESS = "progress.json"
@@ -150,7 +151,7 @@ def write_state(state: dict[str, Any], stem: Path) -> None:
 
     def walk(prefix: str, value: Any) -> None:
         if isinstance(value, torch.Tensor):
-            tensors[prefix] = value.detach().contiguous().to("cpu")  # the CPU is meant: files hold host copies
+            tensors[prefix] = value.detach().contiguous().to(CPU)  # a file is written from host memory
         elif isinstance(value, dict):
             for key, item in value.items():
                 walk(f"{prefix}/{key}" if prefix else str(key), item)
@@ -162,7 +163,7 @@ def write_state(state: dict[str, Any], stem: Path) -> None:
     stem.with_suffix(".json").write_text(json.dumps(plain))
 
 
-def read_state(stem: Path, device: Any = "cpu") -> dict[str, Any]:  # the CPU is meant: the default for files
+def read_state(stem: Path, device: Any) -> dict[str, Any]:
     """The nested state `write_state` wrote, tensors on ``device``."""
     from safetensors.torch import load_file
 

@@ -65,10 +65,9 @@ def finish_run(
         if fit_result is not None:  # loss and learning rate by step, scores by epoch
             save_training_png(fit_result.state.curve, fit_result.state.history, out / "training.png", out.name)
     accelerator.wait_for_everyone()
-    if not getattr(cfg, "keep_checkpoints", True):
+    if not getattr(cfg, "keep_checkpoints", True):  # recipes without a training loop have neither
         remove_checkpoints(out, accelerator)
-    if hasattr(accelerator, "end_training"):
-        accelerator.end_training()
+    accelerator.end_training()
     kept = sorted(
         p.name + ("/" if p.is_dir() else "")
         for p in (out.iterdir() if out.is_dir() else [])

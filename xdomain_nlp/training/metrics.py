@@ -40,13 +40,27 @@ def tagging_report(gold: Sequence[Sequence[int]], pred: Sequence[Sequence[int]],
     }
 
 
-def save_confusion_png(report: dict, path: str | Path, title: str = "") -> Path:
-    """Row-normalised confusion matrix as a PNG (gold tags down, predicted across)."""
+def _pyplot():
+    """matplotlib's pyplot on the file-only backend (no display on a server)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def _save(fig, path: str | Path, dpi: int) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    _pyplot().close(fig)
+    return path
+
+
+def save_confusion_png(report: dict, path: str | Path, title: str = "") -> Path:
+    """Row-normalised confusion matrix as a PNG (gold tags down, predicted across)."""
+    plt = _pyplot()
     confusion = np.asarray(report["confusion"], dtype=float)
     labels = report["labels"]
     rows = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
@@ -72,11 +86,7 @@ def save_confusion_png(report: dict, path: str | Path, title: str = "") -> Path:
     what = "colour: share of each gold row; numbers: word counts"
     ax.set_title(f"{title or 'accuracy ' + format(report['accuracy'], '.2f')}\n{what}", fontsize=9)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path, dpi=120)
 
 
 def save_training_png(curve: list[dict], history: list[dict], path: str | Path, title: str = "") -> Path | None:
@@ -84,11 +94,7 @@ def save_training_png(curve: list[dict], history: list[dict], path: str | Path, 
     each epoch's end (`FitState.history`); None when there is nothing to draw."""
     if not curve:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     scores = sorted({k for h in history for k, v in h.items() if isinstance(v, (int, float)) and k != "epoch"})
     fig, axes = plt.subplots(1, 2 + bool(scores), figsize=(4.2 * (2 + bool(scores)), 3.2))
     steps = [c["step"] for c in curve]
@@ -105,11 +111,7 @@ def save_training_png(curve: list[dict], history: list[dict], path: str | Path, 
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path, dpi=110)
 
 
 def write_json(data: dict, path: str | Path) -> Path:

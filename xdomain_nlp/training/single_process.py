@@ -49,3 +49,6 @@ class SingleProcess:
 
     def log(self, values: dict, step: int | None = None) -> None:
         pass
+
+    def end_training(self) -> None:
+        pass
