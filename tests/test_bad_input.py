@@ -219,6 +219,31 @@ def test_a_hub_dataset_offline_and_not_cached_fails_in_seconds(capsys, tmp_path,
     ]
 
 
+def test_a_model_hub_id_neither_cached_nor_reachable_is_named(capsys, monkeypatch):
+    import socket
+
+    with socket.socket() as sock:  # a loopback port nobody listens on: the Hub is unreachable
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    err = cli_error(capsys, ["tag", "someone/not-cached-tagger", "ud:de_gsd:test"])
+    assert err[0].startswith(E + f"someone/not-cached-tagger: not in the Hugging Face cache and the Hub at "
+                             f"http://127.0.0.1:{port} cannot be reached")  # fmt: skip
+    assert err[0].endswith("download it once where the Hub is reachable, or pass a local model directory")
+
+
+def test_a_model_folder_without_its_tokenizer_is_named(capsys, tiny_tagger, tmp_path):
+    import shutil
+
+    copy = shutil.copytree(tiny_tagger, tmp_path / "tagger")
+    (copy / "tokenizer.json").unlink()
+    err = cli_error(capsys, ["tag", str(copy), "ud:de_gsd:test"])
+    assert err == [
+        E + f"{copy}: no tokenizer.json, nor tokenizer files it could be built from; copy the whole model folder "
+        "again, or save its tokenizer there (tokenizer.save_pretrained)"
+    ]
+
+
 def test_push_dry_run_onto_a_file(capsys, tiny_tagger, tmp_path):
     (tmp_path / "card").write_text("already here")
     err = cli_error(capsys, ["push", str(tiny_tagger), "me/pos", "--dry-run", str(tmp_path / "card")])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -95,6 +96,31 @@ def test_cli_push_uploads_and_the_model_loads_back_from_a_snapshot(small_tagger,
     first, labels, meta_keys = json.loads(loaded.stdout.strip().splitlines()[-1])
     assert first == "ADJ" and labels == ["ADJ", "ADP"] and "config" in meta_keys
     assert any(r.startswith("GET /xdomain-test/pos-en-de/resolve/") for r in state.requests)
+
+
+def test_a_downloaded_model_loads_with_the_hub_gone_and_an_absent_one_is_named(small_tagger, hub, tmp_path):
+    state, url = hub
+    env = {**os.environ, "HF_ENDPOINT": url, "HF_TOKEN": TOKEN, "HF_HOME": str(tmp_path / "hf")}
+    repo = "xdomain-test/offline-later"
+    cli = [sys.executable, "-m", "xdomain_nlp.cli"]
+    pushed = subprocess.run([*cli, "push", str(small_tagger), repo, "--local-paths", "redact"], env=env,
+                            capture_output=True, text=True)  # fmt: skip
+    assert pushed.returncode == 0, pushed.stderr
+    script = f"from xdomain_nlp import load; print(load({repo!r}).predict('Das Essen war lecker .')['tags'])"
+    online = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert online.returncode == 0, online.stderr
+    with socket.socket() as sock:  # then the Hub goes away: the cache answers, nothing is asked
+        sock.bind(("127.0.0.1", 0))
+        gone = {**env, "HF_ENDPOINT": f"http://127.0.0.1:{sock.getsockname()[1]}"}
+    offline = subprocess.run([sys.executable, "-c", script], env=gone, capture_output=True, text=True)
+    assert offline.returncode == 0, offline.stderr
+    assert offline.stdout == online.stdout and online.stdout.count(",") == 4
+    absent = subprocess.run([*cli, "tag", "xdomain-test/never-pushed", "ud:de_gsd:test"], env=env,
+                            capture_output=True, text=True)  # fmt: skip
+    assert absent.returncode == 2 and absent.stderr.strip().splitlines() == [
+        "xdomain-nlp: error: xdomain-test/never-pushed: no such model on the Hub (or a private one: log in with "
+        "hf auth login)"
+    ]
 
 
 def test_push_errors_name_the_problem(small_tagger, hub, tmp_path, monkeypatch):

@@ -25,6 +25,20 @@ def hub_unreachable(timeout: float = 3.0) -> str | None:
     return None
 
 
+GET_IT_ONCE = "download it once where the Hub is reachable, or pass a local model directory"
+
+
+def hub_or_cache(repo_id: str, cached: bool) -> bool:
+    """Whether to ask the Hub for ``repo_id`` (False: the cache answers, the Hub cannot); when neither
+    can, one error that names ``repo_id`` and says how to get it, in seconds rather than after retries."""
+    reason = hub_unreachable()
+    if reason is None:
+        return True
+    if cached:
+        return False
+    raise ConnectionError(f"{repo_id}: not in the Hugging Face cache and {reason}; {GET_IT_ONCE}")
+
+
 @contextmanager
 def offline(on: bool = True) -> Iterator[None]:
     """`datasets` and `huggingface_hub` in offline mode for a while (both read the flag at import)."""

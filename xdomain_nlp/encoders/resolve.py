@@ -10,7 +10,7 @@ from xdomain_nlp.data.corpora import cache_dir
 from xdomain_nlp.defaults import DEFAULT_MODEL
 from xdomain_nlp.encoders.embedded import EMBEDDED_PREFIX, embedded_model_dir
 from xdomain_nlp.errors import InputError
-from xdomain_nlp.hub_access import hub_unreachable
+from xdomain_nlp.hub_access import hub_or_cache
 
 
 def resolve_model(name: str = DEFAULT_MODEL) -> str:
@@ -41,23 +41,34 @@ def looks_like_a_path(name: str) -> bool:
     return "/" in name and Path(name.split("/")[0]).is_dir()
 
 
-def check_hub_reachable(repo_id: str, timeout: float = 3.0) -> None:
+def check_hub_reachable(repo_id: str) -> None:
     """Fail in seconds, not after a minute of retries, for a Hub id that is neither cached nor reachable."""
-    from huggingface_hub import constants, try_to_load_from_cache
+    from huggingface_hub import try_to_load_from_cache
 
-    if isinstance(try_to_load_from_cache(repo_id, "config.json"), str):
-        return  # cached: from_pretrained works offline
-    how = "download it once where the Hub is reachable, or pass a local model directory"
-    if constants.HF_HUB_OFFLINE:
-        raise ConnectionError(f"{repo_id}: not in the Hugging Face cache and HF_HUB_OFFLINE is set; {how}")
-    reason = hub_unreachable()
-    if reason:
-        raise ConnectionError(f"{repo_id}: not in the Hugging Face cache and {reason}; {how}")
+    if not isinstance(try_to_load_from_cache(repo_id, "config.json"), str):
+        hub_or_cache(repo_id, cached=False)  # cached: from_pretrained works offline, nothing to ask
 
 
 def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
     """The fast tokenizer for a resolved model; word alignment needs a fast one."""
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model(name))
+    return fast_tokenizer(resolve_model(name), name)
+
+
+def fast_tokenizer(path: str | Path, name: str | None = None) -> PreTrainedTokenizerBase:
+    """The fast tokenizer saved at ``path`` (a folder or a Hub id); a folder without one, or a slow
+    one, is named in one line (``name``: what the user called it, when that differs)."""
+    name = name or str(path)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError) as error:
+        folder = Path(path)
+        if folder.is_dir() and not (folder / "tokenizer.json").is_file():
+            raise InputError(
+                f"{folder}: no tokenizer.json, nor tokenizer files it could be built from; copy the whole model "
+                "folder again, or save its tokenizer there (tokenizer.save_pretrained)"
+            ) from None
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InputError(f"{name}: its tokenizer cannot be loaded ({first})") from None
     if not tokenizer.is_fast:
         raise InputError(f"{name}: the tokenizer is not a fast (Rust) tokenizer; word alignment needs one")
     return tokenizer

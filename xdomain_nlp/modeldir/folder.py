@@ -85,10 +85,11 @@ def open_model(
 ) -> tuple[Kind, Any, dict[str, Any]]:
     """``(model, tokenizer, xdomain.json)`` of a saved ``kind`` model (a folder or a Hub id); ``meta``
     when the caller has read it already. A damaged weights file is named in one line."""
-    from transformers import AutoTokenizer
+    from xdomain_nlp.encoders.resolve import fast_tokenizer
 
     path = local_model_dir(path_or_hub_id)
     meta = meta if meta is not None else read_model_meta(path, kind.task)
+    tokenizer = fast_tokenizer(path)  # before the weights: a missing file is found in a second
     for name in ("model.safetensors", kind.heads_file):
         problem = safetensors_problem(path / name)
         if problem:
@@ -99,7 +100,7 @@ def open_model(
         from safetensors.torch import load_file
 
         heads = load_file(str(heads_file))
-    return kind.from_folder(path, meta, heads), AutoTokenizer.from_pretrained(path), meta
+    return kind.from_folder(path, meta, heads), tokenizer, meta
 
 
 def safetensors_problem(file: Path) -> str | None:

@@ -21,10 +21,11 @@ from spacy.scorer import Scorer
 from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.vocab import Vocab
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
+from transformers import AutoModelForSequenceClassification
 
 from xdomain_nlp.classification.sentiment import PARSER_SUBDIR, SentimentClassifier
 from xdomain_nlp.devices import CPU, autocast, to_device
+from xdomain_nlp.encoders.resolve import fast_tokenizer
 from xdomain_nlp.modeldir import XDOMAIN_FILE, local_model_dir
 from xdomain_nlp.spacy_pipes.common import LazyModelComponent
 from xdomain_nlp.tagging.alignment import plan_windows
@@ -137,7 +138,7 @@ class XDomainSentiment(LazyModelComponent):
             self.model, self.tokenizer, self.label_names = self.classifier.model, None, self.classifier.labels
             return
         self.model = AutoModelForSequenceClassification.from_pretrained(path).to(self.device).eval()
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.tokenizer = fast_tokenizer(path, str(source))
         self.label_names = [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]
 
     @property
