@@ -52,6 +52,40 @@ def test_cli_evaluate_and_tag(tiny_tagger, tmp_path, capsys, data_dir):
     assert all(t in UPOS for sent in tagged["upos"] for t in sent)
 
 
+def test_a_file_scored_and_tagged_in_chunks_gets_what_the_whole_corpus_gets(tiny_tagger, tmp_path, capsys):
+    import io
+
+    from xdomain_nlp.tagging.stream import evaluate_conllu_file, tag_conllu_file
+    from xdomain_nlp.tagging.tagger import Tagger
+
+    gsd = load_corpus("ud:de_gsd:test").select(range(150))
+    part = tmp_path / "gsd150.conllu"
+    part.write_text("".join("\n".join(lines) + "\n\n" for lines in source_lines_of(gsd)))
+    tagger = Tagger.load(tiny_tagger, device="cpu", precision="fp32")
+    whole = tagger.evaluate(load_corpus(str(part)))
+    chunked = evaluate_conllu_file(tagger, part, chunk=40, progress=False)  # four chunks, the last one short
+    assert chunked["words"] == whole["words"] == sum(map(len, gsd["words"]))
+    assert chunked["confusion"] == whole["confusion"] and chunked["accuracy"] == whole["accuracy"]
+
+    out = io.StringIO()
+    done = tag_conllu_file(tagger, part, out, chunk=40, output_format="jsonl", progress=False)
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    tags, _ = tagger.tag_corpus(load_corpus(str(part)))
+    assert done["sentences"] == len(rows) == 150 and [r["tags"] for r in rows] == tags
+
+    assert cli(["evaluate", str(tiny_tagger), str(part), "--precision", "fp32"]) == 0  # the CLI streams it
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["words"] == whole["words"] and printed["accuracy"] == round(whole["accuracy"], 2)
+
+
+def source_lines_of(corpus) -> list[list[str]]:
+    """Each sentence's lines as its file has them."""
+    from xdomain_nlp.data.conllu_output import source_lines
+
+    lines = source_lines("ud:de_gsd:test")
+    return [lines[line] for line in corpus["line"]]
+
+
 def test_cli_lists_corpora(capsys):
     assert cli(["corpora"]) == 0
     out = capsys.readouterr().out

@@ -60,7 +60,7 @@ def _tag_or_evaluate(args: argparse.Namespace) -> int:
     from xdomain_nlp.data.conllu_output import conllu_file_of, source_lines, write_conllu, write_jsonl
     from xdomain_nlp.outputs import atomic_file, refuse_inputs
     from xdomain_nlp.tagging import UPOS
-    from xdomain_nlp.tagging.stream import tag_conllu_file
+    from xdomain_nlp.tagging.stream import evaluate_conllu_file, tag_conllu_file
     from xdomain_nlp.tagging.tagger import Tagger
 
     if args.command == "tag" and args.output:  # before anything loads: -o equal to the input would empty it
@@ -72,25 +72,31 @@ def _tag_or_evaluate(args: argparse.Namespace) -> int:
         args.corpus = f"{args.corpus}[lang={args.lang}]"
     # A UPOS-shaped tag set (a convention) fills the UPOS column, any other XPOS; the rest of the input stays.
     fill = getattr(args, "fill", None) or ("upos" if set(tagger.labels(args.tag_set)) <= set(UPOS) else "xpos")
-    stream = conllu_file_of(args.corpus) if args.command == "tag" and args.format == "conllu" else None
-    if stream is not None and "[" not in args.corpus:  # CoNLL-U in, CoNLL-U out: a chunk of sentences at a time
-        with atomic_file(args.output) if args.output else contextlib.nullcontext(sys.stdout) as out:
-            done = tag_conllu_file(tagger, stream, out, tag_set=args.tag_set, column=fill)
-        print(f"tagged {done['sentences']:,} sentences, {done['words']:,} words in {done['seconds']:.1f} s "
-              f"({done['words_per_s']:,.0f} words/s) -> {args.output or 'stdout'}", file=sys.stderr)  # fmt: skip
-        return 0
-    corpus = load_corpus(args.corpus)
+    # A CoNLL-U file read whole (no [options]) streams: a chunk of sentences at a time, flat memory.
+    stream = conllu_file_of(args.corpus) if "[" not in args.corpus else None
     if args.command == "evaluate":
-        report = tagger.evaluate(corpus, tag_set=args.tag_set, column=args.column, source=args.corpus)
+        if stream is not None:
+            report = evaluate_conllu_file(tagger, stream, tag_set=args.tag_set, column=args.column)
+        else:
+            report = tagger.evaluate(load_corpus(args.corpus), tag_set=args.tag_set, column=args.column,
+                                     source=args.corpus)  # fmt: skip
         what = {"corpus": args.corpus, "tag_set": report["tag_set"], "column": report["column"]}
         print(json.dumps({**what, "accuracy": round(report["accuracy"], 2), "words": report["words"]}))
         return 0
-    tags, probs = tagger.tag_corpus(corpus, tag_set=args.tag_set, source=args.corpus)
+    done = None
     with atomic_file(args.output) if args.output else contextlib.nullcontext(sys.stdout) as out:
-        if args.format == "jsonl":
-            write_jsonl(out, corpus, tags, probs, tag_set=args.tag_set or tagger.model.source_tag_set)
+        if stream is not None:
+            done = tag_conllu_file(tagger, stream, out, tag_set=args.tag_set, column=fill, output_format=args.format)
         else:
-            write_conllu(out, corpus, tags, column=fill, lines_by_start=source_lines(args.corpus))
+            corpus = load_corpus(args.corpus)
+            tags, probs = tagger.tag_corpus(corpus, tag_set=args.tag_set, source=args.corpus)
+            if args.format == "jsonl":
+                write_jsonl(out, corpus, tags, probs, tag_set=args.tag_set or tagger.model.source_tag_set)
+            else:
+                write_conllu(out, corpus, tags, column=fill, lines_by_start=source_lines(args.corpus))
+    if done is not None:
+        print(f"tagged {done['sentences']:,} sentences, {done['words']:,} words in {done['seconds']:.1f} s "
+              f"({done['words_per_s']:,.0f} words/s) -> {args.output or 'stdout'}", file=sys.stderr)  # fmt: skip
     return 0
 
 

@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 import datasets
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
@@ -23,7 +24,7 @@ from xdomain_nlp.tagging.alignment import WordPieceCache
 from xdomain_nlp.tagging.data import encode_corpus, encode_words
 from xdomain_nlp.tagging.network import TokenTagger, load_tagger
 from xdomain_nlp.tagging.predict import predict_tag_sets
-from xdomain_nlp.training.metrics import tagging_report
+from xdomain_nlp.training.metrics import confusion_counts, confusion_report
 
 Inputs = str | Sequence[str] | Sequence[Sequence[str]]
 
@@ -174,16 +175,30 @@ class Tagger:
             )  # fmt: skip
         return source_pred, mapped
 
+    @property
+    def gold_column(self) -> str:
+        """The column of gold tags it is scored on by default: the one it was trained on."""
+        return self.meta.get("config", {}).get("label_column", "upos")
+
     def evaluate(self, corpus: datasets.Dataset, *, tag_set: str | None = None, column: str | None = None,
                  source: str = "corpus") -> dict:  # fmt: skip
         """Accuracy on a tagged corpus (``column``: the gold tags; default the model's label column)."""
-        column = column or self.meta.get("config", {}).get("label_column", "upos")
+        column = column or self.gold_column
+        confusion = self.confusion(corpus, tag_set=tag_set, column=column, source=source)
+        report = confusion_report(confusion, self.labels(tag_set))
+        return {"tag_set": tag_set or self.model.source_tag_set, "column": column, **report}
+
+    def confusion(
+        self, corpus: datasets.Dataset, *, tag_set: str | None = None, column: str | None = None,
+        source: str = "corpus",
+    ) -> np.ndarray:  # fmt: skip
+        """Word counts ``[gold, predicted]`` on a tagged corpus: the counts of its chunks add up to it."""
+        column = column or self.gold_column
         labels = self.labels(tag_set)
         _, (pred, _) = self._predict_corpus(corpus, tag_set, column, source)
         label2id = {t: i for i, t in enumerate(labels)}
         gold = [[label2id[t] for t in tags] for tags in corpus[column]]
-        report = tagging_report(gold, pred, labels)
-        return {"tag_set": tag_set or self.model.source_tag_set, "column": column, **report}
+        return confusion_counts(gold, pred, len(labels))
 
     def tag_corpus(self, corpus: datasets.Dataset, *, tag_set: str | None = None, source: str = "corpus"):
         """Tags and probabilities for every sentence of a corpus (one encoder pass)."""

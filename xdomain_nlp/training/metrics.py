@@ -11,16 +11,25 @@ import numpy as np
 from xdomain_nlp.errors import InputError
 
 
-def tagging_report(gold: Sequence[Sequence[int]], pred: Sequence[Sequence[int]], labels: Sequence[str]) -> dict:
-    """Accuracy, per-tag precision/recall/F1/support and the confusion matrix (rows = gold)."""
+def confusion_counts(gold: Sequence[Sequence[int]], pred: Sequence[Sequence[int]], k: int) -> np.ndarray:
+    """Word counts ``[gold, predicted]`` of ``k`` tags; sums over chunks of a corpus give the whole."""
     if len(gold) != len(pred):
         raise InputError(f"{len(gold)} gold sentences but {len(pred)} predicted")
-    k = len(labels)
     confusion = np.zeros((k, k), dtype=np.int64)
     for i, (g, p) in enumerate(zip(gold, pred)):
         if len(g) != len(p):
             raise InputError(f"sentence {i}: {len(g)} gold tags but {len(p)} predicted")
         np.add.at(confusion, (np.asarray(g, dtype=np.int64), np.asarray(p, dtype=np.int64)), 1)
+    return confusion
+
+
+def tagging_report(gold: Sequence[Sequence[int]], pred: Sequence[Sequence[int]], labels: Sequence[str]) -> dict:
+    """Accuracy, per-tag precision/recall/F1/support and the confusion matrix (rows = gold)."""
+    return confusion_report(confusion_counts(gold, pred, len(labels)), labels)
+
+
+def confusion_report(confusion: np.ndarray, labels: Sequence[str]) -> dict:
+    """`tagging_report` from the confusion counts themselves."""
     total = int(confusion.sum())
     correct = int(np.trace(confusion))
     per_tag = {}
