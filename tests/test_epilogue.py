@@ -24,7 +24,7 @@ def test_metrics_have_one_schema_and_the_checkpoints_go(tmp_path, capsys):
     assert list(metrics)[:5] == ["config", "setup", "results", "history", "curve"]
     assert metrics["history"] == [{"epoch": 0, "dev": 80.0}] and metrics["run"]["git_commit"]
     assert metrics["train_pieces_per_s"] == 90.0 and metrics["lr_scale"] == 1.0
-    assert metrics["setup"]["world_size"] == 1 and metrics["config"]["output_dir"] == str(tmp_path)
+    assert metrics["setup"]["world_size"] == 1 and metrics["config"]["output_dir"] == "."  # relative to the run
     assert not CheckpointDir(tmp_path / "checkpoints").steps()  # the model is saved: the checkpoints go
     assert capsys.readouterr().out.strip().endswith(f"results in {tmp_path}: metrics.json, model/, training.png")
     assert (tmp_path / "training.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

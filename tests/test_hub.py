@@ -220,22 +220,34 @@ def test_a_parser_is_published_with_its_scores_and_loads_back(overfit_parser, hu
     assert json.loads(done.stdout.strip().splitlines()[-1]) == xdomain_nlp.load(model).predict(words)
 
 
-def test_paths_of_this_machine_are_refused_redacted_or_kept_as_told(small_tagger, tmp_path):
-    """A model's config names local folders (output_dir, a local encoder): never published unasked."""
-    config = json.loads((small_tagger / "xdomain.json").read_text())["config"]
-    local = str(config["output_dir"])
-    assert local.startswith("/")
+def test_saved_configs_hold_no_path_of_this_machine_and_push_guards_older_folders(small_tagger, tmp_path):
+    """A run records its paths relative to the file that names them; a folder that still names a local
+    path (written before, or edited by hand) is never published unasked."""
+    import shutil
+
+    from xdomain_nlp.hub.local_paths import local_paths
+    from xdomain_nlp.modeldir import read_model_meta
+
+    raw = json.loads((small_tagger / "xdomain.json").read_text())
+    assert raw["config"]["output_dir"] == ".." and local_paths(raw) == []  # output_dir was given absolute
+    assert json.loads((small_tagger.parent / "metrics.json").read_text())["config"]["output_dir"] == "."
+    assert read_model_meta(small_tagger)["config"]["output_dir"] == str(small_tagger.parent)  # read back in place
+    assert stage_folder(small_tagger, tmp_path / "plain", REPO_ID).is_dir()  # nothing to refuse
+
+    older = shutil.copytree(small_tagger, tmp_path / "older")
+    local = str(small_tagger.parent)
+    (older / "xdomain.json").write_text(json.dumps({**raw, "config": {**raw["config"], "output_dir": local}}))
     with pytest.raises(HubPushError, match=rf"names paths of this machine, which would be public: .*{local}"):
-        stage_folder(small_tagger, tmp_path / "refused", REPO_ID)
+        stage_folder(older, tmp_path / "refused", REPO_ID)
     assert not (tmp_path / "refused").exists() or not any((tmp_path / "refused").iterdir())
-    out = stage_folder(small_tagger, tmp_path / "redacted", REPO_ID, local_paths="redact")
+    out = stage_folder(older, tmp_path / "redacted", REPO_ID, local_paths="redact")
     for name in ("xdomain.json", "training_config.yaml", "README.md"):
         text = (out / name).read_text()
         assert str(tmp_path.parent) not in text and local not in text, name
     published = json.loads((out / "xdomain.json").read_text())["config"]
     assert published["output_dir"] == "<local>/" + Path(local).name
-    assert published["train"] == config["train"]  # corpus names are not paths: kept as given
-    kept = stage_folder(small_tagger, tmp_path / "kept", REPO_ID, local_paths="keep")
+    assert published["train"] == raw["config"]["train"]  # corpus names are not paths: kept as given
+    kept = stage_folder(older, tmp_path / "kept", REPO_ID, local_paths="keep")
     assert json.loads((kept / "xdomain.json").read_text())["config"]["output_dir"] == local
 
 

@@ -166,8 +166,9 @@ def sentiment_parser_dir(model_dir: Path, meta: dict) -> Path:
     if (model_dir / "parser" / "xdomain.json").is_file():
         return model_dir / "parser"
     named = (meta.get("config") or {}).get("parser", "")
-    if named and (Path(named) / "xdomain.json").is_file():
-        return Path(named)
+    for there in (model_dir / named, Path(named)) if named else ():  # recorded relative to the model folder
+        if (there / "xdomain.json").is_file():
+            return there
     raise HubPushError(
         f"{model_dir}: its parser ({named or 'none named'}) is not here; a sentiment model is published with the "
         f"parser it reads with: copy it to {model_dir / 'parser'}"

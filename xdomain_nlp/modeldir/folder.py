@@ -74,7 +74,7 @@ def save_model(
                 meta[key] = value
         if parts.heads:
             save_file({k: v.detach().contiguous() for k, v in parts.heads.items()}, str(tmp / model.heads_file))
-        write_model_meta(tmp, meta)
+        write_model_meta(tmp, meta, final=Path(path))
         if also is not None:
             also(tmp)
     return Path(path)

@@ -4,10 +4,13 @@ the format version that lets a later release's folder be refused in one line."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from xdomain_nlp.errors import InputError
+
+PATH_KEYS = ("config", "train")  # the parts of xdomain.json (and metrics.json) that may name files and folders
 
 XDOMAIN_FILE = "xdomain.json"
 FORMAT = 1  # of xdomain.json; a folder written by a later release, with a higher one, is refused
@@ -34,16 +37,18 @@ def read_model_meta(path: Path, task: str | None = None) -> dict[str, Any]:
         raise InputError(f"{meta_file}: task is {meta.get('task')!r}, expected {task!r}")
     if task is None and meta.get("task") not in TASKS:
         raise InputError(f"{meta_file}: task {meta.get('task')!r} is not one of {', '.join(TASKS)}")
-    return meta
+    return {k: resolved_paths(v, path) if k in PATH_KEYS else v for k, v in meta.items()}
 
 
-def write_model_meta(path: Path, meta: dict[str, Any]) -> Path:
-    """Write ``xdomain.json`` (UTF-8, readable)."""
+def write_model_meta(path: Path, meta: dict[str, Any], *, final: Path | None = None) -> Path:
+    """Write ``xdomain.json`` (UTF-8, readable) into ``path``, its paths recorded relative to ``final``
+    (where the folder will be once in place; ``path`` itself by default)."""
     from xdomain_nlp.version import __version__
 
     out = Path(path) / XDOMAIN_FILE
     written_by = {"format": FORMAT, "xdomain_nlp_version": __version__}  # this release's, not a loaded folder's
     meta = {**written_by, **{k: v for k, v in meta.items() if k not in written_by}}
+    meta = {k: recorded_paths(v, final or path) if k in PATH_KEYS else v for k, v in meta.items()}
     out.write_text(json.dumps(meta, indent=2, ensure_ascii=False))
     return out
 
@@ -54,3 +59,36 @@ def window_settings(meta: dict[str, Any], max_length: int | None = None, overlap
     config = meta.get("config", {})
     trained_length, trained_overlap = int(config.get("max_length", 256)), int(config.get("window_overlap", 64))
     return max_length or trained_length, trained_overlap if overlap is None else overlap
+
+
+def recorded_paths(value: Any, folder: str | os.PathLike) -> Any:
+    """``value`` as a file in ``folder`` records it: every local path relative to ``folder``, so that
+    no absolute path of this machine is written and a run folder moved whole still finds its parts;
+    corpus names (``ud:en_ewt:train``), Hub ids and other settings as they were given."""
+    if isinstance(value, dict):
+        return {k: recorded_paths(v, folder) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [recorded_paths(v, folder) for v in value]
+    if not isinstance(value, str) or "://" in value:
+        return value
+    path, bracket, options = value.partition("[")  # a corpus spec's [options] stay as they are
+    local = Path(path).expanduser()
+    if not path or not (local.is_absolute() or (("/" in path or local.suffix) and local.exists())):
+        return value
+    return os.path.relpath(os.path.abspath(local), os.path.abspath(folder)) + bracket + options
+
+
+def resolved_paths(value: Any, folder: str | os.PathLike) -> Any:
+    """The other way: a recorded relative path that exists from ``folder`` becomes that path, for the
+    code that reads it (a sentiment model's parser); everything else is left as it is."""
+    if isinstance(value, dict):
+        return {k: resolved_paths(v, folder) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [resolved_paths(v, folder) for v in value]
+    if not isinstance(value, str) or "://" in value:
+        return value
+    path, bracket, options = value.partition("[")
+    if not path or Path(path).is_absolute() or not (path.startswith(".") or "/" in path):
+        return value
+    there = Path(folder) / path
+    return os.path.normpath(there) + bracket + options if there.exists() else value

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from xdomain_nlp.modeldir.meta import recorded_paths
 from xdomain_nlp.training.accelerator import training_setup
 from xdomain_nlp.training.loop import FitResult, remove_checkpoints
 from xdomain_nlp.training.metrics import save_training_png, write_json
@@ -50,7 +51,7 @@ def finish_run(
     accelerator = accelerator or SingleProcess()
     out = Path(cfg.output_dir)
     metrics = {
-        "config": cfg.to_dict(),
+        "config": recorded_paths(cfg.to_dict(), out),  # relative to the run: no absolute path of this machine
         "setup": setup if setup is not None else training_setup(cfg, accelerator),
         "results": results,
         "history": [],
