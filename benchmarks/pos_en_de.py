@@ -25,6 +25,7 @@ from transformers import AutoModelForTokenClassification
 from xdomain_nlp.configs import POSTransferConfig
 from xdomain_nlp.data import load_corpora, load_corpus
 from xdomain_nlp.encoders import load_tokenizer, resolve_model
+from xdomain_nlp.modeldir.meta import resolved_paths
 from xdomain_nlp.tagging import (
     UPOS,
     TokenTagger,
@@ -276,7 +277,7 @@ def main() -> None:
     if not (run_dir / "metrics.json").is_file():
         run_recipe(["--config", args.config, *args.overrides, f"output_dir={run_dir}"])
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    cfg = {**cfg, **metrics["config"]}  # a reused run is described by the config it actually ran with
+    cfg = {**cfg, **resolved_paths(metrics["config"], run_dir)}  # a reused run: the config it actually ran with
     accuracy = {spec: r["accuracy"] for spec, r in metrics["results"].items()}
     convention = metrics.get("convention") or {"results": {}}
     german = {spec: r["accuracy"] for spec, r in convention["results"].items()}  # German under German conventions
