@@ -142,3 +142,18 @@ def test_trimmed_model_keeps_what_the_corpus_needs(e5_dir, tokenizer, tmp_path):
     torch.testing.assert_close(a, b)
     unseen = small_tok("Zebra")["input_ids"]
     assert small_tok.unk_token_id in unseen
+
+
+def test_a_new_head_is_one_line_not_a_load_report(e5_dir, capfd):
+    from xdomain_nlp.tagging.network import TokenTagger
+
+    TokenTagger.from_encoder(str(e5_dir), ["NOUN", "VERB"], num_layers=2)
+    err = capfd.readouterr().err
+    said = [line for line in err.splitlines() if line.startswith("xdomain_nlp: ")]
+    assert said == [
+        f"xdomain_nlp: {e5_dir}: 2 new tensors to train (classifier); 160 of its tensors unused (layers or heads "
+        "this model leaves out)"
+    ]
+    assert "LOAD REPORT" not in err and "MISSING" not in err
+    load_encoder(str(e5_dir))  # the encoder alone: nothing new, nothing left out, nothing said
+    assert "xdomain_nlp: " not in capfd.readouterr().err

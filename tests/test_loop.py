@@ -17,10 +17,12 @@ from xdomain_nlp.training import (
 from xdomain_nlp.training.accelerator import _allow_new_settings
 
 
-def regression_run(out, **kwargs):
+def regression_run(out, log_with=None, **kwargs):
     """A small real network on a fixed regression problem, trained through `fit` with checkpoints."""
     _allow_new_settings()
-    accelerator = Accelerator(cpu=True)
+    accelerator = Accelerator(cpu=True, log_with=log_with, project_dir=out)
+    if log_with:
+        accelerator.init_trackers("run")
     torch.manual_seed(0)
     x = torch.randn(96, 8)
     y = (x @ torch.randn(8, 1)).squeeze(-1)
@@ -40,7 +42,20 @@ def regression_run(out, **kwargs):
         model, optimizer, loader, loss, accelerator=accelerator, epochs=3, max_grad_norm=1.0,
         checkpoints=CheckpointDir(out / "checkpoints"), checkpoint_every=5, count_items=lambda b: len(b["y"]), **kwargs,
     )  # fmt: skip
+    accelerator.end_training()
     return result, torch.cat([p.detach().flatten() for p in model.parameters()])
+
+
+def test_a_tracker_gets_the_loss_the_learning_rate_and_the_eval_scores(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    result, _ = regression_run(tmp_path, log_with="tensorboard", log_every=4, on_epoch_end=lambda e: {"dev": 10.0 / e})
+    events = EventAccumulator(str(next((tmp_path / "run").rglob("events.out.tfevents.*")).parent)).Reload()
+    scalars = {tag: [(e.step, round(e.value, 4)) for e in events.Scalars(tag)] for tag in events.Tags()["scalars"]}
+    assert scalars["eval/dev"] == [(12, 10.0), (24, 5.0), (36, 3.3333)]  # 96 examples, 8 a step, 3 epochs
+    assert [step for step, _ in scalars["train/lr"]] == [c["step"] for c in result.state.curve]
+    assert [v for _, v in scalars["train/loss"]] == pytest.approx([c["loss"] for c in result.state.curve], abs=1e-3)
+    assert result.state.history == [{"epoch": e, "dev": 10.0 / e} for e in (1, 2, 3)]
 
 
 def test_a_killed_run_resumes_to_the_same_weights(tmp_path):

@@ -18,9 +18,8 @@ from pathlib import Path
 import torch
 from torch import nn
 from transformers import AutoModelForMaskedLM, PreTrainedModel, PreTrainedTokenizerBase
-from transformers.utils import logging as transformers_logging
 
-from xdomain_nlp.encoders.resolve import resolve_model
+from xdomain_nlp.encoders.resolve import load_pretrained
 from xdomain_nlp.errors import InputError
 
 IGNORE = -100
@@ -98,12 +97,7 @@ class MaskedLMAdapter(nn.Module):
 def load_masked_lm(name: str, vocab_ids: Sequence[int]) -> tuple[MaskedLMAdapter, bool]:
     """The encoder with its own pretrained MLM head when the checkpoint has one (``xlm-roberta-base``),
     else with a new head (the embedded e5). The second value says which."""
-    verbosity = transformers_logging.get_verbosity()
-    transformers_logging.set_verbosity_error()  # a checkpoint without a head is expected, not an error
-    try:
-        full, info = AutoModelForMaskedLM.from_pretrained(resolve_model(name), output_loading_info=True)
-    finally:
-        transformers_logging.set_verbosity(verbosity)
+    full, info = load_pretrained(AutoModelForMaskedLM, name)  # a checkpoint without a head is expected
     adapter = MaskedLMAdapter(full.base_model, vocab_ids)
     missing = set(info["missing_keys"])
     for dense_path, norm_path, bias_path in _HEAD_PATHS:

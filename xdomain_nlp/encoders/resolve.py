@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
+from typing import Any
 
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
@@ -76,8 +79,28 @@ def fast_tokenizer(path: str | Path, name: str | None = None) -> PreTrainedToken
 
 def load_encoder(name: str) -> PreTrainedModel:
     """The bare encoder (no pooler: token tasks never use it, and e5 ships none)."""
-    path = resolve_model(name)
     try:
-        return AutoModel.from_pretrained(path, add_pooling_layer=False)
+        return load_pretrained(AutoModel, name, add_pooling_layer=False)[0]
     except TypeError:  # architectures without a pooler do not take the argument
-        return AutoModel.from_pretrained(path)
+        return load_pretrained(AutoModel, name)[0]
+
+
+def load_pretrained(auto_class: Any, name: str, **kwargs: Any) -> tuple[PreTrainedModel, dict[str, list[str]]]:
+    """``auto_class.from_pretrained`` of a resolved ``name`` with its loading info, and transformers'
+    load report (a table that reads like an error) summarised in one line: a new task head's tensors
+    are expected to be missing, and the line says which they are and what was left unused."""
+    from transformers.utils import logging as transformers_logging
+
+    verbosity = transformers_logging.get_verbosity()
+    transformers_logging.set_verbosity_error()
+    try:
+        model, info = auto_class.from_pretrained(resolve_model(name), output_loading_info=True, **kwargs)
+    finally:
+        transformers_logging.set_verbosity(verbosity)
+    missing, unused = info.get("missing_keys") or [], info.get("unexpected_keys") or []
+    if (missing or unused) and os.environ.get("RANK", "0") == "0":
+        heads = sorted({key.rsplit(".", 1)[0] for key in missing})
+        said = [f"{len(missing)} new tensors to train ({', '.join(heads[:4])}{', ...' if len(heads) > 4 else ''})"]
+        said += [f"{len(unused)} of its tensors unused (layers or heads this model leaves out)"] if unused else []
+        print(f"xdomain_nlp: {name}: " + "; ".join(said if missing else said[1:]), file=sys.stderr, flush=True)
+    return model, info

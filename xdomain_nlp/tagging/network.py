@@ -15,7 +15,7 @@ from torch import nn
 from transformers import AutoModelForTokenClassification, PreTrainedTokenizerBase
 
 from xdomain_nlp.devices import model_device
-from xdomain_nlp.encoders import resolve_model
+from xdomain_nlp.encoders.resolve import load_pretrained
 from xdomain_nlp.errors import InputError, UnknownNameError
 from xdomain_nlp.modeldir import FolderParts, open_model, save_model
 
@@ -47,8 +47,9 @@ class TokenTagger(nn.Module):
         multilingual encoder are the most language-neutral, and a shallower model is faster.
         """
         extra = {"num_hidden_layers": num_layers} if num_layers else {}
-        hf = AutoModelForTokenClassification.from_pretrained(
-            resolve_model(model),
+        hf, _ = load_pretrained(
+            AutoModelForTokenClassification,
+            model,
             num_labels=len(labels),
             id2label=dict(enumerate(labels)),
             label2id={label: i for i, label in enumerate(labels)},

@@ -245,6 +245,8 @@ def fit(
             aside += time.perf_counter() - t
             if record:
                 state.history.append({"epoch": epoch + 1, **record})
+                scores = {f"eval/{k}": v for k, v in record.items() if isinstance(v, (int, float))}
+                acc.log({**scores, "epoch": epoch + 1}, step=state.step)  # trackers see what history holds
         save()
         if max_steps and state.step >= max_steps:
             break
