@@ -143,6 +143,15 @@ ROWS = {
     "cli_startup.json": [
         ("`xdomain-nlp --help` in a fresh process (s)", "help_seconds", "{:.2f}", "< 1"),
     ],
+    "wheel_train.json": [
+        ("From the wheel alone: `xdomain-nlp train pos_en_de train_limit=200 epochs=1 eval_limit=20` (s)",
+         "train_seconds_wall", "{:.0f}", "< 180"),  # fmt: skip
+    ],
+    "tag_streaming.json": [
+        ("`xdomain-nlp tag` on GSD test x100: peak memory over that on GSD test", "peak_rss_ratio_big_over_small",
+         "{:.2f}x", "<= 1.5x"),  # fmt: skip
+        ("...its words/s over `predict`'s on the same model", "tag_words_per_s_over_predict", "{:.2f}x", ">= 0.9x"),
+    ],
     "tests.json": [
         ("Test suite wall time, `python -m pytest -q -ra` (s)", "suite_wall_s", "{:.0f}", "<= 600"),
     ],

@@ -45,6 +45,8 @@ from xdomain_nlp.training import (
     make_optimizer,
     parse_recipe_args,
     save_confusion_png,
+    save_reliability_png,
+    save_transfer_gap_png,
     scaled_epochs,
     scheduler_steps,
     stopped_early,
@@ -197,11 +199,16 @@ class POSTransferRecipe:
                 what = f"UPOS ({tag_set} conventions)" if tag_set else "UPOS"
                 if write:
                     name = spec.replace(":", "_") + (f"_{tag_set}" if tag_set else "")
-                    save_confusion_png(
-                        report, self.out / f"confusion_{name}.png", f"{spec}: {what} {report['accuracy']:.2f}"
-                    )
+                    title = f"{spec}: {what} {report['accuracy']:.2f}"
+                    save_confusion_png(report, self.out / f"confusion_{name}.png", title)
+                    save_reliability_png(report["calibration"], self.out / f"reliability_{name}.png", title)
                 results[spec] = report
                 acc.print(f"{spec}: {what} accuracy {report['accuracy']:.2f} on {report['words']} words")
+            if write and not tag_set and len(results) > 1:  # the first eval corpus against each other one
+                (first, reference), *others = results.items()
+                for spec, report in others:
+                    name = f"transfer_gap_{first}_vs_{spec}".replace(":", "_")
+                    save_transfer_gap_png(reference, report, self.out / f"{name}.png", (first, spec))
         acc.wait_for_everyone()
         return results
 

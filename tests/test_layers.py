@@ -124,3 +124,22 @@ def test_the_cli_answers_help_and_version_without_torch():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.splitlines() == ["xdomain-nlp 0.1.0", "[]"]
+
+
+def test_every_option_of_every_command_says_what_it_is():
+    import argparse
+
+    from xdomain_nlp.cli import build_parser
+
+    silent = []
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{path} {name}")
+            elif not action.help and not isinstance(action, argparse._HelpAction):
+                silent.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(build_parser(), "xdomain-nlp")
+    assert silent == []

@@ -34,7 +34,7 @@ def test_train_evaluate_save_and_load_back(tmp_path, e5_dir):
     results = run(
         tmp_path,
         "epochs=1",
-        "eval=[ud:de_gsd:test]",
+        "eval=[ud:en_pud:test, ud:de_gsd:test]",
         "eval_limit=25",
         "convention=ud_de",
         "convention_sentences=24",
@@ -47,6 +47,10 @@ def test_train_evaluate_save_and_load_back(tmp_path, e5_dir):
     assert metrics["results"]["ud:de_gsd:test"]["per_tag"]["NOUN"]["support"] > 0
     assert metrics["run"]["git_commit"]
     assert (tmp_path / "confusion_ud_de_gsd_test.png").stat().st_size > 1000
+    assert (tmp_path / "reliability_ud_de_gsd_test.png").stat().st_size > 1000
+    assert (tmp_path / "transfer_gap_ud_en_pud_test_vs_ud_de_gsd_test.png").stat().st_size > 1000
+    calibration = metrics["results"]["ud:de_gsd:test"]["calibration"]
+    assert sum(b["words"] for b in calibration["bins"]) == report["words"] and 0.0 <= calibration["ece"] <= 1.0
     convention = metrics["convention"]
     assert convention["changed"]["PRON[Poss=Yes] -> DET"] > 0
     assert convention["results"]["ud:de_gsd:test"]["words"] == report["words"]

@@ -90,6 +90,28 @@ def test_tagging_report_counts():
         tagging_report([[0], [1, 1]], [[0], [1]], ["A", "B"])
 
 
+def test_calibration_bins_and_the_expected_calibration_error():
+    from xdomain_nlp.training.metrics import calibration_report
+
+    # 0.95 twice (one right), 0.55 twice (both right), 1.0 falls in the top bin
+    report = calibration_report([0.95, 0.95, 0.55, 0.55, 1.0], [True, False, True, True, True], bins=10)
+    top, middle = report["bins"][9], report["bins"][5]
+    assert top == {"low": 0.9, "high": 1.0, "words": 3, "confidence": pytest.approx(0.9667, abs=1e-4),
+                   "accuracy": pytest.approx(0.6667, abs=1e-4)}  # fmt: skip
+    assert middle["words"] == 2 and middle["accuracy"] == 1.0 and report["bins"][0]["words"] == 0
+    assert report["ece"] == pytest.approx((3 * 0.3 + 2 * 0.45) / 5, abs=1e-3)
+
+
+def test_transfer_gaps_put_the_largest_drop_first_and_skip_tags_the_target_lacks():
+    from xdomain_nlp.training.metrics import transfer_gaps
+
+    english = tagging_report([[0, 1, 2, 2]], [[0, 1, 2, 2]], ["A", "B", "C"])  # all right
+    german = tagging_report([[0, 1, 1, 0]], [[0, 0, 1, 0]], ["A", "B", "C"])  # B half wrong, no C
+    rows = transfer_gaps(english, german)
+    assert [r["tag"] for r in rows] == ["B", "A"] and [r["support"] for r in rows] == [2, 2]
+    assert rows[0]["gap"] == pytest.approx(1 - 2 / 3) and rows[1]["gap"] == pytest.approx(1 - 0.8)
+
+
 def test_weight_averager_is_the_mean_of_due_snapshots():
     import torch
 

@@ -52,7 +52,8 @@ def test_the_wheel_alone_lists_trains_and_tags(tmp_path, small_encoder):
         "window_overlap=16", "convention=''", "eval=[ud:de_gsd:test]", "eval_limit=8", f"output_dir={run}",
     )  # fmt: skip
     assert trained.returncode == 0, trained.stderr[-2000:]
-    assert f"results in {run}: confusion_ud_de_gsd_test.png, metrics.json, model/, training.png" in trained.stdout
+    listing = "confusion_ud_de_gsd_test.png, metrics.json, model/, reliability_ud_de_gsd_test.png, training.png"
+    assert f"results in {run}: {listing}" in trained.stdout
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["results"]["ud:de_gsd:test"]["words"] > 0
     tag = "import sys, xdomain_nlp; print(xdomain_nlp.load(sys.argv[1]).predict('Das Essen war sehr lecker .')['tags'])"

@@ -175,15 +175,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_corpora)
 
     p = sub.add_parser("convert", help="convert the embedded encoder (or an E5S1 file) to a transformers directory")
-    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.add_argument("--model", default=DEFAULT_MODEL, help=f"the embedded encoder to convert (default: {DEFAULT_MODEL})")
     p.add_argument("--src", help="an E5S1 file to convert instead of the embedded one")
     p.add_argument("--dest", help="output directory (with --src)")
     p.set_defaults(func=_convert)
 
     p = sub.add_parser("trim", help="keep only the vocabulary pieces some corpora use")
-    p.add_argument("dest")
+    p.add_argument("dest", help="folder for the trimmed encoder (a transformers model directory)")
     p.add_argument("corpora", nargs="+", help="corpus splits (ud:en_ewt:train) or CoNLL-U files")
-    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.add_argument("--model", default=DEFAULT_MODEL, help=f"encoder to trim (default: {DEFAULT_MODEL})")
     p.set_defaults(func=_trim)
 
     for name, text in (
@@ -191,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("evaluate", "score a saved tagger on a labelled corpus"),
     ):
         p = sub.add_parser(name, help=text)
-        p.add_argument("model_dir")
+        p.add_argument("model_dir", help="a saved tagger (directory or Hub id)")
         p.add_argument("corpus", help="corpus split (ud:de_gsd:test), or a file: CoNLL-U, JSONL, plain text (.txt)")
         p.add_argument("--lang", help="language of a plain-text file, for spaCy's tokenizer (default: xx)")
         p.add_argument(
@@ -212,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("diagnose", help="which shift (P(X), P(Y|X), P(Y)) separates two corpora; writes a report")
     p.add_argument("source", help="corpus spec (ud:en_ewt:train[genre=email], sentiment:yelp:all, a+b) or file")
-    p.add_argument("target")
+    p.add_argument("target", help="the other side, written the same way")
     p.add_argument("--out", default="runs/diagnosis", help="folder for report.md, report.json and the plots")
     p.add_argument("--label-column", default="upos", help="token label column of tagged corpora")
     p.add_argument("--min-count", type=int, default=20, help="a context-biased word occurs this often on each side")
@@ -227,8 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", help="source tag set: upos, ptb, stts or a YAML/JSON tag-set file")
     p.add_argument("target", help="target tag set (same choices)")
     p.add_argument("--corpus", nargs="*", default=[], help="corpora annotated with both tag sets (ud:de_gsd:dev)")
-    p.add_argument("--source-column", default="upos")
-    p.add_argument("--target-column", default="xpos")
+    p.add_argument("--source-column", default="upos", help="column of the source tags (default: upos)")
+    p.add_argument("--target-column", default="xpos", help="column of the target tags (default: xpos)")
     p.add_argument("--declared-weight", type=float, default=1.0, help="pseudo-counts per declared pair")
     p.add_argument("--top", type=int, default=3, help="target tags listed per source tag")
     p.add_argument("--out", help="write the prior (counts, tag sets, unreachable tags) as JSON here")
@@ -239,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train", required=True, help="corpus with target tags (ud:de_gsd:dev or a CoNLL-U file)")
     p.add_argument("--column", default="xpos", help="column holding the target tags")
     p.add_argument("--k", type=int, default=-1, help="labelled sentences drawn from --train (-1 = all, 0 = prior only)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="which k sentences are drawn, and the head's start")
     p.add_argument("--projection", help="rules writing a source treebank in the tag set (ud_en_stts or a YAML file)")
     p.add_argument("--projection-corpus", default="ud:en_ewt:train", help="the source treebank the rules rewrite")
     p.add_argument("--projection-sentences", type=int, default=4000, help="sentences of it to use (-1 = all)")
@@ -247,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=mapping_commands.train)
 
     p = sub.add_parser("push", help="publish a saved model to the Hugging Face Hub with a model card")
-    p.add_argument("model_dir")
+    p.add_argument("model_dir", help="a saved model folder (tagger, parser or sentiment model)")
     p.add_argument("repo_id", help="namespace/name on the Hub (HF_ENDPOINT picks another Hub)")
     p.add_argument("--dry-run", metavar="DIR", help="write the folder that would be uploaded to DIR, upload nothing")
     p.add_argument("--metrics", help="evaluation JSON for the card (default: MODEL_DIR/../metrics.json if present)")

@@ -23,7 +23,14 @@ from xdomain_nlp.training.config import ConfigError, RecipeConfig, load_config, 
 from xdomain_nlp.training.epilogue import finish_run, fit_figures, stopped_early
 from xdomain_nlp.training.loop import FitResult, FitState, fit, remove_checkpoints
 from xdomain_nlp.training.losses import weighted_cross_entropy
-from xdomain_nlp.training.metrics import save_confusion_png, span_report, tagging_report, write_json
+from xdomain_nlp.training.metrics import (
+    save_confusion_png,
+    save_reliability_png,
+    save_transfer_gap_png,
+    span_report,
+    tagging_report,
+    write_json,
+)
 from xdomain_nlp.training.optim import layer_of, transfer_param_groups
 from xdomain_nlp.training.precision import resolve_mixed_precision
 from xdomain_nlp.training.record import run_record
@@ -72,6 +79,8 @@ __all__ = [
     "resolve_mixed_precision",
     "run_record",
     "save_confusion_png",
+    "save_reliability_png",
+    "save_transfer_gap_png",
     "setting",
     "span_report",
     "tagging_report",

@@ -49,6 +49,36 @@ def confusion_report(confusion: np.ndarray, labels: Sequence[str]) -> dict:
     }
 
 
+def calibration_report(confidence: Sequence[float], correct: Sequence[bool], bins: int = 10) -> dict:
+    """How far confidence is from accuracy: words in ``bins`` equal-width confidence bins, each bin's
+    mean confidence and accuracy, and the expected calibration error (their gap, weighted by words)."""
+    confidence, correct = np.asarray(confidence, dtype=float), np.asarray(correct, dtype=float)
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    rows = []
+    for b in range(bins):
+        inside = which == b
+        n = int(inside.sum())
+        rows.append({
+            "low": b / bins, "high": (b + 1) / bins, "words": n,
+            "confidence": round(float(confidence[inside].mean()), 4) if n else None,
+            "accuracy": round(float(correct[inside].mean()), 4) if n else None,
+        })  # fmt: skip
+    gap = sum(r["words"] * abs(r["confidence"] - r["accuracy"]) for r in rows if r["words"])
+    return {"bins": rows, "ece": round(gap / max(len(confidence), 1), 4)}
+
+
+def transfer_gaps(reference: dict, target: dict) -> list[dict]:
+    """Per-tag F1 of two `tagging_report`s (the source language's test, the target's), largest drop
+    first; tags the target has no word of are left out (their F1 there says nothing)."""
+    rows = []
+    for tag, scores in target["per_tag"].items():
+        if scores["support"] and tag in reference["per_tag"]:
+            source_f1 = reference["per_tag"][tag]["f1"]
+            rows.append({"tag": tag, "source_f1": source_f1, "target_f1": scores["f1"],
+                         "gap": source_f1 - scores["f1"], "support": scores["support"]})  # fmt: skip
+    return sorted(rows, key=lambda r: r["gap"], reverse=True)
+
+
 def _pyplot():
     """matplotlib's pyplot on the file-only backend (no display on a server)."""
     import matplotlib
@@ -96,6 +126,44 @@ def save_confusion_png(report: dict, path: str | Path, title: str = "") -> Path:
     ax.set_title(f"{title or 'accuracy ' + format(report['accuracy'], '.2f')}\n{what}", fontsize=9)
     fig.tight_layout()
     return _save(fig, path, dpi=120)
+
+
+def save_transfer_gap_png(reference: dict, target: dict, path: str | Path, names: tuple[str, str]) -> Path:
+    """Per-tag F1 on the source-language test beside the target's, sorted by the drop (largest on
+    top), with the target's word count per tag: where the transfer loses, and how much it matters."""
+    plt = _pyplot()
+    rows = transfer_gaps(reference, target)
+    fig, ax = plt.subplots(figsize=(7, 0.32 * len(rows) + 1.4))
+    y = np.arange(len(rows))[::-1]
+    ax.barh(y + 0.2, [100 * r["source_f1"] for r in rows], height=0.4, color="tab:blue", label=names[0])
+    ax.barh(y - 0.2, [100 * r["target_f1"] for r in rows], height=0.4, color="tab:orange", label=names[1])
+    ax.set_yticks(y, [r["tag"] for r in rows])
+    for yi, r in zip(y, rows):
+        ax.text(101, yi, f"{100 * r['gap']:+.1f}  n={r['support']:,}", va="center", fontsize=7)
+    ax.set_xlim(0, 125)
+    ax.set_xlabel("F1 per tag (right: the drop, and the target's words of that tag)")
+    ax.set_title(f"Transfer gap by tag: {names[0]} -> {names[1]}", fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return _save(fig, path, dpi=110)
+
+
+def save_reliability_png(calibration: dict, path: str | Path, title: str = "") -> Path:
+    """Reliability diagram: accuracy against confidence by bin (the diagonal is a calibrated model),
+    with each bin's share of the words beneath."""
+    plt = _pyplot()
+    rows = [r for r in calibration["bins"] if r["words"]]
+    total = sum(r["words"] for r in rows) or 1
+    fig, (ax, counts) = plt.subplots(2, 1, figsize=(4.2, 5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="calibrated")
+    ax.plot([r["confidence"] for r in rows], [r["accuracy"] for r in rows], marker="o", label="model")
+    ax.set(ylabel="accuracy in the bin", xlim=(0, 1), ylim=(0, 1))
+    ax.legend(fontsize=7, loc="upper left")
+    ax.set_title(f"{title}\nexpected calibration error {calibration['ece']:.3f}".strip(), fontsize=9)
+    counts.bar([(r["low"] + r["high"]) / 2 for r in rows], [r["words"] / total for r in rows], width=0.09)
+    counts.set(xlabel="confidence (probability of the predicted tag)", ylabel="share of words")
+    fig.tight_layout()
+    return _save(fig, path, dpi=110)
 
 
 def save_training_png(curve: list[dict], history: list[dict], path: str | Path, title: str = "") -> Path | None:
