@@ -42,7 +42,7 @@ def timed(command: list[str], **kwargs) -> tuple[float, subprocess.CompletedProc
     done = subprocess.run(command, capture_output=True, text=True, **kwargs)
     if done.returncode:
         raise SystemExit(f"{' '.join(command[:4])} ...: exit {done.returncode}\n{done.stderr[-3000:]}")
-    return round(time.perf_counter() - start, 1), done
+    return round(time.perf_counter() - start, 2), done
 
 
 def main() -> None:
@@ -75,7 +75,7 @@ def main() -> None:
         result = {
             "train_seconds_wall": train_s,
             "under_3_minutes": train_s < 180,
-            "command": f"xdomain-nlp train pos_en_de {' '.join(SMALL)} output_dir=runs/pos_en_de",
+            "train_command": f"xdomain-nlp train pos_en_de {' '.join(SMALL)} output_dir=runs/pos_en_de",
             "recipes_seconds_wall": recipes_s,
             "recipes_listed": sum(1 for line in listed.stdout.splitlines()[1:] if line and not line[0].isspace()),
             "load_and_tag_seconds_wall": tag_s,

@@ -204,11 +204,10 @@ class POSTransferRecipe:
                     save_reliability_png(report["calibration"], self.out / f"reliability_{name}.png", title)
                 results[spec] = report
                 acc.print(f"{spec}: {what} accuracy {report['accuracy']:.2f} on {report['words']} words")
-            if write and not tag_set and len(results) > 1:  # the first eval corpus against each other one
-                (first, reference), *others = results.items()
-                for spec, report in others:
-                    name = f"transfer_gap_{first}_vs_{spec}".replace(":", "_")
-                    save_transfer_gap_png(reference, report, self.out / f"{name}.png", (first, spec))
+            if write and not tag_set:  # a test set in the training language against each other language's
+                for source, target in transfer_pairs(cfg.train, list(results)):
+                    name = f"transfer_gap_{source}_vs_{target}".replace(":", "_")
+                    save_transfer_gap_png(results[source], results[target], self.out / f"{name}.png", (source, target))
         acc.wait_for_everyone()
         return results
 
@@ -225,6 +224,21 @@ class POSTransferRecipe:
             train_words_per_s=self.train_words_per_s, lr_scale=self.lr_scale, epochs_trained=self.epochs,
             reweighting=getattr(self, "reweighting", None), convention=convention,
         )  # fmt: skip
+
+
+def transfer_pairs(train: list[str], evaluated: list[str]) -> list[tuple[str, str]]:
+    """``(source, target)`` treebanks to compare tag by tag: the first evaluated one in a training
+    language (a test split first) against each one in another language (``ud:en_ewt:test`` against
+    ``ud:de_gsd:test``); none when either side is missing or a corpus is not a named treebank."""
+
+    def language(spec: str) -> str | None:
+        parts = spec.split(":")
+        return parts[1].split("_")[0] if len(parts) > 2 and parts[0] == "ud" else None
+
+    trained = {language(spec) for spec in train} - {None}
+    sources = sorted((s for s in evaluated if language(s) in trained), key=lambda s: not s.endswith(":test"))
+    targets = [s for s in evaluated if language(s) not in trained | {None}]
+    return [(sources[0], target) for target in targets] if sources else []
 
 
 def main(argv: list[str] | None = None) -> dict:

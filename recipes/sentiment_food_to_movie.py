@@ -37,7 +37,14 @@ from xdomain_nlp.configs import SentimentTransferConfig
 from xdomain_nlp.encoders import load_tokenizer
 from xdomain_nlp.errors import InputError, run_for_people
 from xdomain_nlp.relational.classifier import GraphCollator, GraphSentenceClassifier, model_inputs
-from xdomain_nlp.relational.evaluation import accuracy, mean_std, save_ablation_png, score_targets, without_relation
+from xdomain_nlp.relational.evaluation import (
+    accuracy,
+    mean_std,
+    save_ablation_png,
+    save_methods_png,
+    score_targets,
+    without_relation,
+)
 from xdomain_nlp.relational.pseudo_labels import fit_coextractor, lexicon_json, lexicon_pseudo_labels
 from xdomain_nlp.relational.sentences import encode_sentences, load_graph_items, mask_words
 from xdomain_nlp.shift.labelshift import label_shares
@@ -208,6 +215,7 @@ def transfer(cfg: SentimentTransferConfig, acc: Accelerator, tokenizer, pieces: 
 
     def save(out: Path) -> None:  # the models were saved per method above; here what they predicted
         np.savez_compressed(out / "predictions.npz", **predictions)
+        save_methods_png(runs, cfg.methods, cfg.eval, cfg.seeds, out / "methods.png")
         if "relational" in cfg.methods and cfg.ablate:
             save_ablation_png(summary["ablation"], out / "relation_ablation.png", cfg.ablate_on)
 

@@ -52,9 +52,14 @@ def packaged_pipeline(pipeline: Path, tmp_path: Path) -> tuple[Path, dict]:
 
 def recipe_main(name: str):
     """The ``main`` of ``recipes/NAME.py``, run from its file (recipes are scripts, not a package)."""
+    return recipe_names(name)["main"]
+
+
+def recipe_names(name: str) -> dict:
+    """What ``recipes/NAME.py`` defines (its functions and classes), read from its file."""
     import runpy
 
-    return runpy.run_path(str(REPO / "recipes" / f"{name}.py"), run_name=f"recipe_{name}")["main"]
+    return runpy.run_path(str(REPO / "recipes" / f"{name}.py"), run_name=f"recipe_{name}")
 
 
 @pytest.fixture(scope="session")

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import recipe_main
+from conftest import recipe_names
 from safetensors.torch import load_file
 
 from xdomain_nlp.data import load_corpus
 
 REPO = Path(__file__).resolve().parents[1]
-main = recipe_main("pos_en_de")
+RECIPE = recipe_names("pos_en_de")
+main, transfer_pairs = RECIPE["main"], RECIPE["transfer_pairs"]
 
 TINY = ["train_limit=32", "batch_size=8", "max_length=64", "window_overlap=16", "lr=1.0e-3", "convention=''"]
 
@@ -49,6 +50,9 @@ def test_train_evaluate_save_and_load_back(tmp_path, e5_dir):
     assert (tmp_path / "confusion_ud_de_gsd_test.png").stat().st_size > 1000
     assert (tmp_path / "reliability_ud_de_gsd_test.png").stat().st_size > 1000
     assert (tmp_path / "transfer_gap_ud_en_pud_test_vs_ud_de_gsd_test.png").stat().st_size > 1000
+    assert transfer_pairs(["ud:en_ewt:train"], ["ud:de_gsd:dev", "ud:en_ewt:dev", "ud:en_pud:test", "x.conllu"]) == [
+        ("ud:en_pud:test", "ud:de_gsd:dev")
+    ]
     calibration = metrics["results"]["ud:de_gsd:test"]["calibration"]
     assert sum(b["words"] for b in calibration["bins"]) == report["words"] and 0.0 <= calibration["ece"] <= 1.0
     convention = metrics["convention"]

@@ -148,6 +148,7 @@ def test_recipe_trains_plain_and_relational_and_ablates(food_to_movie):
     assert probs.shape == (24, 2)
     assert 100.0 * (probs.argmax(1) == gold).mean() == pytest.approx(plain["unadjusted"]["sentiment:sst2:test"])
     assert (tmp_path / "relation_ablation.png").stat().st_size > 0
+    assert (tmp_path / "methods.png").read_bytes()[:4] == b"\x89PNG"  # accuracy by method, seeds as dots
     model, _, meta = load_graph_classifier(tmp_path / "relational" / "model")
     assert meta["graph_layers"] == 2 and len(model.layers) == 2 and meta["method"] == "relational"
 

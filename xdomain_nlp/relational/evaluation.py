@@ -10,6 +10,7 @@ import torch
 
 from xdomain_nlp.relational.classifier import predict_proba
 from xdomain_nlp.shift.labelshift import label_shares, label_shift_accuracy
+from xdomain_nlp.training.metrics import pyplot, save_figure
 
 
 def accuracy(model, items: Sequence[tuple], pad_id: int) -> float:
@@ -51,11 +52,7 @@ def mean_std(values: Sequence[float]) -> dict:
 
 def save_ablation_png(ablation: dict, path: Path, spec: str) -> None:
     """Bar chart of the accuracy change when each relation's edges are dropped (mean ± std over seeds)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     names = sorted(ablation, key=lambda r: ablation[r]["mean"])
     fig, ax = plt.subplots(figsize=(6, 0.35 * len(names) + 1.2))
     ax.barh(names, [ablation[r]["mean"] for r in names], xerr=[ablation[r]["std"] for r in names], color="#c44e52")
@@ -63,6 +60,26 @@ def save_ablation_png(ablation: dict, path: Path, spec: str) -> None:
     ax.set_xlabel(f"accuracy change on {spec} when the relation's edges are dropped (points)")
     ax.set_title("What the relational model relies on")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
+
+
+def save_methods_png(
+    runs: dict[str, dict], methods: Sequence[str], specs: Sequence[str], seeds: Sequence[int], path: Path
+) -> Path:
+    """Accuracy of each method on each target corpus: the mean over seeds as a bar, each seed as a
+    dot, so that a difference between methods is seen against the spread of one method."""
+    plt = pyplot()
+    fig, axes = plt.subplots(1, len(specs), figsize=(1.3 * len(methods) * len(specs) + 1.5, 3.4), squeeze=False)
+    for ax, spec in zip(axes[0], specs):
+        for x, method in enumerate(methods):
+            values = [runs[f"{method}/seed{s}"][spec] for s in seeds]
+            ax.bar(x, np.mean(values), color="#8fb3d9", width=0.6)
+            ax.scatter([x] * len(values), values, color="black", s=12, zorder=3)
+            ax.text(x, np.mean(values), f"{np.mean(values):.1f}", ha="center", va="bottom", fontsize=7)
+        low = min(runs[f"{m}/seed{s}"][spec] for m in methods for s in seeds)
+        ax.set_ylim(max(0.0, low - 10), 100)
+        ax.set_xticks(range(len(methods)), methods, rotation=20, fontsize=7)
+        ax.set(title=spec, ylabel="accuracy (bar: mean; dots: seeds)")
+    fig.suptitle(f"Food -> Movie by method, {len(seeds)} seed(s)", fontsize=9)
+    fig.tight_layout()
+    return save_figure(fig, path, dpi=110)

@@ -79,7 +79,7 @@ def transfer_gaps(reference: dict, target: dict) -> list[dict]:
     return sorted(rows, key=lambda r: r["gap"], reverse=True)
 
 
-def _pyplot():
+def pyplot():
     """matplotlib's pyplot on the file-only backend (no display on a server)."""
     import matplotlib
 
@@ -89,17 +89,18 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: str | Path, dpi: int) -> Path:
+def save_figure(fig, path: str | Path, dpi: int) -> Path:
+    """Write ``fig`` to ``path`` (its folder made) and close it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi)
-    _pyplot().close(fig)
+    pyplot().close(fig)
     return path
 
 
 def save_confusion_png(report: dict, path: str | Path, title: str = "") -> Path:
     """Row-normalised confusion matrix as a PNG (gold tags down, predicted across)."""
-    plt = _pyplot()
+    plt = pyplot()
     confusion = np.asarray(report["confusion"], dtype=float)
     labels = report["labels"]
     rows = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
@@ -125,13 +126,13 @@ def save_confusion_png(report: dict, path: str | Path, title: str = "") -> Path:
     what = "colour: share of each gold row; numbers: word counts"
     ax.set_title(f"{title or 'accuracy ' + format(report['accuracy'], '.2f')}\n{what}", fontsize=9)
     fig.tight_layout()
-    return _save(fig, path, dpi=120)
+    return save_figure(fig, path, dpi=120)
 
 
 def save_transfer_gap_png(reference: dict, target: dict, path: str | Path, names: tuple[str, str]) -> Path:
     """Per-tag F1 on the source-language test beside the target's, sorted by the drop (largest on
     top), with the target's word count per tag: where the transfer loses, and how much it matters."""
-    plt = _pyplot()
+    plt = pyplot()
     rows = transfer_gaps(reference, target)
     fig, ax = plt.subplots(figsize=(7, 0.32 * len(rows) + 1.4))
     y = np.arange(len(rows))[::-1]
@@ -139,19 +140,19 @@ def save_transfer_gap_png(reference: dict, target: dict, path: str | Path, names
     ax.barh(y - 0.2, [100 * r["target_f1"] for r in rows], height=0.4, color="tab:orange", label=names[1])
     ax.set_yticks(y, [r["tag"] for r in rows])
     for yi, r in zip(y, rows):
-        ax.text(101, yi, f"{100 * r['gap']:+.1f}  n={r['support']:,}", va="center", fontsize=7)
+        ax.text(101, yi, f"{-100 * r['gap']:+.1f}  n={r['support']:,}", va="center", fontsize=7)
     ax.set_xlim(0, 125)
-    ax.set_xlabel("F1 per tag (right: the drop, and the target's words of that tag)")
-    ax.set_title(f"Transfer gap by tag: {names[0]} -> {names[1]}", fontsize=9)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.set_xlabel("F1 per tag (right: target minus source, and the target's words of that tag)")
+    ax.set_title(f"Transfer gap by tag: {names[0]} -> {names[1]}", fontsize=9, pad=18)
+    ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     fig.tight_layout()
-    return _save(fig, path, dpi=110)
+    return save_figure(fig, path, dpi=110)
 
 
 def save_reliability_png(calibration: dict, path: str | Path, title: str = "") -> Path:
     """Reliability diagram: accuracy against confidence by bin (the diagonal is a calibrated model),
     with each bin's share of the words beneath."""
-    plt = _pyplot()
+    plt = pyplot()
     rows = [r for r in calibration["bins"] if r["words"]]
     total = sum(r["words"] for r in rows) or 1
     fig, (ax, counts) = plt.subplots(2, 1, figsize=(4.2, 5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
@@ -163,7 +164,7 @@ def save_reliability_png(calibration: dict, path: str | Path, title: str = "") -
     counts.bar([(r["low"] + r["high"]) / 2 for r in rows], [r["words"] / total for r in rows], width=0.09)
     counts.set(xlabel="confidence (probability of the predicted tag)", ylabel="share of words")
     fig.tight_layout()
-    return _save(fig, path, dpi=110)
+    return save_figure(fig, path, dpi=110)
 
 
 def save_training_png(curve: list[dict], history: list[dict], path: str | Path, title: str = "") -> Path | None:
@@ -171,7 +172,7 @@ def save_training_png(curve: list[dict], history: list[dict], path: str | Path, 
     each epoch's end (`FitState.history`); None when there is nothing to draw."""
     if not curve:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     scores = sorted({k for h in history for k, v in h.items() if isinstance(v, (int, float)) and k != "epoch"})
     fig, axes = plt.subplots(1, 2 + bool(scores), figsize=(4.2 * (2 + bool(scores)), 3.2))
     steps = [c["step"] for c in curve]
@@ -188,7 +189,7 @@ def save_training_png(curve: list[dict], history: list[dict], path: str | Path, 
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    return _save(fig, path, dpi=110)
+    return save_figure(fig, path, dpi=110)
 
 
 def write_json(data: dict, path: str | Path) -> Path:
