@@ -58,6 +58,7 @@ from xdomain_nlp.training import (
     make_accelerator,
     make_optimizer,
     parse_recipe_args,
+    save_reliability_png,
     scaled_epochs,
     scheduler_steps,
     train_batches,
@@ -216,6 +217,10 @@ def transfer(cfg: SentimentTransferConfig, acc: Accelerator, tokenizer, pieces: 
     def save(out: Path) -> None:  # the models were saved per method above; here what they predicted
         np.savez_compressed(out / "predictions.npz", **predictions)
         save_methods_png(runs, cfg.methods, cfg.eval, cfg.seeds, out / "methods.png")
+        for method in cfg.methods:  # does a confidence of 0.9 mean 90% right, method by method (first seed)
+            for spec, calibration in runs[f"{method}/seed{cfg.seeds[0]}"]["calibration"].items():
+                name = f"reliability_{method}_{spec}".replace("+", "_").replace(":", "_")
+                save_reliability_png(calibration, out / f"{name}.png", f"{method}, seed {cfg.seeds[0]}: {spec}")
         if "relational" in cfg.methods and cfg.ablate:
             save_ablation_png(summary["ablation"], out / "relation_ablation.png", cfg.ablate_on)
 

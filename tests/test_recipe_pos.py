@@ -54,7 +54,7 @@ def test_train_evaluate_save_and_load_back(tmp_path, e5_dir):
         ("ud:en_pud:test", "ud:de_gsd:dev")
     ]
     calibration = metrics["results"]["ud:de_gsd:test"]["calibration"]
-    assert sum(b["words"] for b in calibration["bins"]) == report["words"] and 0.0 <= calibration["ece"] <= 1.0
+    assert sum(b["count"] for b in calibration["bins"]) == report["words"] and 0.0 <= calibration["ece"] <= 1.0
     convention = metrics["convention"]
     assert convention["changed"]["PRON[Poss=Yes] -> DET"] > 0
     assert convention["results"]["ud:de_gsd:test"]["words"] == report["words"]

@@ -147,8 +147,11 @@ def test_recipe_trains_plain_and_relational_and_ablates(food_to_movie):
     gold = np.array(load_corpus("sentiment:sst2:test").shuffle(seed=0).select(range(24))["label"])
     assert probs.shape == (24, 2)
     assert 100.0 * (probs.argmax(1) == gold).mean() == pytest.approx(plain["unadjusted"]["sentiment:sst2:test"])
+    calibration = plain["calibration"]["sentiment:sst2:test"]  # of the same posteriors
+    assert sum(b["count"] for b in calibration["bins"]) == 24 and calibration["bins"][4]["count"] == 0  # p >= 0.5
     assert (tmp_path / "relation_ablation.png").stat().st_size > 0
     assert (tmp_path / "methods.png").read_bytes()[:4] == b"\x89PNG"  # accuracy by method, seeds as dots
+    assert (tmp_path / "reliability_relational_sentiment_sst2_test.png").is_file()
     model, _, meta = load_graph_classifier(tmp_path / "relational" / "model")
     assert meta["graph_layers"] == 2 and len(model.layers) == 2 and meta["method"] == "relational"
 

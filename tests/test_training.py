@@ -96,9 +96,9 @@ def test_calibration_bins_and_the_expected_calibration_error():
     # 0.95 twice (one right), 0.55 twice (both right), 1.0 falls in the top bin
     report = calibration_report([0.95, 0.95, 0.55, 0.55, 1.0], [True, False, True, True, True], bins=10)
     top, middle = report["bins"][9], report["bins"][5]
-    assert top == {"low": 0.9, "high": 1.0, "words": 3, "confidence": pytest.approx(0.9667, abs=1e-4),
+    assert top == {"low": 0.9, "high": 1.0, "count": 3, "confidence": pytest.approx(0.9667, abs=1e-4),
                    "accuracy": pytest.approx(0.6667, abs=1e-4)}  # fmt: skip
-    assert middle["words"] == 2 and middle["accuracy"] == 1.0 and report["bins"][0]["words"] == 0
+    assert middle["count"] == 2 and middle["accuracy"] == 1.0 and report["bins"][0]["count"] == 0
     assert report["ece"] == pytest.approx((3 * 0.3 + 2 * 0.45) / 5, abs=1e-3)
 
 

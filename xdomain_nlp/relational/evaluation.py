@@ -10,7 +10,7 @@ import torch
 
 from xdomain_nlp.relational.classifier import predict_proba
 from xdomain_nlp.shift.labelshift import label_shares, label_shift_accuracy
-from xdomain_nlp.training.metrics import pyplot, save_figure
+from xdomain_nlp.training.metrics import calibration_report, pyplot, save_figure
 
 
 def accuracy(model, items: Sequence[tuple], pad_id: int) -> float:
@@ -24,20 +24,23 @@ def score_targets(
     model, targets: dict[str, Sequence[tuple]], train_items: Sequence[tuple], *, label_shift: str = "none",
     class_balance: bool = False, pad_id: int,
 ) -> tuple[dict, dict[str, np.ndarray]]:  # fmt: skip
-    """Accuracy on each target after the ``label_shift`` adjustment, and the model's posteriors.
+    """Accuracy on each target after the ``label_shift`` adjustment (with the calibration of the
+    unadjusted posteriors: does a confidence of 0.9 mean 90% right), and the model's posteriors.
 
     The priors the model learned are the training label shares (0.5/0.5 under ``class_balance``);
     with an adjustment, ``unadjusted`` keeps the plain argmax accuracy and ``target_priors`` the
     estimated target class priors."""
     trained = np.full(2, 0.5) if class_balance else label_shares(train_items).numpy()
     run: dict = {}
-    unadjusted, priors, posteriors = {}, {}, {}
+    unadjusted, priors, posteriors, calibration = {}, {}, {}, {}
     for spec, items in targets.items():
         probs = posteriors[spec] = predict_proba(model, items, pad_id=pad_id).double().numpy()
         gold = np.array([label for _, _, label in items])
         run[spec], unadjusted[spec], priors[spec] = label_shift_accuracy(probs, gold, trained, label_shift)
+        calibration[spec] = calibration_report(probs.max(1), probs.argmax(1) == gold)  # the unadjusted posteriors
     if label_shift != "none":
         run.update(unadjusted=unadjusted, target_priors=priors)
+    run["calibration"] = calibration
     return run, posteriors
 
 

@@ -50,8 +50,9 @@ def confusion_report(confusion: np.ndarray, labels: Sequence[str]) -> dict:
 
 
 def calibration_report(confidence: Sequence[float], correct: Sequence[bool], bins: int = 10) -> dict:
-    """How far confidence is from accuracy: words in ``bins`` equal-width confidence bins, each bin's
-    mean confidence and accuracy, and the expected calibration error (their gap, weighted by words)."""
+    """How far confidence is from accuracy: the predictions (words, sentences) in ``bins`` equal-width
+    confidence bins, each bin's mean confidence and accuracy, and the expected calibration error
+    (their gap, weighted by the bin's count)."""
     confidence, correct = np.asarray(confidence, dtype=float), np.asarray(correct, dtype=float)
     which = np.minimum((confidence * bins).astype(int), bins - 1)
     rows = []
@@ -59,11 +60,11 @@ def calibration_report(confidence: Sequence[float], correct: Sequence[bool], bin
         inside = which == b
         n = int(inside.sum())
         rows.append({
-            "low": b / bins, "high": (b + 1) / bins, "words": n,
+            "low": b / bins, "high": (b + 1) / bins, "count": n,
             "confidence": round(float(confidence[inside].mean()), 4) if n else None,
             "accuracy": round(float(correct[inside].mean()), 4) if n else None,
         })  # fmt: skip
-    gap = sum(r["words"] * abs(r["confidence"] - r["accuracy"]) for r in rows if r["words"])
+    gap = sum(r["count"] * abs(r["confidence"] - r["accuracy"]) for r in rows if r["count"])
     return {"bins": rows, "ece": round(gap / max(len(confidence), 1), 4)}
 
 
@@ -151,18 +152,18 @@ def save_transfer_gap_png(reference: dict, target: dict, path: str | Path, names
 
 def save_reliability_png(calibration: dict, path: str | Path, title: str = "") -> Path:
     """Reliability diagram: accuracy against confidence by bin (the diagonal is a calibrated model),
-    with each bin's share of the words beneath."""
+    with each bin's share of the predictions beneath."""
     plt = pyplot()
-    rows = [r for r in calibration["bins"] if r["words"]]
-    total = sum(r["words"] for r in rows) or 1
+    rows = [r for r in calibration["bins"] if r["count"]]
+    total = sum(r["count"] for r in rows) or 1
     fig, (ax, counts) = plt.subplots(2, 1, figsize=(4.2, 5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="calibrated")
     ax.plot([r["confidence"] for r in rows], [r["accuracy"] for r in rows], marker="o", label="model")
     ax.set(ylabel="accuracy in the bin", xlim=(0, 1), ylim=(0, 1))
     ax.legend(fontsize=7, loc="upper left")
     ax.set_title(f"{title}\nexpected calibration error {calibration['ece']:.3f}".strip(), fontsize=9)
-    counts.bar([(r["low"] + r["high"]) / 2 for r in rows], [r["words"] / total for r in rows], width=0.09)
-    counts.set(xlabel="confidence (probability of the predicted tag)", ylabel="share of words")
+    counts.bar([(r["low"] + r["high"]) / 2 for r in rows], [r["count"] / total for r in rows], width=0.09)
+    counts.set(xlabel="confidence (probability of the predicted label)", ylabel="share of predictions")
     fig.tight_layout()
     return save_figure(fig, path, dpi=110)
 
