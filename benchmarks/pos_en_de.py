@@ -25,7 +25,7 @@ from transformers import AutoModelForTokenClassification
 from xdomain_nlp.configs import POSTransferConfig
 from xdomain_nlp.data import load_corpora, load_corpus
 from xdomain_nlp.encoders import load_tokenizer, resolve_model
-from xdomain_nlp.modeldir.meta import resolved_paths
+from xdomain_nlp.outputs import resolved_paths
 from xdomain_nlp.tagging import (
     UPOS,
     TokenTagger,

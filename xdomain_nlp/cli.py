@@ -7,7 +7,7 @@ import contextlib
 import json
 import sys
 
-from xdomain_nlp import mapping_commands, recipe_commands
+from xdomain_nlp import mapping_commands, recipe_commands, size_commands
 from xdomain_nlp.defaults import DEFAULT_MODEL
 from xdomain_nlp.errors import InputError, run_for_people
 
@@ -41,17 +41,6 @@ def _convert(args: argparse.Namespace) -> int:
         print(convert_e5s1(args.src, args.dest))
     else:
         print(resolve_model(args.model))
-    return 0
-
-
-def _trim(args: argparse.Namespace) -> int:
-    from xdomain_nlp.data import load_corpus
-    from xdomain_nlp.encoders import trim_vocabulary
-
-    words = [w for spec in args.corpora for sent in load_corpus(spec)["words"] for w in sent]
-    dest = trim_vocabulary(args.model, words, args.dest)
-    kept = json.loads((dest / "trim.json").read_text())["kept_pieces"]
-    print(f"{dest}: kept {kept} pieces for {len(set(words))} distinct words")
     return 0
 
 
@@ -184,7 +173,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dest", help="folder for the trimmed encoder (a transformers model directory)")
     p.add_argument("corpora", nargs="+", help="corpus splits (ud:en_ewt:train) or CoNLL-U files")
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"encoder to trim (default: {DEFAULT_MODEL})")
-    p.set_defaults(func=_trim)
+    p.set_defaults(func=size_commands.trim)
+
+    p = sub.add_parser("shrink", help="a saved model made small to ship: vocabulary trimmed, weights in bf16")
+    p.add_argument("model_dir", help="a saved model folder (tagger, parser) or Hub id")
+    p.add_argument("out", help="folder for the small copy (a model folder like the first)")
+    p.add_argument("--keep", nargs="*", help="corpora whose pieces are kept (default: the ones it was trained on)")
+    p.add_argument("--top", type=int, default=20000, help="also keep the N most probable pieces, for unseen text")
+    p.add_argument("--no-trim", action="store_true", help="keep the whole vocabulary (only store weights in bf16)")
+    p.add_argument("--fp32", action="store_true", help="keep fp32 weights (default: stored in bf16, loaded in fp32)")
+    p.set_defaults(func=size_commands.shrink)
 
     for name, text in (
         ("tag", "tag a corpus with a saved tagger (CoNLL-U out)"),

@@ -1,7 +1,7 @@
 """Writes that cannot destroy: outputs go to a temporary name beside the target and are renamed at
 the end, an output that is one of the inputs is refused, and a folder the package did not make is
 never deleted. A full disk or a read-only target is one line naming the path, with nothing
-half-written left behind.
+half-written left behind. Paths an output records are relative to its folder (`recorded_paths`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from xdomain_nlp.errors import XDomainError
 
@@ -108,3 +108,36 @@ def model_folder(out: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def recorded_paths(value: Any, folder: str | os.PathLike) -> Any:
+    """``value`` as a file in ``folder`` records it: every local path relative to ``folder``, so that
+    no absolute path of this machine is written and a run folder moved whole still finds its parts;
+    corpus names (``ud:en_ewt:train``), Hub ids and other settings as they were given."""
+    if isinstance(value, dict):
+        return {k: recorded_paths(v, folder) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [recorded_paths(v, folder) for v in value]
+    if not isinstance(value, str) or "://" in value:
+        return value
+    path, bracket, options = value.partition("[")  # a corpus spec's [options] stay as they are
+    local = Path(path).expanduser()
+    if not path or not (local.is_absolute() or (("/" in path or local.suffix) and local.exists())):
+        return value
+    return os.path.relpath(os.path.abspath(local), os.path.abspath(folder)) + bracket + options
+
+
+def resolved_paths(value: Any, folder: str | os.PathLike) -> Any:
+    """The other way: a recorded relative path that exists from ``folder`` becomes that path, for the
+    code that reads it (a sentiment model's parser); everything else is left as it is."""
+    if isinstance(value, dict):
+        return {k: resolved_paths(v, folder) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [resolved_paths(v, folder) for v in value]
+    if not isinstance(value, str) or "://" in value:
+        return value
+    path, bracket, options = value.partition("[")
+    if not path or Path(path).is_absolute() or not (path.startswith(".") or "/" in path):
+        return value
+    there = Path(folder) / path
+    return os.path.normpath(there) + bracket + options if there.exists() else value

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import torch
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from xdomain_nlp.data.corpora import cache_dir
@@ -79,10 +80,10 @@ def fast_tokenizer(path: str | Path, name: str | None = None) -> PreTrainedToken
 
 def load_encoder(name: str) -> PreTrainedModel:
     """The bare encoder (no pooler: token tasks never use it, and e5 ships none)."""
-    try:
-        return load_pretrained(AutoModel, name, add_pooling_layer=False)[0]
+    try:  # fp32 even when the folder stores bf16 (a shrunk model): precision is decided at inference
+        return load_pretrained(AutoModel, name, add_pooling_layer=False, dtype=torch.float32)[0]
     except TypeError:  # architectures without a pooler do not take the argument
-        return load_pretrained(AutoModel, name)[0]
+        return load_pretrained(AutoModel, name, dtype=torch.float32)[0]
 
 
 def load_pretrained(auto_class: Any, name: str, **kwargs: Any) -> tuple[PreTrainedModel, dict[str, list[str]]]:

@@ -30,36 +30,57 @@ def used_piece_ids(tokenizer, words: Iterable[str], batch: int = 4096) -> set[in
     return keep
 
 
-def trim_vocabulary(model: str, words: Iterable[str], dest: str | Path) -> Path:
-    """Write a copy of ``model`` whose vocabulary holds only the pieces ``words`` need."""
-    src = resolve_model(model)
-    tokenizer = AutoTokenizer.from_pretrained(src)
+def top_piece_ids(spec: dict, n: int) -> set[int]:
+    """The ``n`` pieces of a unigram tokenizer its own model finds most probable (its scores are log
+    probabilities): kept beside a corpus's pieces, they let unseen text still segment into real
+    pieces rather than characters and ``<unk>``."""
+    vocab = spec["model"]["vocab"]
+    return set(sorted(range(len(vocab)), key=lambda i: vocab[i][1], reverse=True)[:n]) if n > 0 else set()
+
+
+def trimmed_tokenizer(tokenizer, keep: Iterable[int]) -> tuple[dict, list[int]]:
+    """The ``tokenizer.json`` of ``tokenizer`` with only the pieces ``keep`` (special tokens always),
+    and the kept old ids in their new order (new id = position)."""
     spec = json.loads(tokenizer.backend_tokenizer.to_str())
     if spec["model"]["type"] != "Unigram":
-        raise NotImplementedError(f"{model}: trimming supports unigram tokenizers, not {spec['model']['type']}")
-    keep = sorted(used_piece_ids(tokenizer, words))
-    remap = {old: new for new, old in enumerate(keep)}
-
-    spec["model"]["vocab"] = [spec["model"]["vocab"][old] for old in keep]
+        raise NotImplementedError(f"trimming supports unigram tokenizers, not {spec['model']['type']}")
+    kept = sorted(set(keep) | set(tokenizer.all_special_ids) | {spec["model"]["unk_id"]})
+    remap = {old: new for new, old in enumerate(kept)}
+    spec["model"]["vocab"] = [spec["model"]["vocab"][old] for old in kept]
     spec["model"]["unk_id"] = remap[spec["model"]["unk_id"]]
     for added in spec.get("added_tokens", []):
         added["id"] = remap[added["id"]]
     post = spec.get("post_processor") or {}
     for special in post.get("special_tokens", {}).values():
         special["ids"] = [remap[i] for i in special["ids"]]
+    return spec, kept
+
+
+def remap_special_ids(config, kept: list[int]) -> None:
+    """``config``'s vocabulary size and special token ids after trimming to ``kept``."""
+    remap = {old: new for new, old in enumerate(kept)}
+    config.vocab_size = len(kept)
+    for attr in ("pad_token_id", "bos_token_id", "eos_token_id"):
+        value = getattr(config, attr, None)
+        if value is not None:
+            setattr(config, attr, remap[value])
+
+
+def trim_vocabulary(model: str, words: Iterable[str], dest: str | Path, *, top: int = 0) -> Path:
+    """Write a copy of ``model`` whose vocabulary holds only the pieces ``words`` need (and the
+    ``top`` most probable pieces of the tokenizer, for text beyond ``words``)."""
+    src = resolve_model(model)
+    tokenizer = AutoTokenizer.from_pretrained(src)
+    spec = json.loads(tokenizer.backend_tokenizer.to_str())
+    spec, keep = trimmed_tokenizer(tokenizer, used_piece_ids(tokenizer, words) | top_piece_ids(spec, top))
 
     encoder = load_encoder(src)
     old_embeddings = encoder.get_input_embeddings().weight.data
-    new_embeddings = torch.nn.Embedding(
-        len(keep), old_embeddings.shape[1], padding_idx=remap.get(tokenizer.pad_token_id)
-    )
+    pad = keep.index(tokenizer.pad_token_id) if tokenizer.pad_token_id in keep else None
+    new_embeddings = torch.nn.Embedding(len(keep), old_embeddings.shape[1], padding_idx=pad)
     new_embeddings.weight.data = old_embeddings[keep].clone()
     encoder.set_input_embeddings(new_embeddings)
-    encoder.config.vocab_size = len(keep)
-    for attr in ("pad_token_id", "bos_token_id", "eos_token_id"):
-        value = getattr(encoder.config, attr, None)
-        if value is not None:
-            setattr(encoder.config, attr, remap[value])
+    remap_special_ids(encoder.config, keep)
 
     dest = Path(dest)
     encoder.save_pretrained(dest)

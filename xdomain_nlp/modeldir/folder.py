@@ -74,6 +74,10 @@ def save_model(
                 meta[key] = value
         if parts.heads:
             save_file({k: v.detach().contiguous() for k, v in parts.heads.items()}, str(tmp / model.heads_file))
+        if (meta.get("shrunk") or {}).get("dtype") == "bf16":  # stored as it was loaded from
+            from xdomain_nlp.modeldir.shrink import store_in_bf16
+
+            store_in_bf16(tmp)
         write_model_meta(tmp, meta, final=Path(path))
         if also is not None:
             also(tmp)

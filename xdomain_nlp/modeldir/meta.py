@@ -4,11 +4,11 @@ the format version that lets a later release's folder be refused in one line."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from xdomain_nlp.errors import InputError
+from xdomain_nlp.outputs import recorded_paths, resolved_paths
 
 PATH_KEYS = ("config", "train")  # the parts of xdomain.json (and metrics.json) that may name files and folders
 
@@ -59,36 +59,3 @@ def window_settings(meta: dict[str, Any], max_length: int | None = None, overlap
     config = meta.get("config", {})
     trained_length, trained_overlap = int(config.get("max_length", 256)), int(config.get("window_overlap", 64))
     return max_length or trained_length, trained_overlap if overlap is None else overlap
-
-
-def recorded_paths(value: Any, folder: str | os.PathLike) -> Any:
-    """``value`` as a file in ``folder`` records it: every local path relative to ``folder``, so that
-    no absolute path of this machine is written and a run folder moved whole still finds its parts;
-    corpus names (``ud:en_ewt:train``), Hub ids and other settings as they were given."""
-    if isinstance(value, dict):
-        return {k: recorded_paths(v, folder) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [recorded_paths(v, folder) for v in value]
-    if not isinstance(value, str) or "://" in value:
-        return value
-    path, bracket, options = value.partition("[")  # a corpus spec's [options] stay as they are
-    local = Path(path).expanduser()
-    if not path or not (local.is_absolute() or (("/" in path or local.suffix) and local.exists())):
-        return value
-    return os.path.relpath(os.path.abspath(local), os.path.abspath(folder)) + bracket + options
-
-
-def resolved_paths(value: Any, folder: str | os.PathLike) -> Any:
-    """The other way: a recorded relative path that exists from ``folder`` becomes that path, for the
-    code that reads it (a sentiment model's parser); everything else is left as it is."""
-    if isinstance(value, dict):
-        return {k: resolved_paths(v, folder) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [resolved_paths(v, folder) for v in value]
-    if not isinstance(value, str) or "://" in value:
-        return value
-    path, bracket, options = value.partition("[")
-    if not path or Path(path).is_absolute() or not (path.startswith(".") or "/" in path):
-        return value
-    there = Path(folder) / path
-    return os.path.normpath(there) + bracket + options if there.exists() else value

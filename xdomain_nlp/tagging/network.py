@@ -154,7 +154,7 @@ class TokenTagger(nn.Module):
     def from_folder(cls, path: Path, meta: dict[str, Any], heads: dict[str, torch.Tensor]) -> TokenTagger:
         from xdomain_nlp.labelspace import MappingHead, TagSet
 
-        hf = AutoModelForTokenClassification.from_pretrained(path)
+        hf = AutoModelForTokenClassification.from_pretrained(path, dtype=torch.float32)  # bf16 when stored so
         tagger = cls(hf, meta["labels"], meta.get("tag_set", "upos"))
         for name, spec in (meta.get("mapping_heads") or {}).items():
             state = {k[len(name) + 1 :]: v for k, v in heads.items() if k.startswith(name + ".")}

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from xdomain_nlp.modeldir.meta import recorded_paths
+from xdomain_nlp.outputs import recorded_paths
 from xdomain_nlp.training.accelerator import training_setup
 from xdomain_nlp.training.loop import FitResult, remove_checkpoints
 from xdomain_nlp.training.metrics import save_training_png, write_json

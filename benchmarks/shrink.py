@@ -1,0 +1,116 @@
+"""What a shipped tagger weighs and what shrinking it costs: `xdomain-nlp shrink` variants of one model.
+
+Each variant of ``--model`` (the main job's tagger) is written to a temporary folder and scored
+on German GSD test and dev and English EWT test (UPOS, the model's own head; the German
+convention head too when the model has one), beside the model as it was saved: bf16 storage
+alone; the vocabulary trimmed to the training corpus and the 20,000 most probable pieces, in
+fp32 and in bf16 (what `xdomain-nlp shrink` does by default); the same with German dev text's
+pieces kept too (`--keep ud:en_ewt:train ud:de_gsd:dev`: text of the target language a user has);
+and trimmed to the training corpus alone, which shows what a vocabulary that never saw German costs
+on German text. For the default
+variant the folder `push` uploads and the spaCy pipeline folder are measured too.
+
+    python benchmarks/shrink.py --model runs/pos_en_de/model    # writes benchmarks/results/shrink.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import xdomain_nlp
+from xdomain_nlp.data import load_corpus
+from xdomain_nlp.modeldir import read_model_meta
+from xdomain_nlp.modeldir.shrink import folder_bytes, shrink_model
+from xdomain_nlp.size_commands import corpus_words
+from xdomain_nlp.training import run_record, write_json
+
+OUT = Path(__file__).parent / "results" / "shrink.json"
+SCORED = ("ud:de_gsd:test", "ud:de_gsd:dev", "ud:en_ewt:test")
+TARGET_TEXT = "ud:de_gsd:dev"  # German text a user has (never the test set)
+VARIANTS = {  # name: (corpora whose pieces are kept beside the training corpus, most probable pieces kept, bf16)
+    "bf16, whole vocabulary": (None, 0, True),
+    "trimmed to the training corpus + top 20,000, fp32": ([], 20000, False),
+    "trimmed to the training corpus + top 20,000, bf16 (default)": ([], 20000, True),
+    "trimmed to the training corpus + German dev text + top 20,000, bf16": ([TARGET_TEXT], 20000, True),
+    "trimmed to the training corpus alone, bf16": ([], 0, True),
+}
+
+
+def scores(model: Path) -> dict[str, float]:
+    tagger = xdomain_nlp.load(model, device="cpu", precision="fp32")
+    out = {spec: round(tagger.evaluate(load_corpus(spec))["accuracy"], 2) for spec in SCORED}
+    for tag_set in tagger.tag_sets[1:]:  # a convention head, scored against the same gold column
+        out[f"ud:de_gsd:test {tag_set}"] = round(tagger.evaluate(load_corpus("ud:de_gsd:test"), tag_set=tag_set)[
+            "accuracy"], 2)  # fmt: skip
+    return out
+
+
+def resegmented(full: Path, small: Path, spec: str) -> float:
+    """Share of the words of ``spec`` that the trimmed tokenizer splits into other pieces."""
+    import transformers
+
+    a, b = (transformers.AutoTokenizer.from_pretrained(p) for p in (full, small))
+    words = sorted({w for sentence in load_corpus(spec)["words"] for w in sentence})
+    pieces_a = a(words, add_special_tokens=False)["input_ids"]
+    pieces_b = b(words, add_special_tokens=False)["input_ids"]
+    changed = sum(a.convert_ids_to_tokens(x) != b.convert_ids_to_tokens(y) for x, y in zip(pieces_a, pieces_b))
+    return round(changed / len(words), 4)
+
+
+def staged_sizes(model: Path, tmp: Path) -> dict[str, float]:
+    """Megabytes of the folder `push` would upload and of a spaCy pipeline holding the tagger."""
+    import spacy
+
+    from xdomain_nlp.hub import stage_folder
+
+    hub = stage_folder(model, tmp / "hub", "me/pos-en-de", local_paths="redact")
+    nlp = spacy.blank("de")
+    nlp.add_pipe("xdomain_tagger", config={"model": str(model), "device": "cpu", "precision": "fp32"})
+    nlp.to_disk(tmp / "spacy")
+    return {"hub_upload_mb": round(folder_bytes(hub) / 2**20, 1), "spacy_pipeline_mb": round(
+        folder_bytes(tmp / "spacy") / 2**20, 1)}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", required=True, help="a saved tagger (the main job's runs/pos_en_de/model)")
+    parser.add_argument("--out", default=str(OUT))
+    args = parser.parse_args()
+    model = Path(args.model)
+    train = read_model_meta(model).get("train") or []
+    train = [train] if isinstance(train, str) else list(train)
+    words = corpus_words(train)
+    saved = {"megabytes": round(folder_bytes(model) / 2**20, 1), "scores": scores(model)}
+    variants = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for i, (name, (also, top, bf16)) in enumerate(VARIANTS.items()):
+            dest, trim = tmp / f"v{i}", also is not None
+            kept = train + (also or [])
+            done = shrink_model(model, dest, words=words + corpus_words(also or []) if trim else [], top=top,
+                                bf16=bf16, described={"corpora": kept if trim else []})  # fmt: skip
+            variant = {**done, "scores": scores(dest)}
+            variant["minus_saved"] = {k: round(v - saved["scores"][k], 2) for k, v in variant["scores"].items()}
+            if trim:
+                variant["gsd_test_words_resegmented"] = resegmented(model, dest, "ud:de_gsd:test")
+            if "(default)" in name:
+                variant.update(staged_sizes(dest, tmp / "staged"))
+            variants[name] = variant
+            print(name, {k: variant[k] for k in ("megabytes", "scores")})
+    default = variants["trimmed to the training corpus + top 20,000, bf16 (default)"]
+    result = {
+        "default_megabytes": default["megabytes"],
+        "default_minus_saved": default["minus_saved"],
+        "saved": saved,
+        "variants": variants,
+        "model": args.model,
+        "train": train,
+        **run_record(f"python benchmarks/shrink.py --model {args.model}"),
+    }
+    write_json(result, Path(args.out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""A saved model made small enough to ship: vocabulary trimmed, weights stored in bf16.
+
+Of the embedded encoder's 117M parameters, 96M are its 250k-piece embedding table; a tagger for
+two languages uses a few tens of thousands of those pieces. Trimming keeps the pieces some corpora
+need (the training corpus, text of the target language) and the tokenizer's most probable pieces
+(so that unseen text still segments into real pieces); bf16 halves what is left. The folder stays
+a model folder of the same kind: `xdomain_nlp.load`, spaCy and `push` take it as they are, and it
+loads in fp32 for inference (bf16 is a storage format here). ``xdomain.json`` records what was
+done (``shrunk``), and `benchmarks/shrink.py` measures what it costs in accuracy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from xdomain_nlp.errors import InputError
+from xdomain_nlp.modeldir.download import local_model_dir
+from xdomain_nlp.modeldir.meta import XDOMAIN_FILE, read_model_meta, write_model_meta
+from xdomain_nlp.outputs import model_folder
+
+REWRITTEN = {"model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json", XDOMAIN_FILE}
+
+
+def shrink_model(
+    source: str | os.PathLike, dest: str | os.PathLike, *, words: Iterable[str] = (), top: int = 0,
+    bf16: bool = False, described: dict[str, Any] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Write ``source``'s folder to ``dest`` with only the pieces ``words`` need and the ``top`` most
+    probable ones (no trimming when both are empty), its float weights in bf16 when ``bf16``.
+    ``described``: what ``words`` were (corpus names), for ``xdomain.json``. Returns what was done."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from xdomain_nlp.encoders.resolve import fast_tokenizer
+    from xdomain_nlp.encoders.trim import top_piece_ids, trimmed_tokenizer, used_piece_ids
+
+    src = local_model_dir(source)
+    if Path(dest).resolve() == src.resolve():
+        raise InputError(f"{dest}: the model to shrink itself; write the small copy to another folder")
+    meta = read_model_meta(src)
+    tokenizer = fast_tokenizer(src)
+    config = json.loads((src / "config.json").read_text())
+    tensors = load_file(str(src / "model.safetensors"))
+    vocab = config.get("vocab_size")
+    tables = [k for k, v in tensors.items() if k.endswith("word_embeddings.weight") and v.shape[0] == vocab]
+    if len(tables) != 1:
+        raise InputError(f"{src / 'model.safetensors'}: no single word embedding table of {vocab} rows to trim")
+    words = list(words)
+    done: dict[str, Any] = {"pieces_before": vocab, "pieces": vocab, "dtype": "bf16" if bf16 else "fp32"}
+    tokenizer_files: dict[str, str] = {}
+    if words or top:
+        spec = json.loads(tokenizer.backend_tokenizer.to_str())
+        spec, kept = trimmed_tokenizer(tokenizer, used_piece_ids(tokenizer, words) | top_piece_ids(spec, top))
+        remap = {old: new for new, old in enumerate(kept)}
+        tensors[tables[0]] = tensors[tables[0]][kept].clone()
+        config["vocab_size"] = len(kept)
+        for name in ("pad_token_id", "bos_token_id", "eos_token_id"):
+            if config.get(name) is not None:
+                config[name] = remap[config[name]]
+        tokenizer_files["tokenizer.json"] = json.dumps(spec, ensure_ascii=False)
+        settings = json.loads((src / "tokenizer_config.json").read_text())
+        if "added_tokens_decoder" in settings:  # ids of the special tokens, as the trimmed tokenizer has them
+            added = settings["added_tokens_decoder"]
+            settings["added_tokens_decoder"] = {str(remap[int(k)]): v for k, v in added.items() if int(k) in remap}
+        tokenizer_files["tokenizer_config.json"] = json.dumps(settings, indent=2, ensure_ascii=False)
+        done.update(pieces=len(kept), top=top, corpora=(described or {}).get("corpora", []))
+    if bf16:
+        tensors = {k: v.to(torch.bfloat16) if v.is_floating_point() else v for k, v in tensors.items()}
+        config["dtype"] = "bfloat16"
+    meta["shrunk"] = done
+    with model_folder(dest) as tmp:
+        for item in src.iterdir():
+            if item.name in REWRITTEN or item.name == "checkpoints":
+                continue
+            (shutil.copytree if item.is_dir() else shutil.copyfile)(item, tmp / item.name)
+        for name in ("tokenizer.json", "tokenizer_config.json"):
+            (tmp / name).write_text(tokenizer_files.get(name) or (src / name).read_text())
+        save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp / "model.safetensors"), {"format": "pt"})
+        (tmp / "config.json").write_text(json.dumps(config, indent=2))
+        write_model_meta(tmp, meta, final=Path(dest))
+    return {**done, "megabytes": round(folder_bytes(Path(dest)) / 2**20, 1)}
+
+
+def folder_bytes(folder: Path) -> int:
+    """The size of everything in ``folder``."""
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+
+def store_in_bf16(folder: Path) -> None:
+    """Rewrite ``folder``'s ``model.safetensors`` with its float tensors in bf16 (a shrunk model saved
+    again, by spaCy or a recipe, stays as small as it was)."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    weights = folder / "model.safetensors"
+    tensors = {k: v.to(torch.bfloat16) if v.is_floating_point() else v for k, v in load_file(str(weights)).items()}
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(weights), {"format": "pt"})
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "dtype": "bfloat16"}, indent=2))

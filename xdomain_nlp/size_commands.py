@@ -1,0 +1,48 @@
+"""``xdomain-nlp trim`` and ``xdomain-nlp shrink``: smaller encoders and smaller saved models."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def corpus_words(specs: list[str]) -> list[str]:
+    """Every word of the corpora (a sentiment corpus's texts split on whitespace)."""
+    from xdomain_nlp.data import load_corpus
+
+    words: list[str] = []
+    for spec in specs:
+        corpus = load_corpus(spec)
+        if "words" in corpus.column_names:
+            words.extend(w for sentence in corpus["words"] for w in sentence)
+        else:
+            words.extend(w for text in corpus["text"] for w in text.split())
+    return words
+
+
+def trim(args: argparse.Namespace) -> int:
+    from xdomain_nlp.encoders import trim_vocabulary
+
+    words = corpus_words(args.corpora)
+    dest = trim_vocabulary(args.model, words, args.dest)
+    kept = json.loads((dest / "trim.json").read_text())["kept_pieces"]
+    print(f"{dest}: kept {kept} pieces for {len(set(words))} distinct words")
+    return 0
+
+
+def shrink(args: argparse.Namespace) -> int:
+    from xdomain_nlp.modeldir import read_model_meta
+    from xdomain_nlp.modeldir.download import local_model_dir
+    from xdomain_nlp.modeldir.shrink import shrink_model
+
+    keep = [] if args.no_trim else args.keep
+    if keep is None:  # the corpora it was trained on, as its xdomain.json names them
+        meta = read_model_meta(local_model_dir(args.model_dir))
+        keep = [meta["train"]] if isinstance(meta.get("train"), str) else list(meta.get("train") or [])
+    done = shrink_model(
+        args.model_dir, args.out, words=corpus_words(keep), top=0 if args.no_trim else args.top, bf16=not args.fp32,
+        described={"corpora": keep},
+    )  # fmt: skip
+    kept = "the whole vocabulary" if args.no_trim else f"{done['pieces']:,} of {done['pieces_before']:,} pieces"
+    print(f"{args.out}: {done['megabytes']} MB, {kept}, weights stored in {done['dtype']}")
+    return 0
