@@ -147,6 +147,14 @@ ROWS = {
         ("From the wheel alone: `xdomain-nlp train pos_en_de train_limit=200 epochs=1 eval_limit=20` (s)",
          "train_seconds_wall", "{:.0f}", "< 180"),  # fmt: skip
     ],
+    "shrink.json": [
+        ("Main job's tagger after `xdomain-nlp shrink` (Latin-script pieces, bf16): folder MB",
+         "default_megabytes", "{:.1f}", "<= 150"),  # fmt: skip
+        ("...its GSD test UPOS minus the saved model's (465 MB)", "default_minus_saved.ud:de_gsd:test", "{:+.2f}",
+         "within 0.05"),  # fmt: skip
+        ("...its EWT test UPOS minus the saved model's", "default_minus_saved.ud:en_ewt:test", "{:+.2f}",
+         "within 0.05"),  # fmt: skip
+    ],
     "tag_streaming.json": [
         ("`xdomain-nlp tag` on GSD test x100: peak memory over that on GSD test", "peak_rss_ratio_big_over_small",
          "{:.2f}x", "<= 1.5x"),  # fmt: skip

@@ -3,12 +3,11 @@
 Each variant of ``--model`` (the main job's tagger) is written to a temporary folder and scored
 on German GSD test and dev and English EWT test (UPOS, the model's own head; the German
 convention head too when the model has one), beside the model as it was saved: bf16 storage
-alone; the vocabulary trimmed to the training corpus and the 20,000 most probable pieces, in
-fp32 and in bf16 (what `xdomain-nlp shrink` does by default); the same with German dev text's
-pieces kept too (`--keep ud:en_ewt:train ud:de_gsd:dev`: text of the target language a user has);
-and trimmed to the training corpus alone, which shows what a vocabulary that never saw German costs
-on German text. For the default
-variant the folder `push` uploads and the spaCy pipeline folder are measured too.
+alone; the pieces of the scripts its training corpus is written in (Latin), in bf16 (what
+`xdomain-nlp shrink` does by default) and in fp32; and, to show what re-segmented words cost, the
+pieces of the training corpus and the 20,000 most probable ones, with and without German dev
+text's pieces. For the default variant the folder `push` uploads and the spaCy pipeline folder
+are measured too.
 
     python benchmarks/shrink.py --model runs/pos_en_de/model    # writes benchmarks/results/shrink.json
 """
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import xdomain_nlp
 from xdomain_nlp.data import load_corpus
+from xdomain_nlp.encoders.trim import scripts_of
 from xdomain_nlp.modeldir import read_model_meta
 from xdomain_nlp.modeldir.shrink import folder_bytes, shrink_model
 from xdomain_nlp.size_commands import corpus_words
@@ -29,12 +29,13 @@ from xdomain_nlp.training import run_record, write_json
 OUT = Path(__file__).parent / "results" / "shrink.json"
 SCORED = ("ud:de_gsd:test", "ud:de_gsd:dev", "ud:en_ewt:test")
 TARGET_TEXT = "ud:de_gsd:dev"  # German text a user has (never the test set)
-VARIANTS = {  # name: (corpora whose pieces are kept beside the training corpus, most probable pieces kept, bf16)
-    "bf16, whole vocabulary": (None, 0, True),
-    "trimmed to the training corpus + top 20,000, fp32": ([], 20000, False),
-    "trimmed to the training corpus + top 20,000, bf16 (default)": ([], 20000, True),
-    "trimmed to the training corpus + German dev text + top 20,000, bf16": ([TARGET_TEXT], 20000, True),
-    "trimmed to the training corpus alone, bf16": ([], 0, True),
+DEFAULT = "the scripts of the training corpus (Latin), bf16 (default)"
+VARIANTS = {  # name: (keep its training corpus's pieces, its scripts, more corpora's pieces, most probable kept, bf16)
+    "bf16, whole vocabulary": (False, False, [], 0, True),
+    DEFAULT: (True, True, [], 0, True),
+    "the scripts of the training corpus (Latin), fp32": (True, True, [], 0, False),
+    "the training corpus's pieces + top 20,000, bf16": (True, False, [], 20000, True),
+    "the training corpus's + German dev text's pieces + top 20,000, bf16": (True, False, [TARGET_TEXT], 20000, True),
 }
 
 
@@ -86,20 +87,21 @@ def main() -> None:
     variants = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        for i, (name, (also, top, bf16)) in enumerate(VARIANTS.items()):
-            dest, trim = tmp / f"v{i}", also is not None
-            kept = train + (also or [])
-            done = shrink_model(model, dest, words=words + corpus_words(also or []) if trim else [], top=top,
-                                bf16=bf16, described={"corpora": kept if trim else []})  # fmt: skip
+        for i, (name, (trim, by_script, also, top, bf16)) in enumerate(VARIANTS.items()):
+            dest, kept = tmp / f"v{i}", train + also
+            done = shrink_model(
+                model, dest, words=words + corpus_words(also) if trim else [], top=top, bf16=bf16,
+                scripts=sorted(scripts_of(words)) if by_script else [], described={"corpora": kept if trim else []},
+            )  # fmt: skip
             variant = {**done, "scores": scores(dest)}
             variant["minus_saved"] = {k: round(v - saved["scores"][k], 2) for k, v in variant["scores"].items()}
             if trim:
                 variant["gsd_test_words_resegmented"] = resegmented(model, dest, "ud:de_gsd:test")
-            if "(default)" in name:
+            if name == DEFAULT:
                 variant.update(staged_sizes(dest, tmp / "staged"))
             variants[name] = variant
             print(name, {k: variant[k] for k in ("megabytes", "scores")})
-    default = variants["trimmed to the training corpus + top 20,000, bf16 (default)"]
+    default = variants[DEFAULT]
     result = {
         "default_megabytes": default["megabytes"],
         "default_minus_saved": default["minus_saved"],

@@ -71,37 +71,46 @@ def test_a_resaved_folder_records_the_release_that_wrote_it(tiny_tagger, tmp_pat
     assert written["xdomain_nlp_version"] == __version__ and written["format"] == 1
 
 
-def test_a_shrunk_tagger_is_small_and_tags_the_text_it_kept_as_before(tiny_tagger, tmp_path, capsys):
+def test_a_shrunk_tagger_keeps_its_scripts_whole_and_tags_them_as_before(tiny_tagger, tmp_path, capsys):
     from safetensors import safe_open
+    from transformers import AutoTokenizer
 
     import xdomain_nlp
     from xdomain_nlp.cli import main as cli
     from xdomain_nlp.data import load_corpus
     from xdomain_nlp.modeldir.shrink import folder_bytes, shrink_model
 
-    sentences = [list(w) for w in load_corpus("ud:en_ewt:test")["words"][:60]]
+    german = [list(w) for w in load_corpus("ud:de_gsd:test")["words"][:60]]  # never seen by the training corpus
     exact, small = tmp_path / "exact", tmp_path / "small"
-    assert cli(["shrink", str(tiny_tagger), str(exact), "--keep", "ud:en_ewt:test", "--top", "500", "--fp32"]) == 0
-    assert cli(["shrink", str(tiny_tagger), str(small), "--keep", "ud:en_ewt:test", "--top", "500"]) == 0
+    assert cli(["shrink", str(tiny_tagger), str(exact), "--fp32"]) == 0
+    assert cli(["shrink", str(tiny_tagger), str(small)]) == 0  # the scripts of its training corpus, bf16
     printed = capsys.readouterr().out
-    assert f"{small}: " in printed and "weights stored in bf16" in printed
+    assert f"{small}: " in printed and "(scripts: latin), weights stored in bf16" in printed
     shrunk = read_model_meta(small)["shrunk"]
-    assert shrunk["pieces_before"] > 250_000 > 20_000 > shrunk["pieces"] and shrunk["corpora"] == ["ud:en_ewt:test"]
+    assert shrunk["pieces_before"] > 250_000 > 2 * shrunk["pieces"] and shrunk["scripts"] == ["LATIN"]
+    assert shrunk["corpora"] == ["ud:en_ewt:train"]  # as its xdomain.json names its training data
     assert json.loads((small / "config.json").read_text())["vocab_size"] == shrunk["pieces"]
-    assert folder_bytes(small) < folder_bytes(tiny_tagger) / 8 and folder_bytes(exact) < folder_bytes(tiny_tagger) / 4
+    assert folder_bytes(small) < folder_bytes(tiny_tagger) / 3 and folder_bytes(exact) < folder_bytes(tiny_tagger) / 1.7
     with safe_open(str(small / "model.safetensors"), framework="pt") as stored:
         assert {str(stored.get_slice(k).get_dtype()) for k in stored.keys()} == {"BF16"}
+
+    words = sorted({w for sentence in german for w in sentence})
+    full_tok, small_tok = AutoTokenizer.from_pretrained(tiny_tagger), AutoTokenizer.from_pretrained(small)
+    as_pieces = [full_tok.convert_ids_to_tokens(i) for i in full_tok(words, add_special_tokens=False)["input_ids"]]
+    assert [small_tok.convert_ids_to_tokens(i) for i in small_tok(words, add_special_tokens=False)["input_ids"]] == (
+        as_pieces
+    )  # Latin-script text splits into the same pieces
 
     full = xdomain_nlp.load(tiny_tagger, device="cpu", precision="fp32")
     same = xdomain_nlp.load(exact, device="cpu", precision="fp32")
     bf16 = xdomain_nlp.load(small, device="cpu", precision="fp32")
     assert str(next(bf16.model.parameters()).dtype) == "torch.float32"  # stored in bf16, loaded in fp32
-    want = full.predict(sentences)
-    got = same.predict(sentences)  # the same pieces, the same rows of the table: the same tags
+    want = full.predict(german)
+    got = same.predict(german)  # the same pieces, the same rows of the table: the same tags
     assert [g["tags"] for g in got] == [w["tags"] for w in want]
     flat = [p for g in got for p in g["probabilities"]]
     assert flat == pytest.approx([p for w in want for p in w["probabilities"]], abs=1e-5)
-    tags = [t for g in bf16.predict(sentences) for t in g["tags"]]
+    tags = [t for g in bf16.predict(german) for t in g["tags"]]
     agree = sum(a == b for a, b in zip(tags, [t for w in want for t in w["tags"]])) / len(tags)
     assert agree > 0.97  # bf16 rounding moves few words
     with pytest.raises(InputError, match="the model to shrink itself"):
@@ -109,3 +118,10 @@ def test_a_shrunk_tagger_is_small_and_tags_the_text_it_kept_as_before(tiny_tagge
     bf16.model.save(tmp_path / "again", bf16.tokenizer, bf16.meta)  # saved again (spaCy's to_disk does this)
     with safe_open(str(tmp_path / "again" / "model.safetensors"), framework="pt") as stored:
         assert {str(stored.get_slice(k).get_dtype()) for k in stored.keys()} == {"BF16"}  # as small as it was
+
+
+def test_scripts_are_told_apart_letter_by_letter():
+    from xdomain_nlp.encoders.trim import scripts_of
+
+    assert scripts_of(["Größe", "naïve", "3,5", "\u2581über", "—"]) == {"LATIN"}
+    assert scripts_of(["Москва", "東京", "Zürich"]) == {"CYRILLIC", "CJK", "LATIN"}

@@ -31,6 +31,7 @@ def trim(args: argparse.Namespace) -> int:
 
 
 def shrink(args: argparse.Namespace) -> int:
+    from xdomain_nlp.encoders.trim import scripts_of
     from xdomain_nlp.modeldir import read_model_meta
     from xdomain_nlp.modeldir.download import local_model_dir
     from xdomain_nlp.modeldir.shrink import shrink_model
@@ -39,10 +40,14 @@ def shrink(args: argparse.Namespace) -> int:
     if keep is None:  # the corpora it was trained on, as its xdomain.json names them
         meta = read_model_meta(local_model_dir(args.model_dir))
         keep = [meta["train"]] if isinstance(meta.get("train"), str) else list(meta.get("train") or [])
+    words = corpus_words(keep)
+    scripts = [] if args.no_trim else [s.upper() for s in args.scripts] if args.scripts else sorted(scripts_of(words))
     done = shrink_model(
-        args.model_dir, args.out, words=corpus_words(keep), top=0 if args.no_trim else args.top, bf16=not args.fp32,
-        described={"corpora": keep},
+        args.model_dir, args.out, words=words, scripts=scripts, top=0 if args.no_trim else args.top,
+        bf16=not args.fp32, described={"corpora": keep},
     )  # fmt: skip
-    kept = "the whole vocabulary" if args.no_trim else f"{done['pieces']:,} of {done['pieces_before']:,} pieces"
+    kept = "the whole vocabulary"
+    if not args.no_trim:
+        kept = f"{done['pieces']:,} of {done['pieces_before']:,} pieces (scripts: {', '.join(scripts).lower()})"
     print(f"{args.out}: {done['megabytes']} MB, {kept}, weights stored in {done['dtype']}")
     return 0

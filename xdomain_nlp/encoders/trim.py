@@ -30,6 +30,26 @@ def used_piece_ids(tokenizer, words: Iterable[str], batch: int = 4096) -> set[in
     return keep
 
 
+def letter_script(ch: str) -> str | None:
+    """The script of a letter (``LATIN``, ``CYRILLIC``, ``CJK``, ...), or None for what every script
+    shares: digits, punctuation, symbols, spaces, combining marks and the word-start mark."""
+    if ch == "\u2581" or unicodedata.category(ch)[0] in "NPSZMC":
+        return None
+    name = unicodedata.name(ch, "")
+    return name.split(" ")[0] if name else None
+
+
+def scripts_of(words: Iterable[str]) -> set[str]:
+    """The scripts the letters of ``words`` are written in."""
+    return {script for word in set(words) for script in map(letter_script, word) if script is not None}
+
+
+def script_piece_ids(spec: dict, scripts: set[str]) -> set[int]:
+    """Pieces with no letter outside ``scripts``: every word written in those scripts segments into
+    the same pieces as with the whole vocabulary (its best segmentation only used such pieces)."""
+    return {i for i, (piece, _) in enumerate(spec["model"]["vocab"]) if scripts_of([piece]) <= scripts}
+
+
 def top_piece_ids(spec: dict, n: int) -> set[int]:
     """The ``n`` pieces of a unigram tokenizer its own model finds most probable (its scores are log
     probabilities): kept beside a corpus's pieces, they let unseen text still segment into real

@@ -1,9 +1,11 @@
 """A saved model made small enough to ship: vocabulary trimmed, weights stored in bf16.
 
-Of the embedded encoder's 117M parameters, 96M are its 250k-piece embedding table; a tagger for
-two languages uses a few tens of thousands of those pieces. Trimming keeps the pieces some corpora
-need (the training corpus, text of the target language) and the tokenizer's most probable pieces
-(so that unseen text still segments into real pieces); bf16 halves what is left. The folder stays
+Of the embedded encoder's 117M parameters, 96M are its 250k-piece embedding table, for a hundred
+languages in thirty scripts. Trimming keeps the pieces written in the scripts a model's corpora
+use (all Latin-script pieces for English and German, 116k): text in those scripts then segments
+exactly as before, so nothing is lost on it, where keeping only the pieces some corpora need makes
+unseen words split into other pieces and costs points (`benchmarks/shrink.py` measures both);
+bf16 halves what is left. The folder stays
 a model folder of the same kind: `xdomain_nlp.load`, spaCy and `push` take it as they are, and it
 loads in fp32 for inference (bf16 is a storage format here). ``xdomain.json`` records what was
 done (``shrunk``), and `benchmarks/shrink.py` measures what it costs in accuracy.
@@ -27,17 +29,18 @@ REWRITTEN = {"model.safetensors", "config.json", "tokenizer.json", "tokenizer_co
 
 
 def shrink_model(
-    source: str | os.PathLike, dest: str | os.PathLike, *, words: Iterable[str] = (), top: int = 0,
-    bf16: bool = False, described: dict[str, Any] | None = None,
+    source: str | os.PathLike, dest: str | os.PathLike, *, words: Iterable[str] = (), scripts: Iterable[str] = (),
+    top: int = 0, bf16: bool = False, described: dict[str, Any] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Write ``source``'s folder to ``dest`` with only the pieces ``words`` need and the ``top`` most
-    probable ones (no trimming when both are empty), its float weights in bf16 when ``bf16``.
+    """Write ``source``'s folder to ``dest`` with only the pieces ``words`` need, the pieces written
+    in ``scripts`` (``LATIN``: any Latin-script text then segments as before) and the ``top`` most
+    probable ones (no trimming when all three are empty), its float weights in bf16 when ``bf16``.
     ``described``: what ``words`` were (corpus names), for ``xdomain.json``. Returns what was done."""
     import torch
     from safetensors.torch import load_file, save_file
 
     from xdomain_nlp.encoders.resolve import fast_tokenizer
-    from xdomain_nlp.encoders.trim import top_piece_ids, trimmed_tokenizer, used_piece_ids
+    from xdomain_nlp.encoders.trim import script_piece_ids, top_piece_ids, trimmed_tokenizer, used_piece_ids
 
     src = local_model_dir(source)
     if Path(dest).resolve() == src.resolve():
@@ -50,12 +53,13 @@ def shrink_model(
     tables = [k for k, v in tensors.items() if k.endswith("word_embeddings.weight") and v.shape[0] == vocab]
     if len(tables) != 1:
         raise InputError(f"{src / 'model.safetensors'}: no single word embedding table of {vocab} rows to trim")
-    words = list(words)
+    words, scripts = list(words), sorted(set(scripts))
     done: dict[str, Any] = {"pieces_before": vocab, "pieces": vocab, "dtype": "bf16" if bf16 else "fp32"}
     tokenizer_files: dict[str, str] = {}
-    if words or top:
+    if words or scripts or top:
         spec = json.loads(tokenizer.backend_tokenizer.to_str())
-        spec, kept = trimmed_tokenizer(tokenizer, used_piece_ids(tokenizer, words) | top_piece_ids(spec, top))
+        keep = used_piece_ids(tokenizer, words) | script_piece_ids(spec, set(scripts)) | top_piece_ids(spec, top)
+        spec, kept = trimmed_tokenizer(tokenizer, keep)
         remap = {old: new for new, old in enumerate(kept)}
         tensors[tables[0]] = tensors[tables[0]][kept].clone()
         config["vocab_size"] = len(kept)
@@ -68,7 +72,7 @@ def shrink_model(
             added = settings["added_tokens_decoder"]
             settings["added_tokens_decoder"] = {str(remap[int(k)]): v for k, v in added.items() if int(k) in remap}
         tokenizer_files["tokenizer_config.json"] = json.dumps(settings, indent=2, ensure_ascii=False)
-        done.update(pieces=len(kept), top=top, corpora=(described or {}).get("corpora", []))
+        done.update(pieces=len(kept), scripts=scripts, top=top, corpora=(described or {}).get("corpora", []))
     if bf16:
         tensors = {k: v.to(torch.bfloat16) if v.is_floating_point() else v for k, v in tensors.items()}
         config["dtype"] = "bfloat16"
