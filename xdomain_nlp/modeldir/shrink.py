@@ -34,7 +34,8 @@ def shrink_model(
 ) -> dict[str, Any]:  # fmt: skip
     """Write ``source``'s folder to ``dest`` with only the pieces ``words`` need, the pieces written
     in ``scripts`` (``LATIN``: any Latin-script text then segments as before) and the ``top`` most
-    probable ones (no trimming when all three are empty), its float weights in bf16 when ``bf16``.
+    probable ones (no trimming when all three are empty; pieces without a letter, such as digits and
+    punctuation, are kept whenever it trims), its float weights in bf16 when ``bf16``.
     ``described``: what ``words`` were (corpus names), for ``xdomain.json``. Returns what was done."""
     import torch
     from safetensors.torch import load_file, save_file
