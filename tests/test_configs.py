@@ -77,3 +77,15 @@ def test_a_missing_or_broken_config_file_is_named(tmp_path):
     bad.write_text("- just\n- a list\n")
     with pytest.raises(ConfigError, match="bad.yaml: expected a mapping of settings, got list"):
         load_config(POSTransferConfig, bad)
+
+
+def test_one_runs_setting_moves_every_run_folder_a_config_names():
+    from xdomain_nlp.configs import SelfTrainingConfig
+
+    default = load_config(SelfTrainingConfig, REPO / "recipes/configs/self_training_de.yaml")
+    assert (default.source_model, default.output_dir) == ("runs/pos_en_de/model", "runs/selftrain_de")
+    moved = load_config(SelfTrainingConfig, REPO / "recipes/configs/self_training_de.yaml", ["runs=/data/exp"])
+    assert (moved.source_model, moved.output_dir) == ("/data/exp/pos_en_de/model", "/data/exp/selftrain_de")
+    pos = load_config(POSTransferConfig, None, ["runs=/data/exp", "output_dir=elsewhere/pos"])
+    assert pos.output_dir == "elsewhere/pos"  # a path given in full stays as given
+    assert POSTransferConfig(runs="/data/exp").output_dir == "/data/exp/pos_en_de"

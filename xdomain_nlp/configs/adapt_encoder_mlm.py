@@ -21,7 +21,7 @@ class AdaptEncoderMLMConfig(TrainingConfig):
         corpus=True,
     )
     heldout_share: float = setting(0.05, minimum=0.0, below=1.0)
-    output_dir: str = "runs/adapt_encoder_mlm_food_movie"
+    output_dir: str = "${runs}/adapt_encoder_mlm_food_movie"
     seed: int = 0
     head_only_steps: int = setting(300, minimum=0)  # the new head alone, on the frozen encoder
     steps: int = setting(700, minimum=0)  # then encoder and head together

@@ -15,7 +15,7 @@ class AspectTermsConfig(TrainingConfig):
     eval: list[str] = setting(["absa:semeval14_restaurants:test"], corpus=True)
     train_limit: int = setting(0, minimum=0)
     eval_limit: int = setting(0, minimum=0)
-    output_dir: str = "runs/aspect_terms"
+    output_dir: str = "${runs}/aspect_terms"
     seed: int = 42
     epochs: int = setting(3, minimum=1)
     batch_size: int = setting(16, minimum=1)

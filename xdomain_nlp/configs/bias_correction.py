@@ -31,7 +31,7 @@ class BiasCorrectionConfig(RecipeConfig):
     label_shift_calibration: str = setting("sentiment:sst2:dev", corpus=True)
     label_shift_target: str = setting("sentiment:sst2:test", corpus=True)
     label_shift_positive: float = setting(0.9, above=0.0, below=1.0)
-    output_dir: str = "runs/shift_food_movie"
+    output_dir: str = "${runs}/shift_food_movie"
 
     def check(self) -> list[str]:
         return output_dir_problems(self.output_dir)

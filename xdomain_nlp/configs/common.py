@@ -25,7 +25,7 @@ def output_dir_problems(output_dir: str) -> list[str]:
 
 @dataclass
 class TrainingConfig(RecipeConfig):
-    output_dir: str = "runs/run"
+    output_dir: str = "${runs}/run"
     seed: int = 0
     mixed_precision: str = setting("auto", choices=MIXED_PRECISION)
     gradient_accumulation_steps: int = setting(1, minimum=1)  # 1 follows accelerate launch's flag

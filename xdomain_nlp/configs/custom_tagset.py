@@ -11,7 +11,7 @@ from xdomain_nlp.training.config import setting
 
 @dataclass
 class CustomTagsetConfig(TrainingConfig):
-    source_model: str = "runs/pos_en_de/model"  # a tagger saved by recipes/pos_en_de.py
+    source_model: str = "${runs}/pos_en_de/model"  # a tagger saved by recipes/pos_en_de.py
     target_tag_set: str = "stts"  # upos | ptb | stts | path to a YAML/JSON tag-set file
     target_column: str = "xpos"  # the column holding target tags in the corpora below
     train: list[str] = setting(["ud:de_gsd:dev"], corpus=True)  # pool the k labelled sentences come from
@@ -39,7 +39,7 @@ class CustomTagsetConfig(TrainingConfig):
     tune_head_lr: float = setting(1.0e-3, above=0.0)
     layer_decay: float = setting(0.9, above=0.0, maximum=1.0)
     mixed_precision: str = setting("native", choices=("auto", "native", "no", "bf16", "fp16"))
-    output_dir: str = "runs/custom_tagset_stts"
+    output_dir: str = "${runs}/custom_tagset_stts"
     infer_precision: str = setting("auto", choices=INFER_PRECISION)
 
     def check(self) -> list[str]:

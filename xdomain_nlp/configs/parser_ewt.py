@@ -15,7 +15,7 @@ class ParserConfig(TrainingConfig):
     train_limit: int = setting(0, minimum=0)
     eval: list[str] = setting(["ud:en_ewt:dev", "ud:en_ewt:test"], corpus=True)
     eval_limit: int = setting(0, minimum=0)
-    output_dir: str = "runs/parser_ewt"
+    output_dir: str = "${runs}/parser_ewt"
     seed: int = 42
     epochs: int = setting(2, minimum=1)
     batch_size: int = setting(32, minimum=1)

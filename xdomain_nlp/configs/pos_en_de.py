@@ -29,7 +29,7 @@ class POSTransferConfig(TrainingConfig):
     reweight_target: str = setting("", corpus=True)  # unlabelled target text for the weights
     reweight_target_sample: int = setting(2000, minimum=1)
     reweight_clip: float = setting(10.0, minimum=0.0)  # 0 = no cap
-    output_dir: str = "runs/pos_en_de"
+    output_dir: str = "${runs}/pos_en_de"
     seed: int = 42
     epochs: int = setting(2, minimum=1)
     batch_size: int = setting(32, minimum=1)  # sentences per step per process

@@ -11,7 +11,7 @@ from xdomain_nlp.training.config import setting
 
 @dataclass
 class SelfTrainingConfig(TrainingConfig):
-    source_model: str = "runs/pos_en_de/model"  # a tagger saved by recipes/pos_en_de.py
+    source_model: str = "${runs}/pos_en_de/model"  # a tagger saved by recipes/pos_en_de.py
     unlabelled_target: str = setting("ud:de_gsd:dev", corpus=True)  # only the words are read
     target_limit: int = setting(0, minimum=0)
     train: list[str] = setting(["ud:en_ewt:train"], corpus=True)  # labelled source sentences mixed in
@@ -61,7 +61,7 @@ class SelfTrainingConfig(TrainingConfig):
     eval_limit: int = setting(0, minimum=0)
     seed: int = 0
     eval_max_tokens: int = setting(16384, minimum=1)
-    output_dir: str = "runs/selftrain_de"
+    output_dir: str = "${runs}/selftrain_de"
 
     def check(self) -> list[str]:
         problems = super().check()

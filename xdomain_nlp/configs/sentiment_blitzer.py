@@ -22,7 +22,7 @@ class SentimentBlitzerConfig(RecipeConfig):
     folds: int = setting(2, minimum=2)
     seed: int = 0
     limit: int = setting(0, minimum=0)  # > 0: only the first N reviews of each file
-    output_dir: str = "runs/sentiment_blitzer"
+    output_dir: str = "${runs}/sentiment_blitzer"
 
     def check(self) -> list[str]:
         return output_dir_problems(self.output_dir)

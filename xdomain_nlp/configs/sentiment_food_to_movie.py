@@ -15,7 +15,7 @@ METHODS = ("plain", "relational", "relational+lexicon")
 @dataclass
 class SentimentTransferConfig(TrainingConfig):
     model: str = "embedded:multilingual-e5-small"
-    parser: str = "runs/parser_ewt/model"  # a directory written by recipes/parser_ewt.py
+    parser: str = "${runs}/parser_ewt/model"  # a directory written by recipes/parser_ewt.py
     train: list[str] = setting(
         ["sentiment:yelp:all", "sentiment:semeval14_restaurants:train", "sentiment:semeval14_restaurants:test"],
         corpus=True,
@@ -56,7 +56,7 @@ class SentimentTransferConfig(TrainingConfig):
     window_overlap: int = setting(64, minimum=0)
     train_limit: int = setting(0, minimum=0)  # N training (and unlabelled) sentences (0 = all); for smoke runs
     eval_limit: int = setting(0, minimum=0)
-    output_dir: str = "runs/sentiment_food_to_movie"
+    output_dir: str = "${runs}/sentiment_food_to_movie"
 
     def check(self) -> list[str]:
         problems = super().check()

@@ -31,7 +31,7 @@ ACCELERATE_PICKLES = re.compile(r"random_states_\d+\.pkl")  # accelerate reads t
 NOT_THE_RESULT = {
     "output_dir", "eval", "eval_limit", "eval_each_epoch", "eval_max_tokens", "convention_eval", "infer_precision",
     "log_with", "log_every", "keep_checkpoints", "checkpoint_every", "stop_after_steps", "compile", "ablate",
-    "ablate_on", "seeds", "methods", "label_shift", "eval_every",
+    "ablate_on", "seeds", "methods", "label_shift", "eval_every", "runs",
 }  # fmt: skip
 
 

@@ -46,9 +46,24 @@ def setting(
     return dataclasses.field(default=default, metadata=meta)
 
 
+RUNS = "${runs}"  # in a path setting: the root of every run folder (`runs`), e.g. ${runs}/pos_en_de/model
+
+
 @dataclasses.dataclass
 class RecipeConfig:
-    """Base of every recipe's config; subclasses list their settings with `setting`."""
+    """Base of every recipe's config; subclasses list their settings with `setting`. ``runs`` is the
+    folder that ``${runs}`` stands for in path settings (``output_dir: ${runs}/pos_en_de``, another
+    recipe's ``source_model: ${runs}/pos_en_de/model``): ``runs=/data/exp`` moves them all at once."""
+
+    runs: str = "runs"
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):  # ${runs} in a path setting (default, YAML or override)
+            value = getattr(self, field.name)
+            if isinstance(value, str) and RUNS in value:
+                setattr(self, field.name, value.replace(RUNS, self.runs))
+            elif isinstance(value, list) and any(isinstance(v, str) and RUNS in v for v in value):
+                setattr(self, field.name, [v.replace(RUNS, self.runs) if isinstance(v, str) else v for v in value])
 
     def check(self) -> list[str]:
         """Problems that involve several settings (override in a recipe's config)."""
