@@ -23,7 +23,7 @@ from xdomain_nlp.data import load_corpus
 from xdomain_nlp.encoders.trim import scripts_of
 from xdomain_nlp.modeldir import read_model_meta
 from xdomain_nlp.modeldir.shrink import folder_bytes, shrink_model
-from xdomain_nlp.size_commands import corpus_words
+from xdomain_nlp.size_commands import corpus_words, training_corpora
 from xdomain_nlp.training import run_record, write_json
 
 OUT = Path(__file__).parent / "results" / "shrink.json"
@@ -80,8 +80,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(OUT))
     args = parser.parse_args()
     model = Path(args.model)
-    train = read_model_meta(model).get("train") or []
-    train = [train] if isinstance(train, str) else list(train)
+    train = training_corpora(read_model_meta(model))
     words = corpus_words(train)
     saved = {"megabytes": round(folder_bytes(model) / 2**20, 1), "scores": scores(model)}
     variants = {}

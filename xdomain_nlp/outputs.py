@@ -11,7 +11,7 @@ import errno
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -114,30 +114,38 @@ def recorded_paths(value: Any, folder: str | os.PathLike) -> Any:
     """``value`` as a file in ``folder`` records it: every local path relative to ``folder``, so that
     no absolute path of this machine is written and a run folder moved whole still finds its parts;
     corpus names (``ud:en_ewt:train``), Hub ids and other settings as they were given."""
-    if isinstance(value, dict):
-        return {k: recorded_paths(v, folder) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [recorded_paths(v, folder) for v in value]
-    if not isinstance(value, str) or "://" in value:
-        return value
-    path, bracket, options = value.partition("[")  # a corpus spec's [options] stay as they are
-    local = Path(path).expanduser()
-    if not path or not (local.is_absolute() or (("/" in path or local.suffix) and local.exists())):
-        return value
-    return os.path.relpath(os.path.abspath(local), os.path.abspath(folder)) + bracket + options
+
+    def record(path: str) -> str | None:
+        local = Path(path).expanduser()
+        if local.is_absolute() or (("/" in path or local.suffix) and local.exists()):
+            return os.path.relpath(os.path.abspath(local), os.path.abspath(folder))
+        return None
+
+    return _map_paths(value, record)
 
 
 def resolved_paths(value: Any, folder: str | os.PathLike) -> Any:
     """The other way: a recorded relative path that exists from ``folder`` becomes that path, for the
     code that reads it (a sentiment model's parser); everything else is left as it is."""
+
+    def resolve(path: str) -> str | None:
+        if Path(path).is_absolute() or not (path.startswith(".") or "/" in path):
+            return None
+        there = Path(folder) / path
+        return os.path.normpath(there) if there.exists() else None
+
+    return _map_paths(value, resolve)
+
+
+def _map_paths(value: Any, change: Callable[[str], str | None]) -> Any:
+    """``value`` (dicts and lists walked) with each string's path part replaced by ``change(path)``
+    where that is not None; URLs and a corpus spec's ``[options]`` stay as they are."""
     if isinstance(value, dict):
-        return {k: resolved_paths(v, folder) for k, v in value.items()}
+        return {k: _map_paths(v, change) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [resolved_paths(v, folder) for v in value]
+        return [_map_paths(v, change) for v in value]
     if not isinstance(value, str) or "://" in value:
         return value
     path, bracket, options = value.partition("[")
-    if not path or Path(path).is_absolute() or not (path.startswith(".") or "/" in path):
-        return value
-    there = Path(folder) / path
-    return os.path.normpath(there) + bracket + options if there.exists() else value
+    changed = change(path) if path else None
+    return value if changed is None else changed + bracket + options

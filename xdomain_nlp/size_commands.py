@@ -20,6 +20,12 @@ def corpus_words(specs: list[str]) -> list[str]:
     return words
 
 
+def training_corpora(meta: dict) -> list[str]:
+    """The corpora a model was trained on, as its ``xdomain.json`` names them."""
+    train = meta.get("train") or []
+    return [train] if isinstance(train, str) else list(train)
+
+
 def trim(args: argparse.Namespace) -> int:
     from xdomain_nlp.encoders import trim_vocabulary
 
@@ -37,9 +43,8 @@ def shrink(args: argparse.Namespace) -> int:
     from xdomain_nlp.modeldir.shrink import shrink_model
 
     keep = [] if args.no_trim else args.keep
-    if keep is None:  # the corpora it was trained on, as its xdomain.json names them
-        meta = read_model_meta(local_model_dir(args.model_dir))
-        keep = [meta["train"]] if isinstance(meta.get("train"), str) else list(meta.get("train") or [])
+    if keep is None:
+        keep = training_corpora(read_model_meta(local_model_dir(args.model_dir)))
     words = corpus_words(keep)
     scripts = [] if args.no_trim else [s.upper() for s in args.scripts] if args.scripts else sorted(scripts_of(words))
     done = shrink_model(

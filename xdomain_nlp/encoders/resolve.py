@@ -99,9 +99,12 @@ def load_pretrained(auto_class: Any, name: str, **kwargs: Any) -> tuple[PreTrain
     finally:
         transformers_logging.set_verbosity(verbosity)
     missing, unused = info.get("missing_keys") or [], info.get("unexpected_keys") or []
-    if (missing or unused) and os.environ.get("RANK", "0") == "0":
+    said = []
+    if missing:
         heads = sorted({key.rsplit(".", 1)[0] for key in missing})
-        said = [f"{len(missing)} new tensors to train ({', '.join(heads[:4])}{', ...' if len(heads) > 4 else ''})"]
-        said += [f"{len(unused)} of its tensors unused (layers or heads this model leaves out)"] if unused else []
-        print(f"xdomain_nlp: {name}: " + "; ".join(said if missing else said[1:]), file=sys.stderr, flush=True)
+        said.append(f"{len(missing)} new tensors to train ({', '.join(heads[:4])}{', ...' if len(heads) > 4 else ''})")
+    if unused:
+        said.append(f"{len(unused)} of its tensors unused (layers or heads this model leaves out)")
+    if said and os.environ.get("RANK", "0") == "0":
+        print(f"xdomain_nlp: {name}: " + "; ".join(said), file=sys.stderr, flush=True)
     return model, info

@@ -13,6 +13,7 @@ import json
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import torch
 from transformers import AutoTokenizer
@@ -58,13 +59,19 @@ def top_piece_ids(spec: dict, n: int) -> set[int]:
     return set(sorted(range(len(vocab)), key=lambda i: vocab[i][1], reverse=True)[:n]) if n > 0 else set()
 
 
-def trimmed_tokenizer(tokenizer, keep: Iterable[int]) -> tuple[dict, list[int]]:
-    """The ``tokenizer.json`` of ``tokenizer`` with only the pieces ``keep`` (special tokens always),
-    and the kept old ids in their new order (new id = position)."""
+def tokenizer_spec(tokenizer) -> dict:
+    """The ``tokenizer.json`` of a fast unigram tokenizer, as a dict (the pieces and their scores)."""
     spec = json.loads(tokenizer.backend_tokenizer.to_str())
     if spec["model"]["type"] != "Unigram":
         raise NotImplementedError(f"trimming supports unigram tokenizers, not {spec['model']['type']}")
-    kept = sorted(set(keep) | set(tokenizer.all_special_ids) | {spec["model"]["unk_id"]})
+    return spec
+
+
+def trimmed_tokenizer(spec: dict, keep: Iterable[int], always: Iterable[int]) -> tuple[dict, list[int]]:
+    """``spec`` (a `tokenizer_spec`, changed in place) with only the pieces ``keep`` and ``always``
+    (the special tokens) and its unknown piece, and the kept old ids in their new order (new id =
+    position)."""
+    kept = sorted(set(keep) | set(always) | {spec["model"]["unk_id"]})
     remap = {old: new for new, old in enumerate(kept)}
     spec["model"]["vocab"] = [spec["model"]["vocab"][old] for old in kept]
     spec["model"]["unk_id"] = remap[spec["model"]["unk_id"]]
@@ -76,14 +83,12 @@ def trimmed_tokenizer(tokenizer, keep: Iterable[int]) -> tuple[dict, list[int]]:
     return spec, kept
 
 
-def remap_special_ids(config, kept: list[int]) -> None:
-    """``config``'s vocabulary size and special token ids after trimming to ``kept``."""
+def trimmed_config(config: dict[str, Any], kept: list[int]) -> dict[str, Any]:
+    """The settings of a model ``config`` that trimming to ``kept`` changes: the vocabulary size and
+    the special token ids."""
     remap = {old: new for new, old in enumerate(kept)}
-    config.vocab_size = len(kept)
-    for attr in ("pad_token_id", "bos_token_id", "eos_token_id"):
-        value = getattr(config, attr, None)
-        if value is not None:
-            setattr(config, attr, remap[value])
+    ids = ("pad_token_id", "bos_token_id", "eos_token_id")
+    return {"vocab_size": len(kept), **{k: remap[config[k]] for k in ids if config.get(k) is not None}}
 
 
 def trim_vocabulary(model: str, words: Iterable[str], dest: str | Path, *, top: int = 0) -> Path:
@@ -91,8 +96,9 @@ def trim_vocabulary(model: str, words: Iterable[str], dest: str | Path, *, top: 
     ``top`` most probable pieces of the tokenizer, for text beyond ``words``)."""
     src = resolve_model(model)
     tokenizer = AutoTokenizer.from_pretrained(src)
-    spec = json.loads(tokenizer.backend_tokenizer.to_str())
-    spec, keep = trimmed_tokenizer(tokenizer, used_piece_ids(tokenizer, words) | top_piece_ids(spec, top))
+    spec = tokenizer_spec(tokenizer)
+    keep = used_piece_ids(tokenizer, words) | top_piece_ids(spec, top)
+    spec, keep = trimmed_tokenizer(spec, keep, tokenizer.all_special_ids)
 
     encoder = load_encoder(src)
     old_embeddings = encoder.get_input_embeddings().weight.data
@@ -100,7 +106,7 @@ def trim_vocabulary(model: str, words: Iterable[str], dest: str | Path, *, top: 
     new_embeddings = torch.nn.Embedding(len(keep), old_embeddings.shape[1], padding_idx=pad)
     new_embeddings.weight.data = old_embeddings[keep].clone()
     encoder.set_input_embeddings(new_embeddings)
-    remap_special_ids(encoder.config, keep)
+    encoder.config.update(trimmed_config(encoder.config.to_dict(), keep))
 
     dest = Path(dest)
     encoder.save_pretrained(dest)

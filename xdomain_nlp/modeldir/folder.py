@@ -63,21 +63,22 @@ def save_model(
     from safetensors.torch import save_file
 
     parts = model.folder_parts()
+    meta = {"task": model.task, **parts.meta, **(extra or {})}
+    for key, value in parts.heads_meta.items():
+        if value is None:
+            meta.pop(key, None)  # e.g. no mapping heads: no stale description of them
+        else:
+            meta[key] = value
+    weights = None
+    if (meta.get("shrunk") or {}).get("dtype") == "bf16":  # a shrunk model is stored as it was loaded from
+        from xdomain_nlp.modeldir.shrink import in_bf16
+
+        weights = in_bf16(parts.encoder.state_dict())
     with model_folder(path) as tmp:
-        parts.encoder.save_pretrained(tmp)
+        parts.encoder.save_pretrained(tmp, state_dict=weights)
         tokenizer.save_pretrained(tmp)
-        meta = {"task": model.task, **parts.meta, **(extra or {})}
-        for key, value in parts.heads_meta.items():
-            if value is None:
-                meta.pop(key, None)  # e.g. no mapping heads: no stale description of them
-            else:
-                meta[key] = value
         if parts.heads:
             save_file({k: v.detach().contiguous() for k, v in parts.heads.items()}, str(tmp / model.heads_file))
-        if (meta.get("shrunk") or {}).get("dtype") == "bf16":  # stored as it was loaded from
-            from xdomain_nlp.modeldir.shrink import store_in_bf16
-
-            store_in_bf16(tmp)
         write_model_meta(tmp, meta, final=Path(path))
         if also is not None:
             also(tmp)

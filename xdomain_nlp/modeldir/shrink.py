@@ -37,11 +37,17 @@ def shrink_model(
     probable ones (no trimming when all three are empty; pieces without a letter, such as digits and
     punctuation, are kept whenever it trims), its float weights in bf16 when ``bf16``.
     ``described``: what ``words`` were (corpus names), for ``xdomain.json``. Returns what was done."""
-    import torch
     from safetensors.torch import load_file, save_file
 
     from xdomain_nlp.encoders.resolve import fast_tokenizer
-    from xdomain_nlp.encoders.trim import script_piece_ids, top_piece_ids, trimmed_tokenizer, used_piece_ids
+    from xdomain_nlp.encoders.trim import (
+        script_piece_ids,
+        tokenizer_spec,
+        top_piece_ids,
+        trimmed_config,
+        trimmed_tokenizer,
+        used_piece_ids,
+    )
 
     src = local_model_dir(source)
     if Path(dest).resolve() == src.resolve():
@@ -58,15 +64,12 @@ def shrink_model(
     done: dict[str, Any] = {"pieces_before": vocab, "pieces": vocab, "dtype": "bf16" if bf16 else "fp32"}
     tokenizer_files: dict[str, str] = {}
     if words or scripts or top:
-        spec = json.loads(tokenizer.backend_tokenizer.to_str())
+        spec = tokenizer_spec(tokenizer)
         keep = used_piece_ids(tokenizer, words) | script_piece_ids(spec, set(scripts)) | top_piece_ids(spec, top)
-        spec, kept = trimmed_tokenizer(tokenizer, keep)
+        spec, kept = trimmed_tokenizer(spec, keep, tokenizer.all_special_ids)
         remap = {old: new for new, old in enumerate(kept)}
         tensors[tables[0]] = tensors[tables[0]][kept].clone()
-        config["vocab_size"] = len(kept)
-        for name in ("pad_token_id", "bos_token_id", "eos_token_id"):
-            if config.get(name) is not None:
-                config[name] = remap[config[name]]
+        config.update(trimmed_config(config, kept))
         tokenizer_files["tokenizer.json"] = json.dumps(spec, ensure_ascii=False)
         settings = json.loads((src / "tokenizer_config.json").read_text())
         if "added_tokens_decoder" in settings:  # ids of the special tokens, as the trimmed tokenizer has them
@@ -74,9 +77,8 @@ def shrink_model(
             settings["added_tokens_decoder"] = {str(remap[int(k)]): v for k, v in added.items() if int(k) in remap}
         tokenizer_files["tokenizer_config.json"] = json.dumps(settings, indent=2, ensure_ascii=False)
         done.update(pieces=len(kept), scripts=scripts, top=top, corpora=(described or {}).get("corpora", []))
-    if bf16:
-        tensors = {k: v.to(torch.bfloat16) if v.is_floating_point() else v for k, v in tensors.items()}
-        config["dtype"] = "bfloat16"
+    if bf16:  # config.json keeps fp32: the dtype a model computes in once loaded
+        tensors = in_bf16(tensors)
     meta["shrunk"] = done
     with model_folder(dest) as tmp:
         for item in src.iterdir():
@@ -96,14 +98,9 @@ def folder_bytes(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
 
-def store_in_bf16(folder: Path) -> None:
-    """Rewrite ``folder``'s ``model.safetensors`` with its float tensors in bf16 (a shrunk model saved
-    again, by spaCy or a recipe, stays as small as it was)."""
+def in_bf16(tensors: dict[str, Any]) -> dict[str, Any]:
+    """``tensors`` with the float ones in bf16, as a shrunk model stores them (saved again by spaCy or
+    a recipe, through `save_model`, it stays as small as it was)."""
     import torch
-    from safetensors.torch import load_file, save_file
 
-    weights = folder / "model.safetensors"
-    tensors = {k: v.to(torch.bfloat16) if v.is_floating_point() else v for k, v in load_file(str(weights)).items()}
-    save_file({k: v.contiguous() for k, v in tensors.items()}, str(weights), {"format": "pt"})
-    config = json.loads((folder / "config.json").read_text())
-    (folder / "config.json").write_text(json.dumps({**config, "dtype": "bfloat16"}, indent=2))
+    return {k: v.to(torch.bfloat16) if v.is_floating_point() else v for k, v in tensors.items()}

@@ -55,16 +55,16 @@ def calibration_report(confidence: Sequence[float], correct: Sequence[bool], bin
     (their gap, weighted by the bin's count)."""
     confidence, correct = np.asarray(confidence, dtype=float), np.asarray(correct, dtype=float)
     which = np.minimum((confidence * bins).astype(int), bins - 1)
-    rows = []
+    rows, gap = [], 0.0
     for b in range(bins):
         inside = which == b
         n = int(inside.sum())
+        mean_confidence, accuracy = (float(confidence[inside].mean()), float(correct[inside].mean())) if n else (0, 0)
+        gap += n * abs(mean_confidence - accuracy)
         rows.append({
             "low": b / bins, "high": (b + 1) / bins, "count": n,
-            "confidence": round(float(confidence[inside].mean()), 4) if n else None,
-            "accuracy": round(float(correct[inside].mean()), 4) if n else None,
+            "confidence": round(mean_confidence, 4) if n else None, "accuracy": round(accuracy, 4) if n else None,
         })  # fmt: skip
-    gap = sum(r["count"] * abs(r["confidence"] - r["accuracy"]) for r in rows if r["count"])
     return {"bins": rows, "ece": round(gap / max(len(confidence), 1), 4)}
 
 
