@@ -38,7 +38,6 @@ from xdomain_nlp.training import (
     weighted_cross_entropy,
     write_json,
 )
-from xdomain_nlp.training.accelerator import _allow_new_settings
 
 OUT = Path(__file__).parent / "results" / "loop_overhead.json"
 
@@ -87,7 +86,6 @@ def main() -> None:
         return (time.perf_counter() - start) / len(batches)
 
     def package() -> float:
-        _allow_new_settings()
         accelerator = Accelerator(cpu=True, mixed_precision=precision)
         model, optimizer = model_and_optimizer()
         loader = DataLoader(windows, batch_sampler=sampler, collate_fn=collate)

@@ -17,6 +17,9 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 # busy (MKL's dynamic threading changes the summation order, and the last bits of every matmul).
 os.environ.setdefault("MKL_DYNAMIC", "FALSE")
 os.environ.setdefault("OMP_DYNAMIC", "FALSE")
+# Many recipes run in this one process, and accelerate keeps a process's first mixed precision:
+# every run here is fp32 (auto and native follow this; bf16 is tested under `accelerate launch`).
+os.environ.setdefault("ACCELERATE_MIXED_PRECISION", "no")
 
 
 def packaged_pipeline(pipeline: Path, tmp_path: Path) -> tuple[Path, dict]:

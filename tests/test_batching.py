@@ -25,7 +25,6 @@ from xdomain_nlp.training import (
     scheduler_steps,
     train_batches,
 )
-from xdomain_nlp.training.accelerator import _allow_new_settings
 
 LENGTHS = [random.Random(3).randint(3, 90) for _ in range(500)] + [400]  # one window over a small budget
 
@@ -66,7 +65,6 @@ def test_too_few_items_for_the_processes_is_refused():
 
 def regression_run(out, **kwargs):
     """A small network trained through `fit` on token-budget batches, with checkpoints."""
-    _allow_new_settings()
     accelerator = Accelerator(cpu=True)
     torch.manual_seed(0)
     lengths = [random.Random(1).randint(1, 12) for _ in range(80)]
@@ -107,7 +105,6 @@ def test_a_killed_run_on_token_batches_resumes_to_the_same_weights(tmp_path):
 def test_the_schedule_ends_where_the_optimizer_stops(accumulation):
     """A linear decay reaches 0 at the last optimizer step, also with accumulation (5 batches an epoch:
     3 optimizer steps each, the last on a partial accumulation)."""
-    _allow_new_settings()
     accelerator = Accelerator(cpu=True, gradient_accumulation_steps=accumulation)
     model = torch.nn.Linear(4, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=1.0)

@@ -14,12 +14,10 @@ from xdomain_nlp.training import (
     fit,
     weighted_cross_entropy,
 )
-from xdomain_nlp.training.accelerator import _allow_new_settings
 
 
 def regression_run(out, log_with=None, **kwargs):
     """A small real network on a fixed regression problem, trained through `fit` with checkpoints."""
-    _allow_new_settings()
     accelerator = Accelerator(cpu=True, log_with=log_with, project_dir=out)
     if log_with:
         accelerator.init_trackers("run")

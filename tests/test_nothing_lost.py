@@ -21,7 +21,6 @@ from torch.utils.data import DataLoader
 from xdomain_nlp.data.corpora import corpus_path
 from xdomain_nlp.outputs import OutputError, atomic_file, model_folder
 from xdomain_nlp.training import CheckpointDir, CheckpointError, LengthGroupedBatchSampler, WeightAverager, fit
-from xdomain_nlp.training.accelerator import _allow_new_settings
 from xdomain_nlp.training.run_lock import LOCK_FILE, RunLock, RunLockError
 
 
@@ -109,7 +108,6 @@ def test_a_busy_output_dir_is_refused_naming_the_other_run(tmp_path):
 
 def averaged_run(out, seed: int = 0, **kwargs):
     """A small network trained through `fit` with weight averaging and checkpoints."""
-    _allow_new_settings()
     accelerator = Accelerator(cpu=True)
     torch.manual_seed(0)
     x, y = torch.randn(64, 8), torch.randn(64)

@@ -10,7 +10,6 @@ from typing import Any
 
 import torch
 from accelerate import Accelerator
-from accelerate.state import AcceleratorState, GradientState, PartialState
 from accelerate.utils import (
     DataLoaderConfiguration,
     DistributedDataParallelKwargs,
@@ -18,6 +17,7 @@ from accelerate.utils import (
     parse_flag_from_env,
 )
 
+from xdomain_nlp.errors import InputError
 from xdomain_nlp.training.batching import per_process_batch_size, per_process_batch_tokens
 from xdomain_nlp.training.checkpoint import CheckpointDir, run_identity
 from xdomain_nlp.training.config import RecipeConfig
@@ -36,21 +36,28 @@ def make_accelerator(cfg: Any, *, find_unused_parameters: bool = False) -> Accel
     """
     request = launch_request()
     precision, accumulation = launch_settings(cfg, request)
-    _allow_new_settings()
     handlers = [DistributedDataParallelKwargs(find_unused_parameters=True)] if find_unused_parameters else []
     # Decided before the Accelerator exists: asking accelerate's state earlier would settle it too soon.
     cuda = torch.cuda.is_available() and not parse_flag_from_env("ACCELERATE_USE_CPU")
     compile_on_cuda = getattr(cfg, "compile", False) and cuda
-    accelerator = Accelerator(
-        mixed_precision=precision,
-        gradient_accumulation_steps=accumulation,
-        project_dir=cfg.output_dir,
-        log_with=cfg.log_with or None,
-        kwargs_handlers=handlers,
-        # Batches from pinned memory are copied while the GPU works (see loader_settings).
-        dataloader_config=DataLoaderConfiguration(non_blocking=cuda),
-        dynamo_plugin=TorchDynamoPlugin(backend="inductor", dynamic=True) if compile_on_cuda else None,
-    )
+    try:
+        accelerator = Accelerator(
+            mixed_precision=precision,
+            gradient_accumulation_steps=accumulation,
+            project_dir=cfg.output_dir,
+            log_with=cfg.log_with or None,
+            kwargs_handlers=handlers,
+            # Batches from pinned memory are copied while the GPU works (see loader_settings).
+            dataloader_config=DataLoaderConfiguration(non_blocking=cuda),
+            dynamo_plugin=TorchDynamoPlugin(backend="inductor", dynamic=True) if compile_on_cuda else None,
+        )
+    except ValueError as error:  # accelerate keeps a process's first precision for the whole process
+        if "already been initialized" not in str(error):
+            raise
+        raise InputError(
+            f"this process already trained with another mixed precision; mixed_precision={cfg.mixed_precision} "
+            f"({precision}) needs a new process (run the recipe again from the command line)"
+        ) from error
     if getattr(cfg, "compile", False) and not compile_on_cuda:
         warn("compile: true compiles on a GPU only (on a CPU it measured no faster); training uncompiled")
     if request and request.num_processes and request.num_processes > accelerator.num_processes:
@@ -69,11 +76,18 @@ def make_accelerator(cfg: Any, *, find_unused_parameters: bool = False) -> Accel
 
 
 def launch_settings(cfg: Any, request: LaunchRequest | None) -> tuple[str, int]:
-    """The mixed precision and accumulation a run uses: the launcher's, unless the config names its own."""
+    """The mixed precision and accumulation a run uses: the launcher's, unless the config names its own.
+
+    ``ACCELERATE_MIXED_PRECISION`` set outside ``accelerate launch`` counts as the launcher's: one
+    precision for every run in a process (accelerate keeps a process's first one).
+    """
     precision = resolve_mixed_precision(cfg.mixed_precision)
     launcher_precision = request.mixed_precision if request else None
-    if launcher_precision is None and os.environ.get("ACCELERATE_MIXED_PRECISION", "no") != "no":
-        launcher_precision = os.environ["ACCELERATE_MIXED_PRECISION"]  # e.g. from `accelerate config`
+    exported = os.environ.get("ACCELERATE_MIXED_PRECISION")
+    # `accelerate launch` always exports it ("no" when not asked, e.g. from `accelerate config`);
+    # outside the launcher it is set only on purpose, and "no" then means fp32.
+    if launcher_precision is None and exported and (exported != "no" or request is None):
+        launcher_precision = exported
     if launcher_precision and launcher_precision != precision:
         if cfg.mixed_precision in ("auto", "native"):  # a setting that lets the machine choose: the launcher's wins
             precision = launcher_precision
@@ -119,14 +133,3 @@ def checkpoint_dir(cfg: Any, name: str = "") -> CheckpointDir:
     """Where one training run of a recipe keeps its checkpoints (``name`` tells several apart)."""
     root = Path(cfg.output_dir) / "checkpoints"
     return CheckpointDir(root / name if name else root, keep=max(1, cfg.keep_checkpoints), identity=run_identity(cfg))
-
-
-def _allow_new_settings() -> None:
-    """Recipes called one after another in one process (tests, benchmarks) may ask for other
-    settings; accelerate keeps its first ones for the whole process unless they are reset.
-    Launched processes (several ranks) are never reset."""
-    if PartialState._shared_state and PartialState().num_processes > 1:
-        return
-    if AcceleratorState._shared_state:
-        AcceleratorState._reset_state(reset_partial_state=False)
-    GradientState._reset_state()

@@ -227,6 +227,7 @@ def fit(
                 model.train()
                 aside += time.perf_counter() - t
             if max_steps and state.step >= max_steps:
+                leave(batches)
                 break
             if checkpoint_every and state.step % checkpoint_every == 0:
                 read()
@@ -235,6 +236,7 @@ def fit(
                 read()
                 save()
                 bar.close()
+                leave(batches)
                 return FitResult(state, False, resumed_from=resumed, last_loss=last_loss)
         state.epoch, state.batches_done = epoch + 1, 0
         read()
@@ -284,3 +286,11 @@ def remove_checkpoints(output_dir: str | Path, accelerator: Any = None) -> None:
     """Drop a finished run's checkpoints (they hold the optimizer state: several times the model)."""
     if accelerator is None or accelerator.is_main_process:
         CheckpointDir(Path(output_dir) / "checkpoints").clear()
+
+
+def leave(loader: Any) -> None:
+    """Tell accelerate that iteration over ``loader`` stopped before its end (it is told only at the
+    end), so that the next loop in this process does not see this one as still running."""
+    end = getattr(loader, "end", None)  # accelerate's prepared loaders; a plain DataLoader has none
+    if end is not None:
+        end()
