@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,48 @@ def test_a_missing_result_names_the_page_line_and_key() -> None:
         docs_numbers.render(text, where="tag-sets.md")
     with pytest.raises(ValueError, match="no benchmarks/results/nothing.json"):
         docs_numbers.render("{{ nothing:key }}")
+
+
+spec = importlib.util.spec_from_file_location("reproduce", REPO / "benchmarks" / "reproduce.py")
+reproduce = sys.modules["reproduce"] = importlib.util.module_from_spec(spec)  # its dataclasses look it up
+spec.loader.exec_module(reproduce)
+table_spec = importlib.util.spec_from_file_location("readme_table", REPO / "benchmarks" / "readme_table.py")
+readme_table = importlib.util.module_from_spec(table_spec)
+table_spec.loader.exec_module(readme_table)
+
+# Results files measured (in part) on a tree with uncommitted changes, still waiting for their
+# re-run (issue 35). Empty this as they are re-measured; a file listed here that is clean fails.
+STILL_DIRTY: dict[str, str] = {
+    "label_mapping.json": "issue 35: being re-measured",
+    "relational.json": "issue 35: Food -> Movie 3 seeds and the SST-2 bound not re-run yet",
+    "shift.json": "issue 35: self-training rows not re-run yet",
+}
+
+
+def results_read_by_readme_and_docs() -> set[str]:
+    read = {name for name in readme_table.ROWS}
+    for page in [*PAGES, REPO / "README.md"]:
+        read |= {f"{m.group(1).split(':')[0]}.json" for m in docs_numbers.PLACEHOLDER.finditer(page.read_text())}
+    return read
+
+
+def test_no_figure_the_readme_or_docs_show_comes_from_a_dirty_tree() -> None:
+    read = results_read_by_readme_and_docs()
+    assert {"label_mapping.json", "relational.json", "pos_en_de.json"} <= read
+    dirty = {name: reproduce.dirty_figures(REPO / "benchmarks" / "results" / name) for name in sorted(read)}
+    new = {name: sorted(d)[:3] for name, d in dirty.items() if d and name not in STILL_DIRTY}
+    assert not new, f"figures measured on an uncommitted tree (run benchmarks/reproduce.py): {new}"
+    cleaned = [name for name in STILL_DIRTY if not dirty.get(name)]
+    assert not cleaned, f"re-measured from a clean commit: take {cleaned} off STILL_DIRTY"
+
+
+def test_a_dirty_commit_is_found_wherever_a_results_file_keeps_one() -> None:
+    result = {
+        "git_commit": "abc",
+        "measured_at": {"run": "def-dirty"},
+        "carried_over": {"k=0 head": {"command": "x", "git_commit": "123-dirty"}},
+        "genre": {"command": "y", "git_commit": "456"},
+    }
+    found = reproduce.commits_of(result)
+    assert {k for k, v in found.items() if v.endswith("-dirty")} == {"measured_at/run", "carried_over/k=0 head"}
+    assert found["genre/git_commit"] == "456"
