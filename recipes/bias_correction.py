@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 
 from xdomain_nlp.configs import BiasCorrectionConfig
 from xdomain_nlp.encoders.corpus_embeddings import CorpusEmbedder
-from xdomain_nlp.errors import run_for_people
+from xdomain_nlp.errors import InputError, run_for_people
 from xdomain_nlp.shift import (
     BBSE,
     ESTIMATORS,
@@ -124,43 +124,58 @@ def label_shift_run(seed: int, cfg: BiasCorrectionConfig, train, calibration, ta
     }
 
 
+class BiasCorrectionRecipe:
+    """`setup` embeds every set once; `evaluate` fits and scores each correction against the
+    uncorrected classifier (the classifiers are small: fitting is part of scoring); `save` writes the run."""
+
+    def __init__(self, cfg: BiasCorrectionConfig) -> None:
+        unknown = [m for m in cfg.methods if m not in ("none", "mlp", "dann") and m not in ESTIMATORS]
+        if unknown:
+            raise InputError(f"methods: unknown {unknown}; choose from none, mlp, dann, {', '.join(ESTIMATORS)}")
+        self.cfg = cfg
+
+    def setup(self) -> None:
+        """Every sentence is embedded once by the frozen encoder (and cached); the rest is cheap."""
+        cfg = self.cfg
+        specs = {"source": cfg.train, "target": cfg.unlabelled_target, "held_out": [cfg.held_out]}
+        specs.update({spec: [spec] for spec in cfg.eval})
+        for key in ("label_shift_train", "label_shift_calibration", "label_shift_target"):
+            specs[key] = [cfg[key]]
+        self.data = load_sets(cfg, specs)
+
+    def evaluate(self) -> dict:
+        """Frequency feature bias: re-weighting methods against the uncorrected classifier. Label
+        shift: a Movie classifier on a 90/10 Movie target (the assumption holds), and the Food
+        classifier on the same target (label shift on top of domain shift, for contrast)."""
+        cfg, data = self.cfg, self.data
+        runs = reweighting_runs(cfg, data)
+        label_shift = []
+        for seed in cfg.seeds:
+            for setting, train, calibration in (
+                ("in_domain", data["label_shift_train"], data["label_shift_calibration"]),
+                ("food_source", data["source"], None),
+            ):
+                run = {"setting": setting, **label_shift_run(seed, cfg, train, calibration, data["label_shift_target"])}
+                label_shift.append(run)
+                print(
+                    f"seed {seed} label shift ({setting}): true {run['true_positive_share']:.3f} EM "
+                    f"{run['em_positive_share']:.3f} BBSE {run['bbse_positive_share']:.3f}; accuracy "
+                    f"{run['accuracy_before']:.2f} -> EM {run['accuracy_em']:.2f}, BBSE {run['accuracy_bbse']:.2f}"
+                )
+        return {"reweighting": runs, "label_shift": label_shift}
+
+    def save(self, results: dict) -> dict:
+        """metrics.json and the end of the run."""
+        command = "python recipes/bias_correction.py " + " ".join(sys.argv[1:])
+        setup = {"world_size": 1, "device": "cpu", "training": "scikit-learn and DANN on frozen encoder embeddings"}
+        metrics = finish_run(self.cfg, results, command=command, setup=setup)
+        return {"config": metrics["config"], **results, "run": metrics["run"]}
+
+
 def main(argv: list[str] | None = None) -> dict:
-    cfg = parse_recipe_args(__doc__, BiasCorrectionConfig, argv)
-    unknown = [m for m in cfg.methods if m not in ("none", "mlp", "dann") and m not in ESTIMATORS]
-    if unknown:
-        raise SystemExit(f"methods: unknown {unknown}; choose from none, mlp, dann, {', '.join(ESTIMATORS)}")
-
-    # 1. Every sentence is embedded once by the frozen encoder (and cached); the rest is cheap.
-    specs = {"source": cfg.train, "target": cfg.unlabelled_target, "held_out": [cfg.held_out]}
-    specs.update({spec: [spec] for spec in cfg.eval})
-    for key in ("label_shift_train", "label_shift_calibration", "label_shift_target"):
-        specs[key] = [cfg[key]]
-    data = load_sets(cfg, specs)
-
-    # 2. Frequency feature bias: re-weighting methods against the uncorrected classifier.
-    runs = reweighting_runs(cfg, data)
-
-    # 3. Label shift: a Movie classifier on a 90/10 Movie target (the assumption holds), and the
-    #    Food classifier on the same target (label shift on top of domain shift, for contrast).
-    label_shift = []
-    for seed in cfg.seeds:
-        for setting, train, calibration in (
-            ("in_domain", data["label_shift_train"], data["label_shift_calibration"]),
-            ("food_source", data["source"], None),
-        ):
-            run = {"setting": setting, **label_shift_run(seed, cfg, train, calibration, data["label_shift_target"])}
-            label_shift.append(run)
-            print(
-                f"seed {seed} label shift ({setting}): true {run['true_positive_share']:.3f} EM "
-                f"{run['em_positive_share']:.3f} BBSE {run['bbse_positive_share']:.3f}; accuracy "
-                f"{run['accuracy_before']:.2f} -> EM {run['accuracy_em']:.2f}, BBSE {run['accuracy_bbse']:.2f}"
-            )
-
-    command = "python recipes/bias_correction.py " + " ".join(sys.argv[1:])
-    results = {"reweighting": runs, "label_shift": label_shift}
-    setup = {"world_size": 1, "device": "cpu", "training": "scikit-learn and DANN on frozen encoder embeddings"}
-    metrics = finish_run(cfg, results, command=command, setup=setup)
-    return {"config": metrics["config"], **results, "run": metrics["run"]}
+    recipe = BiasCorrectionRecipe(parse_recipe_args(__doc__, BiasCorrectionConfig, argv))
+    recipe.setup()
+    return recipe.save(recipe.evaluate())
 
 
 if __name__ == "__main__":

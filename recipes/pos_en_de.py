@@ -51,6 +51,7 @@ from xdomain_nlp.training import (
     scheduler_steps,
     stopped_early,
     train_batches,
+    transfer_pairs,
     transfer_param_groups,
     weighted_cross_entropy,
 )
@@ -224,21 +225,6 @@ class POSTransferRecipe:
             train_words_per_s=self.train_words_per_s, lr_scale=self.lr_scale, epochs_trained=self.epochs,
             reweighting=getattr(self, "reweighting", None), convention=convention,
         )  # fmt: skip
-
-
-def transfer_pairs(train: list[str], evaluated: list[str]) -> list[tuple[str, str]]:
-    """``(source, target)`` treebanks to compare tag by tag: the first evaluated one in a training
-    language (a test split first) against each one in another language (``ud:en_ewt:test`` against
-    ``ud:de_gsd:test``); none when either side is missing or a corpus is not a named treebank."""
-
-    def language(spec: str) -> str | None:
-        parts = spec.split(":")
-        return parts[1].split("_")[0] if len(parts) > 2 and parts[0] == "ud" else None
-
-    trained = {language(spec) for spec in train} - {None}
-    sources = sorted((s for s in evaluated if language(s) in trained), key=lambda s: not s.endswith(":test"))
-    targets = [s for s in evaluated if language(s) not in trained | {None}]
-    return [(sources[0], target) for target in targets] if sources else []
 
 
 def main(argv: list[str] | None = None) -> dict:

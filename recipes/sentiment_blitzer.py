@@ -90,35 +90,55 @@ def score_pair(xs, ys, xt, yt, method: str, C: float, cfg: SentimentBlitzerConfi
     return 100.0 * correct / len(yt)
 
 
+class BlitzerRecipe:
+    """`setup` embeds the domains and picks C on each source; `evaluate` fits and scores every pair
+    and method (the classifiers are small: fitting is part of scoring); `save` writes the run."""
+
+    def __init__(self, cfg: SentimentBlitzerConfig) -> None:
+        self.cfg = cfg
+
+    def setup(self) -> None:
+        cfg = self.cfg
+        self.data = load_domains(cfg)
+        # C per source domain, by cross-validation on the source (standardised like domain_norm).
+        self.chosen_C, self.in_domain = {}, {}
+        for d, (x, y) in self.data.items():
+            z = standardise(x, x)
+            cv = LogisticRegressionCV(Cs=cfg.Cs, cv=5, max_iter=2000, random_state=cfg.seed)
+            self.chosen_C[d] = float(cv.fit(z, y).C_[0])
+            clf = LogisticRegression(C=self.chosen_C[d], max_iter=2000, random_state=cfg.seed)
+            self.in_domain[d] = float(100 * cross_val_score(clf, z, y, cv=5).mean())
+            print(f"{d}: C={self.chosen_C[d]}, in-domain 5-fold accuracy {self.in_domain[d]:.2f}", flush=True)
+
+    def evaluate(self) -> dict[str, dict[str, float]]:
+        """Target accuracy of every method on every ordered pair of domains."""
+        cfg = self.cfg
+        pairs: dict[str, dict[str, float]] = {m: {} for m in cfg.methods}
+        for source, target in itertools.permutations(cfg.domains, 2):
+            (xs, ys), (xt, yt) = self.data[source], self.data[target]
+            for method in cfg.methods:
+                acc = score_pair(xs, ys, xt, yt, method, self.chosen_C[source], cfg)
+                pairs[method][f"{source}->{target}"] = acc
+                print(f"{source} -> {target}: {method} {acc:.2f}", flush=True)
+        return pairs
+
+    def save(self, pairs: dict[str, dict[str, float]]) -> dict:
+        """metrics.json (the average by method as results) and the end of the run."""
+        average = {m: float(np.mean(list(v.values()))) for m, v in pairs.items()}
+        for m, a in average.items():
+            print(f"average over {len(pairs[m])} pairs, {m}: {a:.2f}")
+        recorded = {"pairs": pairs, "average": average, "best_method": max(average, key=average.get),
+                    "in_domain_cv": self.in_domain, "C": self.chosen_C}  # fmt: skip
+        setup = {"world_size": 1, "device": "cpu", "training": "scikit-learn on the benchmark's own features"}
+        command = "python recipes/sentiment_blitzer.py " + " ".join(sys.argv[1:])
+        metrics = finish_run(self.cfg, average, command=command, setup=setup, **recorded)
+        return {"config": metrics["config"], **recorded, "run": metrics["run"]}
+
+
 def main(argv: list[str] | None = None) -> dict:
-    cfg = parse_recipe_args(__doc__, SentimentBlitzerConfig, argv)
-    data = load_domains(cfg)
-
-    # C per source domain, by cross-validation on the source (standardised like domain_norm).
-    chosen_C, in_domain = {}, {}
-    for d, (x, y) in data.items():
-        z = standardise(x, x)
-        cv = LogisticRegressionCV(Cs=cfg.Cs, cv=5, max_iter=2000, random_state=cfg.seed)
-        chosen_C[d] = float(cv.fit(z, y).C_[0])
-        clf = LogisticRegression(C=chosen_C[d], max_iter=2000, random_state=cfg.seed)
-        in_domain[d] = float(100 * cross_val_score(clf, z, y, cv=5).mean())
-        print(f"{d}: C={chosen_C[d]}, in-domain 5-fold accuracy {in_domain[d]:.2f}", flush=True)
-
-    pairs: dict[str, dict[str, float]] = {m: {} for m in cfg.methods}
-    for source, target in itertools.permutations(cfg.domains, 2):
-        (xs, ys), (xt, yt) = data[source], data[target]
-        for method in cfg.methods:
-            pairs[method][f"{source}->{target}"] = acc = score_pair(xs, ys, xt, yt, method, chosen_C[source], cfg)
-            print(f"{source} -> {target}: {method} {acc:.2f}", flush=True)
-    average = {m: float(np.mean(list(v.values()))) for m, v in pairs.items()}
-    for m, a in average.items():
-        print(f"average over {len(pairs[m])} pairs, {m}: {a:.2f}")
-    recorded = {"pairs": pairs, "average": average, "best_method": max(average, key=average.get),
-                "in_domain_cv": in_domain, "C": chosen_C}  # fmt: skip
-    setup = {"world_size": 1, "device": "cpu", "training": "scikit-learn on the benchmark's own features"}
-    command = "python recipes/sentiment_blitzer.py " + " ".join(sys.argv[1:])
-    metrics = finish_run(cfg, average, command=command, setup=setup, **recorded)
-    return {"config": metrics["config"], **recorded, "run": metrics["run"]}
+    recipe = BlitzerRecipe(parse_recipe_args(__doc__, SentimentBlitzerConfig, argv))
+    recipe.setup()
+    return recipe.save(recipe.evaluate())
 
 
 if __name__ == "__main__":

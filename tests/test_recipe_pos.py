@@ -13,10 +13,11 @@ from conftest import recipe_names
 from safetensors.torch import load_file
 
 from xdomain_nlp.data import load_corpus
+from xdomain_nlp.training import transfer_pairs
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPE = recipe_names("pos_en_de")
-main, transfer_pairs = RECIPE["main"], RECIPE["transfer_pairs"]
+main = RECIPE["main"]
 
 TINY = ["train_limit=32", "batch_size=8", "max_length=64", "window_overlap=16", "lr=1.0e-3", "convention=''"]
 

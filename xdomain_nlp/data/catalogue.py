@@ -234,3 +234,17 @@ def _blitzer_corpus(name: str) -> Corpus:
 
 
 CORPORA.update({f"sentiment:blitzer_{d}": _blitzer_corpus(d) for d in ("books", "dvd", "electronics", "kitchen")})
+
+
+def corpus_name(spec: str) -> str:
+    """``ud:de_gsd:test`` -> ``ud:de_gsd``; file paths stay as they are."""
+    parts = spec.split(":")
+    return ":".join(parts[:2]) if len(parts) >= 2 else spec
+
+
+def language_of(spec: str) -> str | None:
+    """``ud:de_gsd:test`` -> ``de``: the language of a UD treebank (None for anything else)."""
+    name = corpus_name(spec)
+    if name.startswith("ud:") and "_" in name:
+        return name[3:].split("_")[0]
+    return None

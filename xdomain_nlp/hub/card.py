@@ -9,6 +9,7 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from xdomain_nlp.data.catalogue import corpus_name, language_of
 from xdomain_nlp.data.corpora import CORPORA
 from xdomain_nlp.errors import InputError
 from xdomain_nlp.hub.local_paths import REDACTED
@@ -84,19 +85,6 @@ def subset_statement(meta: dict[str, Any]) -> str:
         f"**These scores are on {limit} sentences of each evaluation set** (`eval_limit: {limit}`, a seed-0 "
         "sample), not on the whole set; they are not comparable with published test-set results."
     )
-
-
-def corpus_name(spec: str) -> str:
-    """``ud:de_gsd:test`` -> ``ud:de_gsd``; file paths stay as they are."""
-    parts = spec.split(":")
-    return ":".join(parts[:2]) if len(parts) >= 2 else spec
-
-
-def language_of(spec: str) -> str | None:
-    name = corpus_name(spec)
-    if name.startswith("ud:") and "_" in name:
-        return name[3:].split("_")[0]
-    return None
 
 
 def data_card_files(specs: list[str]) -> dict[str, Path]:

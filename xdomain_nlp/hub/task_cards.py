@@ -10,13 +10,12 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from xdomain_nlp.data.catalogue import corpus_name, language_of
 from xdomain_nlp.data.corpora import CORPORA
 from xdomain_nlp.hub.card import (
     UD_HUB_DATASET,
     base_model,
     corpus_label,
-    corpus_name,
-    language_of,
     subset_statement,
     train_specs,
 )

@@ -10,7 +10,7 @@ import torch
 
 from xdomain_nlp.relational.classifier import predict_proba
 from xdomain_nlp.shift.labelshift import label_shares, label_shift_accuracy
-from xdomain_nlp.training.metrics import calibration_report, pyplot, save_figure
+from xdomain_nlp.training.metrics import calibration_report, pyplot, save_figure, save_reliability_png
 
 
 def accuracy(model, items: Sequence[tuple], pad_id: int) -> float:
@@ -53,6 +53,30 @@ def mean_std(values: Sequence[float]) -> dict:
     return {"mean": float(np.mean(values)), "std": float(np.std(values)), "n": len(values)}
 
 
+def summarise_runs(
+    runs: dict[str, dict], methods: Sequence[str], evals: Sequence[str], seeds: Sequence[int], *,
+    label_shift: str = "none", ablate: Sequence[str] = (),
+) -> dict:  # fmt: skip
+    """Mean and std over seeds of each method's accuracy on each eval set (and unadjusted, under a
+    label-shift adjustment), of the lexicon figures, and of each relation ablation's change;
+    ``runs`` is keyed ``"method/seedN"``."""
+    summary: dict = {}
+    for method in methods:
+        for spec in evals:
+            summary[f"{method} {spec}"] = mean_std([runs[f"{method}/seed{s}"][spec] for s in seeds])
+            if label_shift != "none":
+                values = [runs[f"{method}/seed{s}"]["unadjusted"][spec] for s in seeds]
+                summary[f"{method} {spec} unadjusted"] = mean_std(values)
+    if "relational+lexicon" in methods:
+        lexicon = [runs[f"relational+lexicon/seed{s}"] for s in seeds]
+        for key in ("precision_at_k", "polarity_accuracy", "extracted"):
+            summary[f"lexicon {key}"] = mean_std([run["lexicon"][key] for run in lexicon])
+        summary["pseudo_labels"] = mean_std([run["pseudo_labels"] for run in lexicon])
+    if "relational" in methods and ablate:
+        summary["ablation"] = {r: mean_std([runs[f"relational/seed{s}"]["ablation"][r] for s in seeds]) for r in ablate}
+    return summary
+
+
 def save_ablation_png(ablation: dict, path: Path, spec: str) -> None:
     """Bar chart of the accuracy change when each relation's edges are dropped (mean ± std over seeds)."""
     plt = pyplot()
@@ -86,3 +110,19 @@ def save_methods_png(
     fig.suptitle(f"Food -> Movie by method, {len(seeds)} seed(s)", fontsize=9)
     fig.tight_layout()
     return save_figure(fig, path, dpi=110)
+
+
+def save_method_figures(
+    runs: dict[str, dict], summary: dict, out: Path, methods: Sequence[str], evals: Sequence[str],
+    seeds: Sequence[int], ablate_on: str = "",
+) -> None:  # fmt: skip
+    """``methods.png`` (accuracy by method, a dot a seed), a reliability diagram per method and
+    target (first seed: does a confidence of 0.9 mean 90% right) and, with ``ablate_on``, the
+    relation ablation."""
+    save_methods_png(runs, methods, evals, seeds, out / "methods.png")
+    for method in methods:
+        for spec, calibration in runs[f"{method}/seed{seeds[0]}"]["calibration"].items():
+            name = f"reliability_{method}_{spec}".replace("+", "_").replace(":", "_")
+            save_reliability_png(calibration, out / f"{name}.png", f"{method}, seed {seeds[0]}: {spec}")
+    if "relational" in methods and ablate_on:
+        save_ablation_png(summary["ablation"], out / "relation_ablation.png", ablate_on)

@@ -29,6 +29,7 @@ from xdomain_nlp.training.metrics import (
     save_transfer_gap_png,
     span_report,
     tagging_report,
+    transfer_pairs,
     write_json,
 )
 from xdomain_nlp.training.optim import layer_of, transfer_param_groups
@@ -81,6 +82,7 @@ __all__ = [
     "save_confusion_png",
     "save_reliability_png",
     "save_transfer_gap_png",
+    "transfer_pairs",
     "setting",
     "span_report",
     "tagging_report",

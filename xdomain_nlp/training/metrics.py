@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from xdomain_nlp.data.catalogue import language_of
 from xdomain_nlp.errors import InputError
 
 
@@ -128,6 +129,16 @@ def save_confusion_png(report: dict, path: str | Path, title: str = "") -> Path:
     ax.set_title(f"{title or 'accuracy ' + format(report['accuracy'], '.2f')}\n{what}", fontsize=9)
     fig.tight_layout()
     return save_figure(fig, path, dpi=120)
+
+
+def transfer_pairs(train: list[str], evaluated: list[str]) -> list[tuple[str, str]]:
+    """``(source, target)`` treebanks to compare tag by tag: the first evaluated one in a training
+    language (a test split first) against each one in another language (``ud:en_ewt:test`` against
+    ``ud:de_gsd:test``); none when either side is missing or a corpus is not a named treebank."""
+    trained = {language_of(spec) for spec in train} - {None}
+    sources = sorted((s for s in evaluated if language_of(s) in trained), key=lambda s: not s.endswith(":test"))
+    targets = [s for s in evaluated if language_of(s) not in trained | {None}]
+    return [(sources[0], target) for target in targets] if sources else []
 
 
 def save_transfer_gap_png(reference: dict, target: dict, path: str | Path, names: tuple[str, str]) -> Path:
