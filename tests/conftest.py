@@ -147,3 +147,16 @@ def overfit_parser(tmp_path_factory, small_encoder):
         "warmup_ratio=0.0", "eval=[ud:en_ewt:train]", "eval_limit=16",
     ])  # fmt: skip
     return out / "model", results["ud:en_ewt:train"]
+
+
+@pytest.fixture(scope="session")
+def food_to_movie(overfit_parser, small_encoder, tmp_path_factory):
+    """The Food -> Movie recipe on 48 sentences, one epoch: its output folder and summary."""
+    main = recipe_main("sentiment_food_to_movie")
+    out = tmp_path_factory.mktemp("food_to_movie")
+    summary = main([
+        "--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
+        f"parser={overfit_parser[0]}", f"output_dir={out}", "train_limit=48", "eval_limit=24",
+        "seeds=[0]", "epochs=1", "ablate=[neg,amod]", "label_shift=em", "class_balance=true",
+    ])  # fmt: skip
+    return out, summary

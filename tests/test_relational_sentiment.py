@@ -109,19 +109,6 @@ def test_graph_that_does_not_match_its_sentence_is_refused(items):
         collate_graph_batch([(windows, batch_items[1][1], label)], tokenizer.pad_token_id)
 
 
-@pytest.fixture(scope="module")
-def food_to_movie(overfit_parser, small_encoder, tmp_path_factory):
-    """The Food -> Movie recipe on 48 sentences, one epoch: its output folder and summary."""
-    main = recipe_main("sentiment_food_to_movie")
-    out = tmp_path_factory.mktemp("food_to_movie")
-    summary = main([
-        "--config", str(REPO / "recipes/configs/sentiment_food_to_movie.yaml"), f"model={small_encoder}",
-        f"parser={overfit_parser[0]}", f"output_dir={out}", "train_limit=48", "eval_limit=24",
-        "seeds=[0]", "epochs=1", "ablate=[neg,amod]", "label_shift=em", "class_balance=true",
-    ])  # fmt: skip
-    return out, summary
-
-
 def sst2_sample() -> list[str]:
     from xdomain_nlp.data import load_corpus
 

@@ -15,7 +15,18 @@ def load(path_or_hub_id: str | os.PathLike, **settings: Any) -> Tagger | Parser 
     """A `Tagger`, `Parser` or `SentimentClassifier`, by the task in the model's ``xdomain.json``.
 
     ``settings`` go to the class's ``load``: ``device`` ("auto", "cpu", "cuda:0"), ``precision``
-    and ``torch_compile`` for a tagger, ``parser`` for a sentiment model whose parser is elsewhere."""
+    and ``torch_compile`` for a tagger, ``parser`` for a sentiment model whose parser is elsewhere.
+
+    Example (``tagger_dir``: a folder the POS recipe saved; a Hub id works the same)::
+
+        >>> import xdomain_nlp
+        >>> tagger = xdomain_nlp.load(tagger_dir, device="cpu")
+        >>> tagged = tagger.predict("Der Arzt überwacht den Patienten.")
+        >>> tagged["words"]
+        ['Der', 'Arzt', 'überwacht', 'den', 'Patienten', '.']
+        >>> len(tagged["tags"]) == len(tagged["probabilities"]) == 6
+        True
+    """
     path, meta = resolve(path_or_hub_id)  # once: the folder and its xdomain.json go down as they are
     kind = {"tagging": Tagger, "parsing": Parser, "graph-classification": SentimentClassifier}[meta["task"]]
     return kind.load(path, meta=meta, **settings)

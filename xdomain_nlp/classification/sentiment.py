@@ -47,7 +47,15 @@ def parser_of(model_dir: Path, meta: dict[str, Any], parser: str | os.PathLike |
 
 
 class SentimentClassifier:
-    """Label and class probabilities for each text (``negative`` / ``positive``)."""
+    """Label and class probabilities for each text (``negative`` / ``positive``).
+
+    Example (``sentiment_dir``: a model folder the Food -> Movie recipe saved, its parser inside)::
+
+        >>> classifier = SentimentClassifier.load(sentiment_dir)
+        >>> result = classifier.predict("The plot was thin, but the acting was superb.")
+        >>> sorted(result["probabilities"]), result["label"] in result["probabilities"]
+        (['negative', 'positive'], True)
+    """
 
     def __init__(
         self, model: GraphSentenceClassifier, tokenizer, meta: dict[str, Any], parser: Parser, *, device: str = "auto",

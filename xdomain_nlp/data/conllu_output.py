@@ -77,7 +77,18 @@ def write_conllu(
     lines_by_start: dict[int, list[str]] | None = None,
 ) -> None:
     """Every sentence, a blank line after each; with no ``tags`` an input file comes back byte for byte
-    (line endings included), apart from a leading byte-order mark and runs of blank lines."""
+    (line endings included), apart from a leading byte-order mark and runs of blank lines.
+
+    Example (the predicted tags go into ``column``; every other column is the input's)::
+
+        >>> import io
+        >>> from xdomain_nlp.data import load_corpus
+        >>> sentence = load_corpus("ud:de_gsd:test").select(range(1))
+        >>> out = io.StringIO()
+        >>> write_conllu(out, sentence, [["X"] * 12])
+        >>> out.getvalue().splitlines()[2].split()[:5]  # the first word's line: ID, FORM, LEMMA, UPOS, XPOS
+        ['1', 'Der', 'der', 'X', 'ART']
+    """
     lines_by_start = lines_by_start or {}
     tag_iter = iter(tags) if tags is not None else None
     for row in rows:

@@ -232,7 +232,16 @@ def load_corpus(spec: str) -> datasets.Dataset:
     """A named corpus split (``ud:en_ewt:train``, ``sentiment:yelp:all``), a user's file or folder
     (CoNLL-U, TSV/CSV, JSONL, plain text, ``save_to_disk``) or a Hub dataset (``hf:owner/name:split``),
     optionally with reader options and column filters in brackets: ``ud:en_ewt:train[genre=email]``,
-    ``reviews.csv[text_column=review;label_column=stars]``."""
+    ``reviews.csv[text_column=review;label_column=stars]``.
+
+    Example (named corpora are read from ``$XDOMAIN_NLP_DATA``, and downloaded when online)::
+
+        >>> ewt = load_corpus("ud:en_ewt:dev")
+        >>> len(ewt), ewt[0]["words"][:4], ewt[0]["upos"][:4]
+        (2001, ['From', 'the', 'AP', 'comes'], ['ADP', 'DET', 'PROPN', 'VERB'])
+        >>> len(load_corpus("ud:en_ewt:dev[genre=email]"))
+        523
+    """
     name, options, filters = parse_spec(spec)
     if filters:
         return apply_filters(load_corpus(_with_options(name, options)), filters, name)

@@ -2,6 +2,13 @@
 
 ``save_model(model, path, tokenizer)`` writes it and ``open_model(path_or_hub_id, Kind)`` reads it
 (a Hub id is downloaded once into the `huggingface_hub` cache); each kind gives only its parts.
+
+Example (``tagger_dir``: any saved model folder, or a Hub id)::
+
+    >>> from xdomain_nlp.modeldir import resolve
+    >>> folder, meta = resolve(tagger_dir)
+    >>> meta["task"], (folder / "model.safetensors").is_file()
+    ('tagging', True)
 """
 
 from xdomain_nlp.modeldir.download import local_model_dir

@@ -18,7 +18,17 @@ from xdomain_nlp.tagging.tagger import Inputs, as_sentences
 
 
 class Parser:
-    """Heads (1-based, 0 = the root) and relations for every word, one tree per sentence."""
+    """Heads (1-based, 0 = the root) and relations for every word, one tree per sentence.
+
+    Example (``parser_dir``: a folder ``recipes/parser_ewt.py`` saved)::
+
+        >>> parser = Parser.load(parser_dir)
+        >>> parsed = parser.predict("The soup was tasty.")
+        >>> parsed["words"]
+        ['The', 'soup', 'was', 'tasty', '.']
+        >>> parsed["heads"].count(0), len(parsed["relations"])  # one root, a relation a word
+        (1, 5)
+    """
 
     def __init__(
         self, model: BiaffineParser, tokenizer, meta: dict[str, Any], *, device: str = "auto",

@@ -65,7 +65,16 @@ def as_sentences(inputs: Inputs, lang: str) -> tuple[list[list[str]], bool]:
 
 
 class Tagger:
-    """Tags words with the model's own tag set or any of its mapping heads (``tag_set=``)."""
+    """Tags words with the model's own tag set or any of its mapping heads (``tag_set=``).
+
+    Example (texts are split into words by spaCy's tokenizer; word lists are taken as they are)::
+
+        >>> tagger = Tagger.load(tagger_dir, device="cpu")
+        >>> [t["words"] for t in tagger.predict(["Ein Satz.", ["Noch", "einer", "."]])]
+        [['Ein', 'Satz', '.'], ['Noch', 'einer', '.']]
+        >>> set(tagger.predict("Ein Satz.")["tags"]) <= set(tagger.labels())
+        True
+    """
 
     def __init__(
         self, model: TokenTagger, tokenizer, meta: dict[str, Any], *, device: str = "auto", precision: str = "auto",

@@ -141,6 +141,20 @@ def fit(
     ``on_epoch_end(epoch)`` may return a record for ``state.history``; ``on_step(step)`` runs after
     every optimizer step. Loss and counts stay on the device and are read every ``log_every``
     steps (and at epoch ends), for the progress bar, the trackers and ``state.curve``.
+
+    Example (no accelerator: one in-process device; a recipe passes the ones it prepared)::
+
+        >>> import torch
+        >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+        <torch._C.Generator object at ...>
+        >>> x, y = torch.randn(64, 4), torch.randn(64)
+        >>> model = torch.nn.Linear(4, 1)
+        >>> optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        >>> loader = [{"x": x[i : i + 8], "y": y[i : i + 8]} for i in range(0, 64, 8)]
+        >>> result = fit(model, optimizer, loader, lambda m, b: (m(b["x"]).squeeze(-1) - b["y"]).square().mean(),
+        ...              epochs=2, count_items=lambda b: len(b["y"]))
+        >>> result.finished, result.state.step
+        (True, 16)
     """
     acc = accelerator if accelerator is not None else SingleProcess()
     if epochs < 1 and max_steps < 1:
