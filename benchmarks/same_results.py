@@ -42,7 +42,10 @@ SMALL = {
         "epochs=1", "ablate=[amod,neg]", "pseudo_per_class=20", "lexicon_rounds=1"]),
     "adapt_encoder_mlm": ("adapt_encoder_mlm_food_movie", ["unlabelled=[sentiment:semeval14_restaurants:test]",
                                                            "head_only_steps=3", "steps=4", "eval_every=4"]),
-    "bias_correction": ("bias_correction_food_movie", ["seeds=[0]", "target_sample=200"]),
+    "bias_correction": ("bias_correction_food_movie", [
+        "train=[sentiment:yelp:all]", "unlabelled_target=[sentiment:imdb:all]", "eval=[sentiment:imdb:all]",
+        "seeds=[0]", "target_sample=300", "label_shift_train=sentiment:imdb:all",
+        "label_shift_calibration=sentiment:amazon_cells:all", "label_shift_target=sentiment:sst2:dev"]),
     "sentiment_blitzer": ("sentiment_blitzer", ["domains=[kitchen,electronics]", "limit=60", "Cs=[1.0]"]),
 }  # fmt: skip
 
@@ -51,9 +54,10 @@ def run_at(commit: str, names: list[str], tagger: str, work: Path) -> dict[str, 
     """Each recipe's ``results`` at ``commit`` (a worktree of it, removed afterwards)."""
     tree = work / f"tree-{commit[:10]}"
     subprocess.run(["git", "worktree", "add", "--detach", str(tree), commit], cwd=REPO, check=True)
-    # One precision on any CPU; BLAS threads that never change with the load (the same sums, in the same order).
+    # One precision on any CPU; a fixed number of BLAS threads (one unless OMP_NUM_THREADS says otherwise)
+    # that never changes with the load: the same sums, in the same order, at both commits.
     env = {**os.environ, "PYTHONPATH": str(tree), "ACCELERATE_MIXED_PRECISION": "no", "MKL_DYNAMIC": "FALSE",
-           "OMP_DYNAMIC": "FALSE"}  # fmt: skip
+           "OMP_DYNAMIC": "FALSE", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}  # fmt: skip
     found = {}
     try:
         for name in names:
