@@ -20,8 +20,8 @@ from xdomain_nlp.training.batching import (
 )
 from xdomain_nlp.training.checkpoint import CheckpointDir, CheckpointError
 from xdomain_nlp.training.config import ConfigError, RecipeConfig, load_config, parse_recipe_args, setting
-from xdomain_nlp.training.epilogue import finish_run, fit_figures, stopped_early
-from xdomain_nlp.training.loop import FitResult, FitState, fit, remove_checkpoints
+from xdomain_nlp.training.epilogue import finish_run, fit_figures, remove_checkpoints, stopped_early
+from xdomain_nlp.training.loop import FitResult, FitState, fit
 from xdomain_nlp.training.losses import weighted_cross_entropy
 from xdomain_nlp.training.metrics import (
     save_confusion_png,

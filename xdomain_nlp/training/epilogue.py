@@ -14,7 +14,8 @@ from typing import Any
 
 from xdomain_nlp.outputs import recorded_paths
 from xdomain_nlp.training.accelerator import training_setup
-from xdomain_nlp.training.loop import FitResult, remove_checkpoints
+from xdomain_nlp.training.checkpoint import CheckpointDir
+from xdomain_nlp.training.loop import FitResult
 from xdomain_nlp.training.metrics import save_training_png, write_json
 from xdomain_nlp.training.record import run_record
 from xdomain_nlp.training.single_process import SingleProcess
@@ -76,3 +77,9 @@ def finish_run(
     )
     accelerator.print(f"results in {out}: {', '.join(kept)}")
     return metrics
+
+
+def remove_checkpoints(output_dir: str | Path, accelerator: Any = None) -> None:
+    """Drop a finished run's checkpoints (they hold the optimizer state: several times the model)."""
+    if accelerator is None or accelerator.is_main_process:
+        CheckpointDir(Path(output_dir) / "checkpoints").clear()

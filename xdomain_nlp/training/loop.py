@@ -16,7 +16,6 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -26,6 +25,7 @@ from tqdm.auto import tqdm
 from xdomain_nlp.errors import InputError
 from xdomain_nlp.training.averaging import WeightAverager
 from xdomain_nlp.training.checkpoint import CheckpointDir
+from xdomain_nlp.training.sampler import leave, set_epoch
 from xdomain_nlp.training.single_process import SingleProcess
 
 LossFn = Callable[[nn.Module, dict], torch.Tensor]
@@ -54,17 +54,6 @@ class FitResult:
     pieces_per_s: float = 0.0  # subword pieces (attention mask) per second of training, all processes
     steady_items_per_s: float = 0.0  # items/s after the first read of the loss (start-up costs left out)
     steady_pieces_per_s: float = 0.0  # pieces/s likewise
-
-
-def set_epoch(loader: Any, epoch: int) -> None:
-    """Give ``epoch`` to the loader and every batch sampler it wraps (accelerate's shard wrapper
-    does not reach a custom batch sampler in several processes, so walk the chain)."""
-    seen, obj = set(), loader
-    while obj is not None and id(obj) not in seen:
-        seen.add(id(obj))
-        if hasattr(obj, "set_epoch"):
-            obj.set_epoch(epoch)
-        obj = getattr(obj, "batch_sampler", None)
 
 
 def batch_items(batch: dict) -> torch.Tensor | int:
@@ -145,8 +134,7 @@ def fit(
     Example (no accelerator: one in-process device; a recipe passes the ones it prepared)::
 
         >>> import torch
-        >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
-        <torch._C.Generator object at ...>
+        >>> _ = torch.manual_seed(0)
         >>> x, y = torch.randn(64, 4), torch.randn(64)
         >>> model = torch.nn.Linear(4, 1)
         >>> optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -294,17 +282,3 @@ def _sized(loader: Any) -> bool:
     except TypeError:
         return False
     return True
-
-
-def remove_checkpoints(output_dir: str | Path, accelerator: Any = None) -> None:
-    """Drop a finished run's checkpoints (they hold the optimizer state: several times the model)."""
-    if accelerator is None or accelerator.is_main_process:
-        CheckpointDir(Path(output_dir) / "checkpoints").clear()
-
-
-def leave(loader: Any) -> None:
-    """Tell accelerate that iteration over ``loader`` stopped before its end (it is told only at the
-    end), so that the next loop in this process does not see this one as still running."""
-    end = getattr(loader, "end", None)  # accelerate's prepared loaders; a plain DataLoader has none
-    if end is not None:
-        end()

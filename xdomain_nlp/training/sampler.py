@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import torch
 from torch.utils.data import Sampler
@@ -218,3 +219,22 @@ class PermutationBatchSampler(Sampler[list[int]]):
 
     def __len__(self) -> int:
         return -(-self.n // self.batch_size)
+
+
+def set_epoch(loader: Any, epoch: int) -> None:
+    """Give ``epoch`` to the loader and every batch sampler it wraps (accelerate's shard wrapper
+    does not reach a custom batch sampler in several processes, so walk the chain)."""
+    seen, obj = set(), loader
+    while obj is not None and id(obj) not in seen:
+        seen.add(id(obj))
+        if hasattr(obj, "set_epoch"):
+            obj.set_epoch(epoch)
+        obj = getattr(obj, "batch_sampler", None)
+
+
+def leave(loader: Any) -> None:
+    """Tell accelerate that iteration over ``loader`` stopped before its end (it is told only at the
+    end), so that the next loop in this process does not see this one as still running."""
+    end = getattr(loader, "end", None)  # accelerate's prepared loaders; a plain DataLoader has none
+    if end is not None:
+        end()
