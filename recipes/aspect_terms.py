@@ -83,9 +83,7 @@ class AspectTermsRecipe:
 
     def encode(self, spec: str | list[str], limit: int = 0):
         """A corpus (its first ``limit`` sentences when set) and its windows with BIO labels."""
-        corpus = load_corpora(spec)
-        if limit:
-            corpus = corpus.select(range(min(limit, len(corpus))))
+        corpus = load_corpora(spec, limit)
         windows = encode_corpus(
             corpus, self.tokenizer, label_column="aspect_tags", label2id=self.label2id,
             max_length=self.cfg.max_length, overlap=self.cfg.window_overlap, cache=self.pieces,

@@ -82,9 +82,7 @@ class ParserRecipe:
 
     def encode(self, spec: str | list[str], limit: int = 0):
         """A corpus (its first ``limit`` sentences when set) and its windows, grouped by sentence."""
-        corpus = load_corpora(spec)
-        if limit:
-            corpus = corpus.select(range(min(limit, len(corpus))))
+        corpus = load_corpora(spec, limit)
         windows = encode_corpus(
             corpus, self.tokenizer, label_column=None, label2id=None, max_length=self.cfg.max_length,
             overlap=self.cfg.window_overlap, cache=self.pieces,

@@ -128,9 +128,7 @@ class POSTransferRecipe:
 
     def load_and_encode(self, spec: str | list[str], limit: int = 0, capitalise: float = 0.0):
         """A corpus (its first ``limit`` sentences when set) and its encoder windows."""
-        corpus = load_corpora(spec)
-        if limit:
-            corpus = corpus.select(range(min(limit, len(corpus))))
+        corpus = load_corpora(spec, limit)
         if capitalise:
             noisy = capitalisation_noise([list(w) for w in corpus["words"]], capitalise, self.cfg.seed)
             corpus = corpus.remove_columns("words").add_column("words", noisy)

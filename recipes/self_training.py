@@ -89,9 +89,7 @@ class SelfTrainingRecipe:
         # Every corpus is read and encoded once; rounds only re-predict.
         self.eval_sets = {}
         for spec in cfg.eval:
-            corpus = load_corpus(spec)
-            if cfg.eval_limit:
-                corpus = corpus.select(range(min(cfg.eval_limit, len(corpus))))
+            corpus = load_corpora(spec, cfg.eval_limit)
             gold = [[self.label2id[t] for t in tags] for tags in corpus[self.label_column]]
             self.eval_sets[spec] = (self.encode(corpus), gold)
         self.model.to(acc.device)
@@ -108,9 +106,7 @@ class SelfTrainingRecipe:
         self.before = self.evaluate()  # with a convention, every score is of its head
         acc.print("before: " + ", ".join(f"{k} {v:.2f}" for k, v in self.before.items()))
         if cfg.pseudo_labels:
-            target = load_corpus(cfg.unlabelled_target).select_columns(["words"])
-            if cfg.target_limit:
-                target = target.select(range(min(cfg.target_limit, len(target))))
+            target = load_corpora(cfg.unlabelled_target, cfg.target_limit).select_columns(["words"])
             self.target_sentences, self.target_windows = len(target), self.encode(target)
         rng = random.Random(cfg.seed)
         source_pick = sorted(rng.sample(range(len(source)), min(cfg.source_sentences, len(source))))

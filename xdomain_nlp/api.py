@@ -20,7 +20,7 @@ def load(path_or_hub_id: str | os.PathLike, **settings: Any) -> Tagger | Parser 
     Example (``tagger_dir``: a folder the POS recipe saved; a Hub id works the same)::
 
         >>> import xdomain_nlp
-        >>> tagger = xdomain_nlp.load(tagger_dir, device="cpu")
+        >>> tagger = xdomain_nlp.load(tagger_dir)  # on the GPU when there is one
         >>> tagged = tagger.predict("Der Arzt überwacht den Patienten.")
         >>> tagged["words"]
         ['Der', 'Arzt', 'überwacht', 'den', 'Patienten', '.']

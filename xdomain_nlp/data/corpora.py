@@ -215,17 +215,19 @@ def check_corpus_spec(spec: str) -> str | None:
     return f"{spec!r} is neither a named corpus split ({', '.join(sorted(CORPORA))}) nor a file"
 
 
-def load_corpora(specs: str | Sequence[str]) -> datasets.Dataset:
-    """One corpus spec, or several concatenated in order (``[ud:en_ewt:train, ud:en_gum_r25:train]``)."""
+def load_corpora(specs: str | Sequence[str], limit: int = 0) -> datasets.Dataset:
+    """One corpus spec, or several concatenated in order (``[ud:en_ewt:train, ud:en_gum_r25:train]``);
+    with ``limit``, only the first ``limit`` sentences (a recipe's ``train_limit``/``eval_limit``)."""
     if isinstance(specs, str):
-        return load_corpus(specs)
-    if not specs:
+        corpus = load_corpus(specs)
+    elif not specs:
         raise InputError("no corpus given: expected a corpus spec or a non-empty list of them")
-    parts = [load_corpus(s) for s in specs]
-    shapes = {tuple(sorted(p.column_names)) for p in parts}
-    if len(shapes) > 1:
-        raise InputError(f"{list(specs)}: cannot join tagged corpora and labelled sentences in one list")
-    return datasets.concatenate_datasets(parts)
+    else:
+        parts = [load_corpus(s) for s in specs]
+        if len({tuple(sorted(p.column_names)) for p in parts}) > 1:
+            raise InputError(f"{list(specs)}: cannot join tagged corpora and labelled sentences in one list")
+        corpus = datasets.concatenate_datasets(parts)
+    return corpus.select(range(min(limit, len(corpus)))) if limit else corpus
 
 
 def load_corpus(spec: str) -> datasets.Dataset:

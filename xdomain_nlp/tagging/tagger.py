@@ -69,7 +69,7 @@ class Tagger:
 
     Example (texts are split into words by spaCy's tokenizer; word lists are taken as they are)::
 
-        >>> tagger = Tagger.load(tagger_dir, device="cpu")
+        >>> tagger = Tagger.load(tagger_dir)  # on the GPU when there is one
         >>> [t["words"] for t in tagger.predict(["Ein Satz.", ["Noch", "einer", "."]])]
         [['Ein', 'Satz', '.'], ['Noch', 'einer', '.']]
         >>> set(tagger.predict("Ein Satz.")["tags"]) <= set(tagger.labels())
