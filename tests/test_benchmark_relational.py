@@ -1,4 +1,4 @@
-"""The relational benchmark's carry-over: runs not on disk keep their figures, the Food -> Movie run is measured."""
+"""The relational benchmark's carry-over: runs not on disk keep their figures; the parser and Food -> Movie run."""
 
 from __future__ import annotations
 
@@ -31,14 +31,25 @@ def sentiment_run() -> dict:
     return {"config": config, "runs": runs, "run": {"git_commit": "new"}}
 
 
+def parser_run() -> dict:
+    return {"results": {"ud:en_ewt:test": {"uas": 88.0, "las": 85.0}}, "config": {}, "run": {"git_commit": "new"}}
+
+
+def write_runs(runs, **metrics: dict) -> None:
+    for name, run in metrics.items():
+        (runs / name).mkdir(parents=True)
+        (runs / name / "metrics.json").write_text(json.dumps(run))
+
+
 def test_carry_over_keeps_missing_runs_and_measures_the_sentiment_run(benchmark, tmp_path, monkeypatch):
     runs = tmp_path / "runs"
-    (runs / "sentiment_food_to_movie").mkdir(parents=True)
-    (runs / "sentiment_food_to_movie" / "metrics.json").write_text(json.dumps(sentiment_run()))
+    write_runs(runs, parser_ewt=parser_run(), sentiment_food_to_movie=sentiment_run())
     carried = {key: f"old {key}" for keys in benchmark.CARRIED_KEYS.values() for key in keys}
-    names = ["parser_ewt", "aspect_terms_seed0", "aspect_terms_seed1", "sentiment_sst2_in_domain", "sentiment_blitzer"]
+    names = ["aspect_terms_seed0", "aspect_terms_seed1", "sentiment_sst2_in_domain", "sentiment_blitzer"]
     previous = {**carried, "sst2_test_plain": 1.0, "measured_at": {n: f"commit of {n}" for n in names}}
     previous.update(command="python benchmarks/relational.py", git_commit="before")
+    again = {"command": "python recipes/sentiment_blitzer.py", "git_commit": "clean"}
+    previous["remeasured"] = {"sentiment_blitzer": again, "parser_ewt": {"command": "old", "git_commit": "old"}}
     out = tmp_path / "relational.json"
     out.write_text(json.dumps(previous))
     argv = ["relational.py", "--carry-over", "--seeds", "0,1", "--runs", str(runs), "--out", str(out)]
@@ -48,11 +59,17 @@ def test_carry_over_keeps_missing_runs_and_measures_the_sentiment_run(benchmark,
 
     result = json.loads(out.read_text())
     kept_from = {"command": "python benchmarks/relational.py", "git_commit": "before"}
-    assert result["carried_over"] == dict.fromkeys(
-        ["parser_ewt", "aspect_terms", "sentiment_sst2_in_domain", "sentiment_blitzer"], kept_from
-    )
+    # a group measured again by its recipe alone is carried from that run, and says so
+    assert result["carried_over"] == {
+        "aspect_terms": kept_from,
+        "sentiment_sst2_in_domain": kept_from,
+        "sentiment_blitzer": again,
+    }
+    assert result["remeasured"] == {"sentiment_blitzer": again}  # the parser ran now: its old entry is gone
     assert {k: result[k] for k in carried} == carried
-    assert result["measured_at"] == {**previous["measured_at"], "sentiment_food_to_movie": "new"}
+    new = {"parser_ewt": "new", "sentiment_food_to_movie": "new"}
+    assert result["measured_at"] == {**previous["measured_at"], **new}
+    assert result["ewt_test_uas"] == 88.0  # the parser is never carried: the sentiment runs parse with it
     assert result["sst2_test_plain"] == 81.0  # measured now, not the JSON's 1.0
     assert result["sst2_test_relational"] == 83.5
     assert result["relational_gain_sst2"] == {"mean": 2.5, "std": 0.71, "n": 2}
@@ -61,12 +78,12 @@ def test_carry_over_keeps_missing_runs_and_measures_the_sentiment_run(benchmark,
 
 def test_carry_over_refuses_runs_the_json_does_not_name(benchmark, tmp_path, monkeypatch):
     runs = tmp_path / "runs"
-    runs.mkdir()
+    write_runs(runs, parser_ewt=parser_run())
     out = tmp_path / "relational.json"
     out.write_text(json.dumps({"command": "c", "git_commit": "g", "measured_at": {}}))
-    argv = ["relational.py", "--carry-over", "--runs", str(runs), "--out", str(out)]
+    argv = ["relational.py", "--carry-over", "--seeds", "0", "--runs", str(runs), "--out", str(out)]
     monkeypatch.setattr(sys, "argv", argv)
-    with pytest.raises(ValueError, match=r"does not name the runs \['parser_ewt'\]"):
+    with pytest.raises(ValueError, match=r"does not name the runs \['aspect_terms_seed0'\]"):
         benchmark.main()
 
 
