@@ -204,6 +204,7 @@ def run(
             "en_ewt_test_upos": m["results"][ewt]["accuracy"],
         }  # fmt: skip
 
+    # fmt: off
     steps: dict[str, tuple[int, Callable[[], dict]]] = {
         "pos_en_de_full": (300, pos_full),
         "pos_en_de": (240, pos),
@@ -212,14 +213,14 @@ def run(
         "custom_tagset_stts": (150, lambda: accuracies(recipe("custom_tagset")([
             *config("custom_tagset_stts"), f"source_model={runs / 'pos/model'}", "k=50", f"projection_corpus=[{train}]",
             "projection_sentences=1000", "projection_tune_steps=100", "projection_tune_sentences=1000",
-            "tune_steps=20", f"eval=[{gsd}]", f"output_dir={runs / 'stts'}"]))),  # fmt: skip
+            "tune_steps=20", f"eval=[{gsd}]", f"output_dir={runs / 'stts'}"]))),
         "self_training": (150, lambda: recipe("self_training")([
             *config("self_training_de"), f"source_model={runs / 'pos/model'}", f"train={train}",
             "source_sentences=500", "convention_rules=['PRON[Poss=Yes] -> DET']", "convention_sentences=1000",
-            "target_limit=400", f"eval=[{gsd}]", f"output_dir={runs / 'selftrain'}"])["after"]),  # fmt: skip
+            "target_limit=400", f"eval=[{gsd}]", f"output_dir={runs / 'selftrain'}"])["after"]),
         "parser_ewt": (150, lambda: recipe("parser_ewt")([
             *config("parser_ewt"), f"model={encoder}", f"train={train}", "epochs=1", f"eval=[{ewt}]",
-            "eval_limit=500", f"output_dir={runs / 'parser'}"])[ewt]),  # fmt: skip
+            "eval_limit=500", f"output_dir={runs / 'parser'}"])[ewt]),
         "sentiment_food_to_movie": (240, lambda: recipe("sentiment_food_to_movie")([
             *config("sentiment_food_to_movie"), f"model={encoder}", f"parser={runs / 'parser/model'}",
             "train_limit=800", "eval=[sentiment:sst2:test]", "eval_limit=600", "seeds=[0]", "epochs=1",
@@ -230,18 +231,19 @@ def run(
             runs / "pos/model", runs / "parser/model", runs / "sentiment/relational/model")),
         "aspect_terms": (120, lambda: recipe("aspect_terms")([
             *config("aspect_terms_semeval14"), f"model={encoder}", "train_limit=800", "eval_limit=300", "epochs=1",
-            f"output_dir={runs / 'aspects'}"])),  # fmt: skip
+            f"output_dir={runs / 'aspects'}"])),
         "adapt_encoder_mlm": (120, lambda: recipe("adapt_encoder_mlm")([
             *config("adapt_encoder_mlm_food_movie"), f"model={encoder}", "unlabelled=[sentiment:yelp:all]",
             "head_only_steps=10", "steps=20", "eval_every=10", f"output_dir={runs / 'mlm'}"])["heldout"][-1]),
         "bias_correction": (180, lambda: summary_of_shift(recipe("bias_correction")([
             *config("bias_correction_food_movie"), f"model={encoder}", "seeds=[0]", "target_sample=300",
-            f"output_dir={runs / 'shift'}"]))),  # fmt: skip
+            f"output_dir={runs / 'shift'}"]))),
         "sentiment_blitzer": (150, lambda: recipe("sentiment_blitzer")([
             *config("sentiment_blitzer"), f"model={encoder}", "domains=[kitchen,electronics]", "limit=100",
-            "Cs=[1.0]", f"output_dir={runs / 'blitzer'}"])["average"]),  # fmt: skip
+            "Cs=[1.0]", f"output_dir={runs / 'blitzer'}"])["average"]),
         "pos_en_de_compiled": (240, lambda: compiled_pos(encoder, train, gsd, pos_epochs, runs, train_limit)),
     }
+    # fmt: on
     for name, (limit, body) in steps.items():
         if name not in skip:
             phases(name, limit if cuda else 20 * limit, body)  # a CPU trying the check is far slower
@@ -280,8 +282,10 @@ def summarise(phases: dict) -> dict:
         "bare_step_pieces_per_s": bare.get("pieces_per_s"),
         "de_gsd_test_upos": pos.get("de_gsd_test_upos"),
         "train_seconds": pos.get("train_seconds"),
-        "full_main_job": {k: phases.get("pos_en_de_full", {}).get(k) for k in ("results", "convention_results",
-                                                                              "train_seconds", "epochs_trained")},
+        "full_main_job": {
+            k: phases.get("pos_en_de_full", {}).get(k)
+            for k in ("results", "convention_results", "train_seconds", "epochs_trained")
+        },
         "predict_words_per_s": phases.get("predict_tagger", {}).get("words_per_s"),
     }
     if fit.get("steady_pieces_per_s") and bare.get("pieces_per_s"):

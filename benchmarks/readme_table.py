@@ -11,6 +11,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 START, END = "<!-- RESULTS:START -->", "<!-- RESULTS:END -->"
 
+# fmt: off
 ROWS = {
     "pos_en_de.json": [
         (
@@ -145,25 +146,26 @@ ROWS = {
     ],
     "wheel_train.json": [
         ("From the wheel alone: `xdomain-nlp train pos_en_de train_limit=200 epochs=1 eval_limit=20` (s)",
-         "train_seconds_wall", "{:.0f}", "< 180"),  # fmt: skip
+         "train_seconds_wall", "{:.0f}", "< 180"),
     ],
     "shrink.json": [
         ("Main job's tagger after `xdomain-nlp shrink` (Latin-script pieces, bf16): folder MB",
-         "default_megabytes", "{:.1f}", "<= 150"),  # fmt: skip
+         "default_megabytes", "{:.1f}", "<= 150"),
         ("...its GSD test UPOS minus the saved model's (465 MB)", "default_minus_saved.ud:de_gsd:test", "{:+.2f}",
-         "within 0.05"),  # fmt: skip
+         "within 0.05"),
         ("...its EWT test UPOS minus the saved model's", "default_minus_saved.ud:en_ewt:test", "{:+.2f}",
-         "within 0.05"),  # fmt: skip
+         "within 0.05"),
     ],
     "tag_streaming.json": [
         ("`xdomain-nlp tag` on GSD test x100: peak memory over that on GSD test", "peak_rss_ratio_big_over_small",
-         "{:.2f}x", "<= 1.5x"),  # fmt: skip
+         "{:.2f}x", "<= 1.5x"),
         ("...its words/s over `predict`'s on the same model", "tag_words_per_s_over_predict", "{:.2f}x", ">= 0.9x"),
     ],
     "tests.json": [
         ("Test suite wall time, `python -m pytest -q -ra` (s)", "suite_wall_s", "{:.0f}", "<= 600"),
     ],
 }
+# fmt: on
 # Entries a benchmark may carry over from an earlier run (``carried_over``): which keys each covers.
 CARRIED_KEYS = {"food_movie": ("label_shift_prior_abs_error", "label_shift_acc_gain", "food_movie_reweighting")}
 # relational.json reuses runs measured at other commits (``measured_at``): which run each key comes from.

@@ -89,8 +89,12 @@ def main() -> None:
         "peak_rss_ratio_big_over_small": round(big_run["peak_rss_mib"] / small_run["peak_rss_mib"], 3),
         "tag_words_per_s_over_predict": round(big_run["words_per_s"] / predict_rate, 3),
         "output_grew_while_running": len({s for s in growing if s}) > 1,
-        "small": {"file": "ud:de_gsd:test", "peak_rss_mib": small_run["peak_rss_mib"], "words": small_run["words"],
-                  "words_per_s": small_run["words_per_s"]},  # fmt: skip
+        "small": {
+            "file": "ud:de_gsd:test",
+            "peak_rss_mib": small_run["peak_rss_mib"],
+            "words": small_run["words"],
+            "words_per_s": small_run["words_per_s"],
+        },
         "big": {"copies": args.copies, **big_run},
         "predict_words_per_s": round(predict_rate),
         "model": args.model or "a fresh 2-layer multilingual-e5-small tagger (speed and memory only)",
