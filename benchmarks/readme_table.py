@@ -6,6 +6,7 @@ python benchmarks/readme_table.py          # rewrites the block between the RESU
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -195,8 +196,9 @@ def run_where(data: dict, part: str, where: str) -> str:
     again = data.get("remeasured", {}).get(part)
     if again:
         return f"`{again['command']}` @ {short(again['git_commit'])}"
-    measured_at = data.get("measured_at", {})
-    return f"`{data['command']}` (run @ {short(measured_at[part])})" if part in measured_at else where
+    # One run, or one run per seed (``part_seed0``, ...): each commit once.
+    runs = [c for name, c in data.get("measured_at", {}).items() if re.fullmatch(rf"{part}(_seed\d+)?", name)]
+    return f"`{data['command']}` (run @ {', '.join(dict.fromkeys(map(short, runs)))})" if runs else where
 
 
 def sst2_imdb(entry: dict) -> str:

@@ -82,7 +82,9 @@ STEPS: dict[str, Step] = {
         "python benchmarks/spacy_tagger.py --model {runs}/pos_en_de/model", ("spacy.json",), ("main_job_model",)
     ),
     "spacy_sentiment": Step(
-        "python benchmarks/spacy_sentiment.py --run {runs}/sentiment_food_to_movie", ("spacy_sentiment.json",)
+        "python benchmarks/spacy_sentiment.py --run {runs}/sentiment_food_to_movie_seed0",
+        ("spacy_sentiment.json",),
+        note="reads the models of the relational step's seed-0 Food -> Movie run",
     ),
     "shrink": Step("python benchmarks/shrink.py --model {runs}/pos_en_de/model", ("shrink.json",), ("main_job_model",)),
     "cli_startup": Step("python benchmarks/cli_startup.py", ("cli_startup.json",)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import REPO
@@ -31,6 +32,12 @@ def sentiment_run() -> dict:
     return {"config": config, "runs": runs, "run": {"git_commit": "new"}}
 
 
+def one_seed(run: dict, seed: int, commit: str) -> dict:
+    """The part of a run of all seeds that the recipe run with ``seeds=[seed]`` writes."""
+    runs = {key: value for key, value in run["runs"].items() if key.endswith(f"/seed{seed}")}
+    return {**run, "config": {**run.get("config", {}), "seeds": [seed]}, "runs": runs, "run": {"git_commit": commit}}
+
+
 def parser_run() -> dict:
     return {"results": {"ud:en_ewt:test": {"uas": 88.0, "las": 85.0}}, "config": {}, "run": {"git_commit": "new"}}
 
@@ -43,8 +50,13 @@ def write_runs(runs, **metrics: dict) -> None:
 
 def test_carry_over_keeps_missing_runs_and_measures_the_sentiment_run(benchmark, tmp_path, monkeypatch):
     runs = tmp_path / "runs"
-    bound = {"runs": {f"plain/seed{s}": {SST2: 89.0 + s, IMDB: 93.0} for s in (0, 1)}, "run": {"git_commit": "new"}}
-    write_runs(runs, parser_ewt=parser_run(), sentiment_food_to_movie=sentiment_run(), sentiment_sst2_in_domain=bound)
+    bound = {"runs": {f"plain/seed{s}": {SST2: 89.0 + s, IMDB: 93.0} for s in (0, 1)}}
+    per_seed = {
+        f"{name}_seed{s}": one_seed(run, s, f"{name} {s}")
+        for name, run in (("sentiment_food_to_movie", sentiment_run()), ("sentiment_sst2_in_domain", bound))
+        for s in (0, 1)
+    }
+    write_runs(runs, parser_ewt=parser_run(), **per_seed)
     carried = {key: f"old {key}" for keys in benchmark.CARRIED_KEYS.values() for key in keys}
     names = ["aspect_terms_seed0", "aspect_terms_seed1", "sentiment_blitzer"]
     previous = {**carried, "sst2_test_plain": 1.0, "measured_at": {n: f"commit of {n}" for n in names}}
@@ -64,14 +76,38 @@ def test_carry_over_keeps_missing_runs_and_measures_the_sentiment_run(benchmark,
     assert result["carried_over"] == {"aspect_terms": kept_from, "sentiment_blitzer": again}
     assert result["remeasured"] == {"sentiment_blitzer": again}  # the parser ran now: its old entry is gone
     assert {k: result[k] for k in carried} == carried
-    new = {"parser_ewt": "new", "sentiment_food_to_movie": "new", "sentiment_sst2_in_domain": "new"}
-    assert result["measured_at"] == {**previous["measured_at"], **new}
+    new = {"parser_ewt": "new", **{name: name.replace("_seed", " ") for name in per_seed}}
+    assert result["measured_at"] == {**previous["measured_at"], **new}  # each seed's run with its own commit
     assert result["ewt_test_uas"] == 88.0  # the parser is never carried: the sentiment runs parse with it
     assert result["sst2_test_in_domain"] == 89.5  # nor the bound: it is measured with the runs it bounds
     assert result["sst2_test_plain"] == 81.0  # measured now, not the JSON's 1.0
     assert result["sst2_test_relational"] == 83.5
     assert result["relational_gain_sst2"] == {"mean": 2.5, "std": 0.71, "n": 2}
     assert result["relation_ablation_sst2"]["neg"]["mean"] == -1.5
+    assert result["sentiment_config"]["seeds"] == [0, 1]
+
+
+def test_each_seed_of_the_sentiment_runs_is_a_run_of_its_own(benchmark, tmp_path, monkeypatch):
+    calls = []
+
+    def recipe(name):
+        def main(argv):
+            out = Path(next(a for a in argv if a.startswith("output_dir="))[len("output_dir=") :])
+            seed = int(next(a for a in argv if a.startswith("seeds="))[len("seeds=[") : -1])
+            calls.append((out.name, seed))
+            out.mkdir(parents=True)
+            (out / "metrics.json").write_text(json.dumps(one_seed(sentiment_run(), seed, "now")))
+
+        return main
+
+    monkeypatch.setattr(benchmark, "recipe", recipe)
+    runs = tmp_path / "runs"
+    write_runs(runs, sentiment_food_to_movie_seed0=one_seed(sentiment_run(), 0, "before"))  # finished earlier
+    names, measured = benchmark.sentiment_by_seed("sentiment_food_to_movie", runs, [0, 1], "label_shift=em")
+    assert calls == [("sentiment_food_to_movie_seed1", 1)]  # a finished seed is not run again
+    assert names == ["sentiment_food_to_movie_seed0", "sentiment_food_to_movie_seed1"]
+    assert [m["run"]["git_commit"] for m in measured] == ["before", "now"]
+    assert benchmark.merged(measured, [0, 1])["runs"] == sentiment_run()["runs"]
 
 
 def test_carry_over_refuses_runs_the_json_does_not_name(benchmark, tmp_path, monkeypatch):

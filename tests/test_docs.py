@@ -113,3 +113,18 @@ def test_a_dirty_commit_is_found_wherever_a_results_file_keeps_one() -> None:
     found = reproduce.commits_of(result)
     assert {k for k, v in found.items() if v.endswith("-dirty")} == {"measured_at/run", "carried_over/k=0 head"}
     assert found["genre/git_commit"] == "456"
+
+
+def test_a_row_names_every_commit_of_the_runs_it_reads_once() -> None:
+    data = {
+        "command": "python benchmarks/relational.py",
+        "measured_at": {
+            "sentiment_food_to_movie_seed0": "a" * 40,
+            "sentiment_food_to_movie_seed1": "a" * 40,
+            "sentiment_food_to_movie_seed2": "b" * 40 + "-dirty",
+            "sentiment_food_to_movie_other": "c" * 40,
+        },
+    }
+    where = readme_table.run_where(data, "sentiment_food_to_movie", "the file's own run")
+    assert where == "`python benchmarks/relational.py` (run @ aaaaaaaaaa, bbbbbbbbbb-dirty)"
+    assert readme_table.run_where(data, "parser_ewt", "the file's own run") == "the file's own run"
