@@ -197,7 +197,8 @@ def run_where(data: dict, part: str, where: str) -> str:
     if again:
         return f"`{again['command']}` @ {short(again['git_commit'])}"
     # One run, or one run per seed (``part_seed0``, ...): each commit once.
-    runs = [c for name, c in data.get("measured_at", {}).items() if re.fullmatch(rf"{part}(_seed\d+)?", name)]
+    one_or_per_seed = re.compile(rf"{re.escape(part)}(_seed\d+)?")
+    runs = [c for name, c in data.get("measured_at", {}).items() if one_or_per_seed.fullmatch(name)]
     return f"`{data['command']}` (run @ {', '.join(dict.fromkeys(map(short, runs)))})" if runs else where
 
 

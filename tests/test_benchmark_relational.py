@@ -1,4 +1,4 @@
-"""The relational benchmark's carry-over: runs not on disk keep their figures; the parser and sentiment runs run."""
+"""The relational benchmark's carry-over: runs not on disk keep their figures; parser and sentiment runs run."""
 
 from __future__ import annotations
 
