@@ -7,10 +7,12 @@ A page writes ``{{ relational:sentiment/plain/sentiment:sst2:test | pm }}``: the
 
 Formats: a Python format spec (``.2f`` is the default for numbers, ``+.2f``, ``,.0f``, ``.0%``);
 ``pm`` (``mean ± std`` of a ``{"mean", "std"}`` entry), ``pm+`` (the same, signed); ``commit`` (a
-run's commit, 10 characters, ``-dirty`` kept); ``ranked`` (``{name: {mean, std}}`` by mean, each
-name in backticks); ``pairs`` (``{name: value}`` as ``name 88.30, ...``); ``runs`` (per-seed
-numbers, ``a / b / c``); ``count`` (how many entries); ``words`` and ``counts`` (the first words of
-a diagnosis list, the latter with their source/target counts). A key that is a number indexes a list.
+run's commit, 10 characters, ``-dirty`` kept); ``commits NAME`` (of a ``measured_at`` map: the commit
+of run NAME, or of its runs one per seed, ``NAME_seed0``..., each commit once with its seeds);
+``ranked`` (``{name: {mean, std}}`` by mean, each name in backticks); ``pairs`` (``{name: value}`` as
+``name 88.30, ...``); ``runs`` (per-seed numbers, ``a / b / c``); ``count`` (how many entries);
+``words`` and ``counts`` (the first words of a diagnosis list, the latter with their source/target
+counts). A key that is a number indexes a list.
 """
 
 from __future__ import annotations
@@ -54,6 +56,21 @@ def lookup(spec: str) -> Any:
     return value
 
 
+def run_commits(measured_at: dict[str, str], part: str) -> dict[str, list[int]]:
+    """The commits of run ``part``, or of its runs one per seed (``part_seed0``, ...), each once, with the
+    seeds it measured (none for a single run): a benchmark measured in parts names every commit it reads."""
+    one_or_per_seed = re.compile(rf"{re.escape(part)}(?:_seed(\d+))?")
+    commits: dict[str, list[int]] = {}
+    for name, commit in measured_at.items():
+        if match := one_or_per_seed.fullmatch(name):
+            commits.setdefault(commit, []).extend([int(match.group(1))] if match.group(1) else [])
+    return commits
+
+
+def _commit(commit: str) -> str:
+    return commit[:10] + ("-dirty" if commit.endswith("-dirty") else "")
+
+
 def _number(value: float, spec: str = ".2f") -> str:
     text = format(value, spec)
     if text.startswith("-") and not text.strip("-0.,%"):  # -0.004 rounds to zero: no sign to show
@@ -71,8 +88,14 @@ def format_value(value: Any, fmt: str | None) -> str:
     if fmt in ("pm", "pm+"):
         return _pm(value, signed=fmt == "pm+")
     if fmt == "commit":
-        commit = str(value)
-        return commit[:10] + ("-dirty" if commit.endswith("-dirty") else "")
+        return _commit(str(value))
+    if fmt and fmt.startswith("commits "):
+        part = fmt.removeprefix("commits ").strip()
+        commits = run_commits(value, part)
+        if not commits:
+            raise KeyError(f"no run {part!r} in {sorted(value)}")
+        seeds = {c: f" (seed{'s' * (len(s) > 1)} {', '.join(map(str, s))})" if s else "" for c, s in commits.items()}
+        return ", ".join(_commit(c) + seeds[c] for c in commits)
     if fmt == "ranked":
         ordered = sorted(value.items(), key=lambda kv: kv[1]["mean"])
         return ", ".join(f"`{name}` {_pm(entry, signed=True)}" for name, entry in ordered)

@@ -6,10 +6,13 @@ python benchmarks/readme_table.py          # rewrites the block between the RESU
 from __future__ import annotations
 
 import json
-import re
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from docs_numbers import run_commits  # noqa: E402  (the docs pages name a run's commits alike)
+
 START, END = "<!-- RESULTS:START -->", "<!-- RESULTS:END -->"
 
 # fmt: off
@@ -196,10 +199,8 @@ def run_where(data: dict, part: str, where: str) -> str:
     again = data.get("remeasured", {}).get(part)
     if again:
         return f"`{again['command']}` @ {short(again['git_commit'])}"
-    # One run, or one run per seed (``part_seed0``, ...): each commit once.
-    one_or_per_seed = re.compile(rf"{re.escape(part)}(_seed\d+)?")
-    runs = [c for name, c in data.get("measured_at", {}).items() if one_or_per_seed.fullmatch(name)]
-    return f"`{data['command']}` (run @ {', '.join(dict.fromkeys(map(short, runs)))})" if runs else where
+    runs = run_commits(data.get("measured_at", {}), part)  # one run, or one per seed: each commit once
+    return f"`{data['command']}` (run @ {', '.join(map(short, runs))})" if runs else where
 
 
 def sst2_imdb(entry: dict) -> str:

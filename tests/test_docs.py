@@ -127,3 +127,18 @@ def test_a_row_names_every_commit_of_the_runs_it_reads_once() -> None:
     where = readme_table.run_where(data, "sentiment_food_to_movie", "the file's own run")
     assert where == "`python benchmarks/relational.py` (run @ aaaaaaaaaa, bbbbbbbbbb-dirty)"
     assert readme_table.run_where(data, "parser_ewt", "the file's own run") == "the file's own run"
+
+
+def test_a_page_names_the_commit_of_each_seed_of_a_run_measured_in_parts() -> None:
+    measured_at = {
+        "sentiment_food_to_movie_seed0": "a" * 40,
+        "sentiment_food_to_movie_seed1": "b" * 40,
+        "sentiment_food_to_movie_seed2": "b" * 40,
+        "sentiment_food_to_movie_other": "c" * 40,
+        "parser_ewt": "d" * 40 + "-dirty",
+    }
+    fmt = docs_numbers.format_value
+    assert fmt(measured_at, "commits sentiment_food_to_movie") == "aaaaaaaaaa (seed 0), bbbbbbbbbb (seeds 1, 2)"
+    assert fmt(measured_at, "commits parser_ewt") == "dddddddddd-dirty"
+    with pytest.raises(KeyError, match="sentiment_sst2_in_domain"):
+        fmt(measured_at, "commits sentiment_sst2_in_domain")
