@@ -74,7 +74,7 @@ STEPS: dict[str, Step] = {
         ("relational.json",),
         note="a run whose metrics.json is in {runs} is reused, so the wall time here may be the last part's; "
         "with 1 thread here the parser takes 21 min, a Food -> Movie seed 52 min and an SST-2 bound seed 28 min "
-        "(two side by side: --seeds 1 --out PART.json and --seeds 2 --out ..., then all seeds, reused)",
+        "(seeds side by side: docs/relational.md)",
     ),
     "attention": Step(
         "python benchmarks/attention.py --model {runs}/pos_en_de/model", ("attention.json",), ("main_job_model",)

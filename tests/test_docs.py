@@ -80,9 +80,7 @@ table_spec.loader.exec_module(readme_table)
 
 # Results files measured (in part) on a tree with uncommitted changes, still waiting for their
 # re-run (issue 35). Empty this as they are re-measured; a file listed here that is clean fails.
-STILL_DIRTY: dict[str, str] = {
-    "relational.json": "issue 35: Food -> Movie and its SST-2 bound, 3 seeds each, take about 4 h on 2 CPU cores",
-}
+STILL_DIRTY: dict[str, str] = {}
 
 
 def results_read_by_readme_and_docs() -> set[str]:
