@@ -5,14 +5,15 @@ python benchmarks/readme_table.py          # rewrites the block between the RESU
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "benchmarks"))
-from docs_numbers import run_commits  # noqa: E402  (the docs pages name a run's commits alike)
-
+# The docs pages name a run's commits alike: one owner (benchmarks/ is a folder of scripts, not a package).
+_spec = importlib.util.spec_from_file_location("docs_numbers", REPO / "benchmarks" / "docs_numbers.py")
+docs_numbers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(docs_numbers)
 START, END = "<!-- RESULTS:START -->", "<!-- RESULTS:END -->"
 
 # fmt: off
@@ -199,7 +200,7 @@ def run_where(data: dict, part: str, where: str) -> str:
     again = data.get("remeasured", {}).get(part)
     if again:
         return f"`{again['command']}` @ {short(again['git_commit'])}"
-    runs = run_commits(data.get("measured_at", {}), part)  # one run, or one per seed: each commit once
+    runs = docs_numbers.run_commits(data.get("measured_at", {}), part)  # one run, or one per seed: each commit once
     return f"`{data['command']}` (run @ {', '.join(map(short, runs))})" if runs else where
 
 
