@@ -67,7 +67,8 @@ def run_commits(measured_at: dict[str, str], part: str) -> dict[str, list[int]]:
     return commits
 
 
-def _commit(commit: str) -> str:
+def short_commit(commit: str) -> str:
+    """A commit as the README and the pages show it: 10 characters, ``-dirty`` kept (such a run is not clean)."""
     return commit[:10] + ("-dirty" if commit.endswith("-dirty") else "")
 
 
@@ -88,14 +89,14 @@ def format_value(value: Any, fmt: str | None) -> str:
     if fmt in ("pm", "pm+"):
         return _pm(value, signed=fmt == "pm+")
     if fmt == "commit":
-        return _commit(str(value))
+        return short_commit(str(value))
     if fmt and fmt.startswith("commits "):
         part = fmt.removeprefix("commits ").strip()
         commits = run_commits(value, part)
         if not commits:
             raise KeyError(f"no run {part!r} in {sorted(value)}")
         seeds = {c: f" (seed{'s' * (len(s) > 1)} {', '.join(map(str, s))})" if s else "" for c, s in commits.items()}
-        return ", ".join(_commit(c) + seeds[c] for c in commits)
+        return ", ".join(short_commit(c) + seeds[c] for c in commits)
     if fmt == "ranked":
         ordered = sorted(value.items(), key=lambda kv: kv[1]["mean"])
         return ", ".join(f"`{name}` {_pm(entry, signed=True)}" for name, entry in ordered)

@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("docs_numbers", REPO / "benchmarks" / "docs_numbers.py")
 docs_numbers = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(docs_numbers)
+short_commit = docs_numbers.short_commit
 START, END = "<!-- RESULTS:START -->", "<!-- RESULTS:END -->"
 
 # fmt: off
@@ -189,19 +190,14 @@ def nested(data: dict, key: str):
     return data
 
 
-def short(commit: str) -> str:
-    """A commit as the table shows it: 10 characters, and ``-dirty`` kept (such a run does not count as clean)."""
-    return commit[:10] + ("-dirty" if commit.endswith("-dirty") else "")
-
-
 def run_where(data: dict, part: str, where: str) -> str:
     """The benchmark command and the commit of the reused run that measured ``part`` (``measured_at``), or
     the recipe command of a run measured again on its own (``remeasured``)."""
     again = data.get("remeasured", {}).get(part)
     if again:
-        return f"`{again['command']}` @ {short(again['git_commit'])}"
+        return f"`{again['command']}` @ {short_commit(again['git_commit'])}"
     runs = docs_numbers.run_commits(data.get("measured_at", {}), part)  # one run, or one per seed: each commit once
-    return f"`{data['command']}` (run @ {', '.join(map(short, runs))})" if runs else where
+    return f"`{data['command']}` (run @ {', '.join(map(short_commit, runs))})" if runs else where
 
 
 def sst2_imdb(entry: dict) -> str:
@@ -214,7 +210,7 @@ def few_shot_rows(few: dict | None) -> list[str]:
     """One row per k: GSD test after fine-tuning on k German sentences, per L2-SP alpha."""
     if not few:
         return []
-    where = f"`{few['command']}` @ {short(few['git_commit'])}"
+    where = f"`{few['command']}` @ {short_commit(few['git_commit'])}"
     seeds = next(iter(few["methods"].values()))["n"]
     by_k: dict[str, list[str]] = {}
     for key, entry in few["methods"].items():
@@ -234,11 +230,11 @@ def table() -> str:
         if not path.is_file():
             continue
         data = json.loads(path.read_text())
-        where = f"`{data.get('command', name)}` @ {short(data.get('git_commit', '?'))}"
+        where = f"`{data.get('command', name)}` @ {short_commit(data.get('git_commit', '?'))}"
         measured_by = {}
         for part, run in data.get("carried_over", {}).items():
             if part in CARRIED_KEYS and isinstance(run, dict):
-                run_at = f"`{run['command']}` @ {short(run['git_commit'])}"
+                run_at = f"`{run['command']}` @ {short_commit(run['git_commit'])}"
                 measured_by.update(dict.fromkeys(CARRIED_KEYS[part], run_at))
         measured_by.update({key: run_where(data, part, where) for key, part in MEASURED_IN.items()})
         for label, key, fmt, target in rows:
@@ -264,7 +260,7 @@ def table() -> str:
                 gain = entry["gain_vs_none"]["target"]["mean"]
                 value += f" ({gain:+.2f} vs none; guard flagged {entry['flagged_by_guard']}/{seeds})"
             label = f"EWT genre shift → reviews+answers test UPOS / context-biased words, {method} ({seeds} seeds)"
-            gwhere = f"`{genre['command']}` @ {short(genre['git_commit'])}"
+            gwhere = f"`{genre['command']}` @ {short_commit(genre['git_commit'])}"
             lines.append(f"| {label} | {value} | | {gwhere} |")
         lines += few_shot_rows(data.get("de_gsd_few_shot"))
         food_where = run_where(data, "sentiment_food_to_movie", where)
@@ -302,7 +298,7 @@ def table() -> str:
                 target = ">= 93.0 at k = 100" if tag_set == "stts" and method in heads else ""
                 # A row kept from an earlier run (--carry-over) names that run.
                 kept = [data.get("carried_over", {}).get(f"{tag_set} k={k} {method}") for k in ks]
-                runs = {(r["command"], short(r["git_commit"])) for r in kept if r}
+                runs = {(r["command"], short_commit(r["git_commit"])) for r in kept if r}
                 row_where = where
                 if all(kept) and len(runs) == 1:
                     ((command, commit),) = runs

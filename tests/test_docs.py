@@ -78,10 +78,6 @@ table_spec = importlib.util.spec_from_file_location("readme_table", REPO / "benc
 readme_table = importlib.util.module_from_spec(table_spec)
 table_spec.loader.exec_module(readme_table)
 
-# Results files measured (in part) on a tree with uncommitted changes, still waiting for their
-# re-run (issue 35). Empty this as they are re-measured; a file listed here that is clean fails.
-STILL_DIRTY: dict[str, str] = {}
-
 
 def results_read_by_readme_and_docs() -> set[str]:
     read = {name for name in readme_table.ROWS}
@@ -94,10 +90,8 @@ def test_no_figure_the_readme_or_docs_show_comes_from_a_dirty_tree() -> None:
     read = results_read_by_readme_and_docs()
     assert {"label_mapping.json", "relational.json", "pos_en_de.json"} <= read
     dirty = {name: reproduce.dirty_figures(REPO / "benchmarks" / "results" / name) for name in sorted(read)}
-    new = {name: sorted(d)[:3] for name, d in dirty.items() if d and name not in STILL_DIRTY}
-    assert not new, f"figures measured on an uncommitted tree (run benchmarks/reproduce.py): {new}"
-    cleaned = [name for name in STILL_DIRTY if not dirty.get(name)]
-    assert not cleaned, f"re-measured from a clean commit: take {cleaned} off STILL_DIRTY"
+    found = {name: sorted(d)[:3] for name, d in dirty.items() if d}
+    assert not found, f"figures measured on an uncommitted tree (run benchmarks/reproduce.py): {found}"
 
 
 def test_a_dirty_commit_is_found_wherever_a_results_file_keeps_one() -> None:
