@@ -9,7 +9,10 @@ Python 3.12 is needed to install the device's packages; see benchmarks/gpu_bundl
 
 Then through the `device` tool: ``run(command="bash benchmarks/gpu_check.sh", carry=[".gpu_check"],
 timeout_s=600)``; ``$OUT/gpu_check.json`` comes back (written after every phase), to be copied to
-benchmarks/results/. ``run --allow-cpu`` tries the same phases here, slowly.
+benchmarks/results/. Before sending it, try every phase here on the bundle (about 15 minutes on
+2 cores; a recipe changed since the last GPU run fails here first, not on the device's time):
+
+    python benchmarks/gpu_check.py run --allow-cpu --train-limit 100 --pos-epochs 1 --skip pos_en_de_compiled
 
 The main job runs its own config (``batch_tokens: auto``, learning rates as shipped) on the first
 3,000 EWT training sentences for ``--pos-epochs`` epochs; its GSD test accuracy is the figure set
@@ -149,16 +152,21 @@ def run(
 
     from xdomain_nlp.encoders.embedded import convert_e5s1
     from xdomain_nlp.training import run_record
+    from xdomain_nlp.training.precision import resolve_mixed_precision
 
     cuda = torch.cuda.is_available()
     if not cuda and not allow_cpu:
         raise SystemExit("no CUDA device: this check is for a GPU machine (--allow-cpu runs it here, slowly)")
+    # Every recipe runs in this one process, and accelerate keeps a process's first mixed precision:
+    # the precision "native" picks here (bf16 on a GPU, as auto does there) is the launcher's for all.
+    os.environ.setdefault("ACCELERATE_MIXED_PRECISION", resolve_mixed_precision("native"))
     fits = record_fits()
     phases = Phases(out, fits)
     phases.record |= {
         "device": torch.cuda.get_device_name(0) if cuda else "cpu",
         "versions": {m: __import__(m).__version__ for m in ("torch", "transformers", "accelerate", "spacy")},
         **run_record("bash benchmarks/gpu_check.sh"),
+        "mixed_precision": os.environ["ACCELERATE_MIXED_PRECISION"],  # every recipe's, in this one process
     }
     if commit:  # the tree sent to the device may carry another checkout's .git: the sender knows what it sent
         phases.record["git_commit_on_device"], phases.record["git_commit"] = phases.record["git_commit"], commit
@@ -293,6 +301,17 @@ def summarise(phases: dict) -> dict:
     return summary
 
 
+def unpacked_data(bundle: Path) -> Path:
+    """The bundle's corpora in a temporary folder, named by XDOMAIN_NLP_DATA (gpu_check.sh does this on the device)."""
+    import tarfile
+
+    where = Path(tempfile.mkdtemp(prefix="gpu_check_data_"))
+    with tarfile.open(bundle / "data.tar.xz") as tar:
+        tar.extractall(where, filter="data")
+    os.environ["XDOMAIN_NLP_DATA"] = str(where / "data")
+    return where / "data"
+
+
 def carry_over(source: Path, into: Path, names: list[str]) -> None:
     """Copy phases of an earlier check into ``carried_over`` of a later one, with that run's commit."""
     old, new = json.loads(source.read_text()), json.loads(into.read_text())
@@ -315,7 +334,7 @@ def main() -> None:
     p.add_argument("--python312", default="python3.12", help="a Python 3.12 to install the device's packages with")
     p = sub.add_parser("run", help="run the phases (on the device, through benchmarks/gpu_check.sh)")
     p.add_argument("--bundle", default=str(BUNDLE))
-    p.add_argument("--data", required=True, help="the unpacked data directory (XDOMAIN_NLP_DATA)")
+    p.add_argument("--data", help="the unpacked data directory (default: the bundle's, unpacked to a temporary one)")
     p.add_argument("--out", default=os.path.join(os.environ.get("OUT", "."), "gpu_check.json"))
     p.add_argument("--pos-epochs", type=int, default=4, help="the check model's epochs (times lr_scale on a GPU)")
     p.add_argument("--skip", default="", help="comma-separated phases to leave out")
@@ -329,7 +348,8 @@ def main() -> None:
         carry_over(Path(args.source), Path(args.into), args.phases.split(","))
     else:
         skip = set(filter(None, args.skip.split(",")))
-        run(Path(args.bundle), Path(args.data), Path(args.out), args.allow_cpu, args.pos_epochs, skip,
+        data = Path(args.data) if args.data else unpacked_data(Path(args.bundle))
+        run(Path(args.bundle), data, Path(args.out), args.allow_cpu, args.pos_epochs, skip,
             args.train_limit, args.commit)  # fmt: skip
 
 

@@ -100,6 +100,27 @@ def test_edge_pooling_reads_only_the_pooled_relations(items, small_encoder, tmp_
         GraphSentenceClassifier.from_encoder(str(small_encoder), ["a", "b"], pooling="arcs")
 
 
+@pytest.mark.parametrize(("layers", "pooling"), [(0, "words"), (2, "words"), (2, "edges")])
+def test_the_classifier_trains_under_bf16_autocast(items, small_encoder, layers, pooling):
+    """What accelerate's bf16 does on a GPU or a bf16 CPU: scores from a Linear come out in bf16 while
+    the encoder's LayerNorm gives fp32, and the pooling's sums must take both."""
+    from xdomain_nlp.relational.classifier import GraphSentenceClassifier, collate_graph_batch, model_inputs
+
+    tokenizer, batch_items = items
+    inputs = model_inputs(collate_graph_batch(batch_items, tokenizer.pad_token_id), "cpu")
+    torch.manual_seed(0)
+    model = GraphSentenceClassifier.from_encoder(
+        str(small_encoder), ["negative", "positive"], graph_layers=layers, pooling=pooling
+    ).eval()
+    with torch.no_grad():
+        fp32 = model(*inputs)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        bf16 = model(*inputs)
+    assert torch.allclose(bf16.float(), fp32, atol=0.05)
+    bf16.float().logsumexp(-1).sum().backward()
+    assert torch.isfinite(model.attention.weight.grad).all() and model.attention.weight.grad.abs().sum() > 0
+
+
 def test_graph_that_does_not_match_its_sentence_is_refused(items):
     from xdomain_nlp.relational.classifier import collate_graph_batch
 

@@ -105,17 +105,20 @@ class GraphSentenceClassifier(nn.Module):
         return self.out(self.drop(self.pool(units, unit_sentence, n_sentences)))
 
     def pool(self, h: torch.Tensor, sentence_of: torch.Tensor, n_sentences: int) -> torch.Tensor:
-        """Mean and attention pooling (a softmax within each sentence) of the rows of ``h``."""
-        counts = torch.zeros(n_sentences, device=h.device, dtype=h.dtype).index_add(
-            0, sentence_of, torch.ones_like(sentence_of, dtype=h.dtype)
-        )
+        """Mean and attention pooling (a softmax within each sentence) of the rows of ``h``.
+
+        Sums and the softmax are taken in fp32: under autocast the attention score comes out in
+        bf16 while ``h`` (a LayerNorm's output) is fp32, and ``index_add`` takes one dtype.
+        """
+        dtype, h = h.dtype, h.float()
+        counts = torch.zeros(n_sentences, device=h.device).index_add(0, sentence_of, torch.ones_like(h[:, 0]))
         mean = h.new_zeros(n_sentences, h.shape[1]).index_add(0, sentence_of, h) / counts.clamp(min=1)[:, None]
-        score = self.attention(h).squeeze(-1)
+        score = self.attention(h).squeeze(-1).float()
         score = score - score.max().detach()
         weight = score.exp()
-        total = torch.zeros(n_sentences, device=h.device, dtype=h.dtype).index_add(0, sentence_of, weight)
+        total = torch.zeros(n_sentences, device=h.device).index_add(0, sentence_of, weight)
         attended = h.new_zeros(n_sentences, h.shape[1]).index_add(0, sentence_of, weight[:, None] * h)
-        return torch.cat([mean, attended / total.clamp(min=1e-12)[:, None]], -1)
+        return torch.cat([mean, attended / total.clamp(min=1e-12)[:, None]], -1).to(dtype)
 
     def save(self, path: str | Path, tokenizer: PreTrainedTokenizerBase, extra: dict[str, Any] | None = None) -> Path:
         """Encoder in `transformers` format, the rest in ``classifier_head.safetensors``, ``xdomain.json``."""
