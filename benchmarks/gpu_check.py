@@ -28,6 +28,7 @@ import json
 import os
 import runpy
 import signal
+import sys
 import tempfile
 import time
 import traceback
@@ -165,7 +166,7 @@ def run(
     phases.record |= {
         "device": torch.cuda.get_device_name(0) if cuda else "cpu",
         "versions": {m: __import__(m).__version__ for m in ("torch", "transformers", "accelerate", "spacy")},
-        **run_record("bash benchmarks/gpu_check.sh"),
+        **run_record(check_command(cuda)),
         "mixed_precision": os.environ["ACCELERATE_MIXED_PRECISION"],  # every recipe's, in this one process
     }
     if commit:  # the tree sent to the device may carry another checkout's .git: the sender knows what it sent
@@ -259,6 +260,18 @@ def run(
     phases.write()
     print(json.dumps(phases.record["summary"], indent=2))
     return phases.record
+
+
+def check_command(cuda: bool) -> str:
+    """How this check was started, less the paths of this machine (gpu_check.sh adds --data on the device)."""
+    argv, kept = sys.argv[2:], []  # after "run"
+    while argv:
+        arg = argv.pop(0)
+        if arg in ("--data", "--out", "--bundle"):
+            argv = argv[1:]
+        elif not arg.startswith(("--data=", "--out=", "--bundle=")):
+            kept.append(arg)
+    return " ".join(["bash benchmarks/gpu_check.sh" if cuda else "python benchmarks/gpu_check.py run", *kept])
 
 
 def accuracies(results: dict) -> dict:

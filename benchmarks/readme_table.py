@@ -131,6 +131,9 @@ ROWS = {
         ("GPU: ...its training time (s)", "summary.train_seconds", "{:.1f}", "<= 8"),
         ("GPU: `load(tagger).predict` words/s", "summary.predict_words_per_s", "{:,.0f}", ">= 150,000"),
     ],
+    "gpu_check_cpu.json": [
+        ("GPU check tried on this CPU before a bundle is sent: phases that ran", "summary.phases_ran", "{}", "all"),
+    ],
     "predict_overhead.json": [
         ("`load(tagger).predict`: host work a word outside the model (µs), the most words/s a GPU can then give",
          "host_us_per_word", "{:.2f}", ""),

@@ -31,7 +31,8 @@ TIMES = RESULTS / "reproduce.json"
 
 @dataclass(frozen=True)
 class Step:
-    """One command; ``{runs}`` in it is the folder of trained models, ``{out}`` the results folder."""
+    """One command; ``{runs}`` in it is the folder of trained models, ``{bundle}`` the GPU check's
+    bundle in this checkout (git-ignored, so not in the worktree), ``{commit}`` the commit run."""
 
     command: str
     writes: tuple[str, ...] = ()  # results files (relative to benchmarks/results) it writes
@@ -105,6 +106,12 @@ STEPS: dict[str, Step] = {
         ("gpu_check.json",),
         gpu="the whole point: run through the device tool (see docs/training.md)",
         note="CUDA only; prepare with python benchmarks/gpu_check.py prepare",
+    ),
+    "gpu_check_cpu": Step(
+        "python benchmarks/gpu_check.py run --allow-cpu --bundle {bundle} --train-limit 100 --pos-epochs 1 "
+        "--skip pos_en_de_compiled --commit {commit} --out benchmarks/results/gpu_check_cpu.json",
+        ("gpu_check_cpu.json",),
+        note="every phase of the GPU check tried on this CPU before a bundle is sent (prepare first)",
     ),
 }
 for _name, _step in STEPS.items():  # the dependency table is checked when the file is read
@@ -192,7 +199,8 @@ def run_steps(names: list[str], commit: str, runs: Path, extra: list[str]) -> No
     try:
         for name in plan(names, runs):
             step = STEPS[name]
-            command = step.command.format(runs=runs, commit=sha) + ("" if step.makes else " " + " ".join(extra))
+            command = step.command.format(runs=runs, commit=sha, bundle=REPO / ".gpu_check")
+            command += "" if step.makes else " " + " ".join(extra)
             print(f"reproduce: {name} at {sha[:10]}: {command}", flush=True)
             start = time.perf_counter()
             subprocess.run(command, shell=True, cwd=work, env=env, check=True)
