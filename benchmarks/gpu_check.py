@@ -9,7 +9,7 @@ Python 3.12 is needed to install the device's packages; see benchmarks/gpu_bundl
 
 Then through the `device` tool: ``run(command="bash benchmarks/gpu_check.sh", carry=[".gpu_check"],
 timeout_s=600)``; ``$OUT/gpu_check.json`` comes back (written after every phase), to be copied to
-benchmarks/results/. Before sending it, try every phase here on the bundle (about 15 minutes on
+benchmarks/results/. Before sending it, try every phase here on the bundle (about 17 minutes on
 2 cores; a recipe changed since the last GPU run fails here first, not on the device's time):
 
     python benchmarks/gpu_check.py run --allow-cpu --train-limit 100 --pos-epochs 1 --skip pos_en_de_compiled
