@@ -30,7 +30,7 @@ class RelationalGraphLayer(nn.Module):
         if edge_src.numel():
             projected = torch.einsum("nd,bde->nbe", h, self.bases)  # every word through every basis
             per_edge = (projected[edge_src] * self.coefficients[edge_type][:, :, None]).sum(1)
-            messages = messages.index_add(0, edge_dst, per_edge.to(messages.dtype))  # autocast may give bf16
+            messages = messages.index_add(0, edge_dst, per_edge)
             degree = torch.zeros(h.shape[0], device=h.device, dtype=h.dtype).index_add(
                 0, edge_dst, torch.ones_like(edge_dst, dtype=h.dtype)
             )
