@@ -93,6 +93,12 @@ STEPS: dict[str, Step] = {
         ("spacy_sentiment.json",),
         note="reads the models of the relational step's seed-0 Food -> Movie run",
     ),
+    "parse_speed": Step(
+        "python benchmarks/parse_speed.py --parser {runs}/parser_ewt/model "
+        "--sentiment {runs}/sentiment_food_to_movie_seed0/relational/model",
+        ("parse_speed.json",),
+        note="reads the relational step's parser and its seed-0 Food -> Movie model",
+    ),
     "shrink": Step("python benchmarks/shrink.py --model {runs}/pos_en_de/model", ("shrink.json",), ("main_job_model",)),
     "cli_startup": Step("python benchmarks/cli_startup.py", ("cli_startup.json",)),
     "loop_overhead": Step("python benchmarks/loop_overhead.py", ("loop_overhead.json",)),
