@@ -84,6 +84,33 @@ def test_long_sentence_is_parsed_whole_through_windows(overfit_parser):
     assert alone[0] == heads[1]
 
 
+def test_relations_scored_at_chosen_heads_equal_those_of_the_full_score_table(overfit_parser):
+    """Decoding scores relations only at the head each word got; they must be the scores the
+    training loss reads from the full (dependent x head x relation) table."""
+    import torch
+
+    from xdomain_nlp.data import load_corpus
+    from xdomain_nlp.relational import load_parser
+    from xdomain_nlp.relational.biaffine import collate_sentences, group_by_sentence
+    from xdomain_nlp.tagging.data import encode_words
+
+    parser, tokenizer, _ = load_parser(overfit_parser[0])
+    words = [list(w) for w in load_corpus("ud:en_ewt:train").select(range(6))["words"]]
+    grouped = group_by_sentence(encode_words(words, tokenizer, max_length=32, overlap=8))
+    batch = collate_sentences([grouped[i] for i in range(len(words))], tokenizer.pad_token_id)
+    args = (batch["input_ids"], batch["attention_mask"], batch["word_index"], batch["lengths"])
+    with torch.inference_mode():
+        _, table, _ = parser(*args)
+        h, mask = parser.sentence_states(*args)
+        heads = torch.randint(0, h.shape[1], h.shape[:2], generator=torch.Generator().manual_seed(0))
+        at = parser.relation_scores_at(h, heads)
+    b, d = torch.meshgrid(torch.arange(h.shape[0]), torch.arange(h.shape[1]), indexing="ij")
+    expected = table.permute(0, 2, 3, 1)[b, d, heads]  # [B, N+1, R]
+    assert at.shape == expected.shape == (len(words), h.shape[1], len(parser.relations))
+    torch.testing.assert_close(at, expected, rtol=1e-4, atol=1e-4)
+    assert (at.argmax(-1) == expected.argmax(-1)).float().mean() > 0.99
+
+
 def test_parser_runs_as_a_spacy_component(overfit_parser, tmp_path):
     import spacy
     from spacy.tokens import Doc

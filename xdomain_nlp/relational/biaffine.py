@@ -49,6 +49,15 @@ class Biaffine(nn.Module):
             y = torch.cat([y, y.new_ones(*y.shape[:-1], 1)], -1)
         return torch.einsum("bxi,oij,byj->boxy", x, self.weight, y)  # batch, out, x, y
 
+    def paired(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """``x_i^T W_l y_i`` for aligned pairs only: ``[B, N, out]`` where `forward` gives every
+        (i, j); what decoding needs once each word's head is chosen."""
+        if self.bias_x:
+            x = torch.cat([x, x.new_ones(*x.shape[:-1], 1)], -1)
+        if self.bias_y:
+            y = torch.cat([y, y.new_ones(*y.shape[:-1], 1)], -1)
+        return torch.einsum("bxi,oij,bxj->bxo", x, self.weight, y)
+
 
 class BiaffineParser(nn.Module):
     """Encoder word states -> arc scores (dependent x head) and relation scores."""
@@ -101,15 +110,23 @@ class BiaffineParser(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Arc scores ``[B, N+1, N+1]`` (dependent, head), relation scores ``[B, R, N+1, N+1]``, mask."""
         h, mask = self.sentence_states(input_ids, attention_mask, word_index, lengths)
+        return self.arc_scores(h, mask), self.rel(self.rel_dep(h), self.rel_head(h)), mask
+
+    def arc_scores(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Arc scores ``[B, N+1, N+1]`` of `sentence_states`; a padded position or the dependent
+        itself can never be a head (-inf)."""
         arcs = self.arc(self.arc_dep(h), self.arc_head(h)).squeeze(1)
-        # A padded position or the dependent itself can never be a head.
         head_ok = mask.clone()
         head_ok[:, 0] = True
         arcs = arcs.masked_fill(~head_ok[:, None, :], float("-inf"))
         eye = torch.eye(arcs.shape[-1], dtype=torch.bool, device=arcs.device)
-        arcs = arcs.masked_fill(eye[None] & mask[:, :, None], float("-inf"))
-        rels = self.rel(self.rel_dep(h), self.rel_head(h))
-        return arcs, rels, mask
+        return arcs.masked_fill(eye[None] & mask[:, :, None], float("-inf"))
+
+    def relation_scores_at(self, h: torch.Tensor, heads: torch.Tensor) -> torch.Tensor:
+        """Relation scores ``[B, N+1, R]`` of each word at the head ``heads[b, d]`` (a position in
+        ``h``): at inference, R scores a word instead of R for every candidate head."""
+        head_states = h.gather(1, heads[..., None].expand(-1, -1, h.shape[-1]))
+        return self.rel.paired(self.rel_dep(h), self.rel_head(head_states))
 
     def loss(
         self, arcs: torch.Tensor, rels: torch.Tensor, mask: torch.Tensor, heads: torch.Tensor, rel_ids: torch.Tensor
@@ -206,13 +223,16 @@ def parse_windows(
     sizes = [sum(len(w.input_ids) for w in grouped[s]) for s in order]
     for batch_ids in token_budget_batches(sizes, max_tokens):
         batch = to_device(collate_sentences([grouped[order[i]] for i in batch_ids], pad_id), device)
-        arcs, rel_scores, _ = parser(batch["input_ids"], batch["attention_mask"], batch["word_index"], batch["lengths"])
-        arcs = arcs.float().log_softmax(-1).to(CPU).numpy()
-        best_rel = rel_scores.argmax(1).to(CPU).numpy()  # [B, N+1, N+1]: best relation per (dep, head)
+        inputs = (batch["input_ids"], batch["attention_mask"], batch["word_index"], batch["lengths"])
+        h, mask = parser.sentence_states(*inputs)
+        arcs = parser.arc_scores(h, mask).float().log_softmax(-1).to(CPU).numpy()
+        trees = np.zeros(arcs.shape[:2], dtype=np.int64)  # padding and ROOT point at ROOT
+        for b, n in enumerate(batch["lengths"]):
+            trees[b, 1 : n + 1] = decode_single_root(np.nan_to_num(arcs[b, : n + 1, : n + 1], neginf=-1e9))[1:]
+        best_rel = parser.relation_scores_at(h, torch.from_numpy(trees).to(device)).argmax(-1).to(CPU).numpy()
         for b, i in enumerate(batch_ids):
             n = batch["lengths"][b]
-            tree = decode_single_root(np.nan_to_num(arcs[b, : n + 1, : n + 1], neginf=-1e9))
-            heads[order[i]] = tree[1:].tolist()
-            rels[order[i]] = [parser.relations[best_rel[b, d, tree[d]]] for d in range(1, n + 1)]
+            heads[order[i]] = trees[b, 1 : n + 1].tolist()
+            rels[order[i]] = [parser.relations[r] for r in best_rel[b, 1 : n + 1]]
     parser.train(was_training)
     return heads, rels
