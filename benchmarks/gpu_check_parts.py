@@ -112,7 +112,8 @@ def predict_parser_and_sentiment(parser_dir: Path, sentiment_dir: Path) -> dict:
     labels, seconds_s = _timed(lambda: classifier.predict(texts, progress=False))
     right = sum((r["label"] == "positive") == (y == 1) for r, y in zip(labels, sst2["label"]))
     return {
-        "parser_device": str(parser.device), "parser_words_per_s": round(words / seconds),
+        "parser_device": str(parser.device), "precision": str(parser.dtype or "float32").removeprefix("torch."),
+        "parser_words_per_s": round(words / seconds),
         "parser_uas": round(100 * correct / words, 2), "sentiment_device": str(classifier.device),
         "sentiment_sentences_per_s": round(len(texts) / seconds_s),
         "sentiment_sst2_test": round(100 * right / len(texts), 2),

@@ -86,6 +86,14 @@ ROWS = {
     "spacy_sentiment.json": [
         ("Food → Movie via spaCy: SST-2 accuracy minus recipe's", "max_abs_spacy_vs_recipe", "{:.2f}", "0.00"),
     ],
+    "parse_speed.json": [
+        ("`load(parser).predict`, EWT test: words/s at `precision: auto` (bf16 on this CPU) over fp32",
+         "auto_over_fp32.parser_words_per_s", "{:.2f}x", ""),
+        ("...LAS at auto minus fp32 (points)", "auto_minus_fp32.parser_las", "{:+.2f}", ""),
+        ("`load(Food → Movie model).predict`, SST-2 test: sentences/s at auto over fp32",
+         "auto_over_fp32.sentiment_sentences_per_s", "{:.2f}x", ""),
+        ("...accuracy at auto minus fp32 (points)", "auto_minus_fp32.sentiment_sst2_test", "{:+.2f}", ""),
+    ],
     "shift.json": [
         (
             "UPOS GSD test after self-training on GSD dev text, into German UD conventions (3 seeds, no German labels)",

@@ -6,7 +6,9 @@ For every model the recipe saved in ``--run`` (``plain``, ``relational``, ``rela
 the first seed's), SST-2 test is classified from its raw text by a blank English spaCy pipeline
 with ``xdomain_sentiment`` (spaCy's tokenizer, the model's parser inside the component) and by
 `xdomain_nlp.load(model).predict`; each accuracy is set beside the one the recipe recorded for
-that model (its unadjusted accuracy when the run had ``label_shift: em``). Writes
+that model (its unadjusted accuracy when the run had ``label_shift: em``). Both run at
+``--precision`` (default fp32, the precision the recipe scores in, so that the paths can agree to
+the sentence; benchmarks/parse_speed.py measures what ``auto`` changes). Writes
 benchmarks/results/spacy_sentiment.json.
 """
 
@@ -32,15 +34,15 @@ def accuracy(predicted: list[str], gold: list[int], labels: list[str]) -> float:
     return round(100 * sum(labels.index(p) == g for p, g in zip(predicted, gold)) / len(gold), 2)
 
 
-def measure(model_dir: Path, texts: list[str], gold: list[int]) -> dict:
+def measure(model_dir: Path, texts: list[str], gold: list[int], precision: str) -> dict:
     meta = json.loads((model_dir / "xdomain.json").read_text())
     recorded = meta["metrics"].get("unadjusted", meta["metrics"])[SST2]
-    classifier = xdomain_nlp.load(model_dir, device="cpu")
+    classifier = xdomain_nlp.load(model_dir, device="cpu", precision=precision)
     start = time.perf_counter()
     predicted = [r["label"] for r in classifier.predict(texts, progress=False)]
     predict_s = time.perf_counter() - start
     nlp = spacy.blank("en")
-    nlp.add_pipe("xdomain_sentiment", config={"model": str(model_dir), "device": "cpu"})
+    nlp.add_pipe("xdomain_sentiment", config={"model": str(model_dir), "device": "cpu", "precision": precision})
     start = time.perf_counter()
     cats = [doc.cats for doc in nlp.pipe(texts)]
     spacy_s = time.perf_counter() - start
@@ -60,6 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--run", default=str(REPO / "runs/sentiment_food_to_movie"))
     parser.add_argument("--out", default=str(REPO / "benchmarks/results/spacy_sentiment.json"))
+    parser.add_argument("--precision", default="fp32", help="of both paths: fp32 (the recipe's), auto or bf16")
     args = parser.parse_args()
     test = load_corpus(SST2)
     texts, gold = list(test["text"]), list(test["label"])
@@ -67,8 +70,8 @@ def main() -> None:
     models = {d.name: d / "model" for d in sorted(run.iterdir()) if (d / "model" / "xdomain.json").is_file()}
     if not models:
         raise SystemExit(f"{run}: no saved models (expected <method>/model from recipes/sentiment_food_to_movie.py)")
-    measured = {name: measure(path, texts, gold) for name, path in models.items()}
-    result: dict = {"sentences": len(texts), "models": measured}
+    measured = {name: measure(path, texts, gold, args.precision) for name, path in models.items()}
+    result: dict = {"sentences": len(texts), "precision": args.precision, "models": measured}
     result["max_abs_spacy_vs_recipe"] = max(abs(m["spacy_vs_recipe"]) for m in result["models"].values())
     result |= run_record("python benchmarks/spacy_sentiment.py " + " ".join(sys.argv[1:]))
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")

@@ -64,7 +64,7 @@ def test_a_parser_loads_as_a_parser(overfit_parser):
     from xdomain_nlp.relational.biaffine import load_parser
     from xdomain_nlp.relational.sentences import parse_words
 
-    parser = xdomain_nlp.load(overfit_parser[0], device="cpu")
+    parser = xdomain_nlp.load(overfit_parser[0], device="cpu", precision="fp32")  # as the recipe scores
     assert isinstance(parser, xdomain_nlp.Parser) and "nsubj" in parser.relations
     ewt = load_corpus("ud:en_ewt:train").select(range(4))
     got = parser.predict([list(w) for w in ewt["words"]])
@@ -73,6 +73,23 @@ def test_a_parser_loads_as_a_parser(overfit_parser):
     assert [r["heads"] for r in got] == heads and [r["relations"] for r in got] == relations
     assert sum(h == 0 for h in got[0]["heads"]) == 1  # one root a sentence
     assert parser.predict("") == {"words": [], "heads": [], "relations": []}
+
+
+def test_a_parser_parses_in_the_precision_asked_for_and_so_does_its_spacy_component(overfit_parser):
+    import spacy
+    import torch
+
+    words = [list(w) for w in load_corpus("ud:en_ewt:train").select(range(8))["words"]]
+    fp32 = xdomain_nlp.load(overfit_parser[0], device="cpu", precision="fp32")
+    bf16 = xdomain_nlp.load(overfit_parser[0], device="cpu", precision="bf16")
+    assert fp32.dtype is None and bf16.dtype == torch.bfloat16
+    a, b = fp32.predict(words), bf16.predict(words)
+    same = sum(x == y for p, q in zip(a, b) for x, y in zip(p["heads"], q["heads"]))
+    assert same >= 0.95 * sum(map(len, words))  # bf16 keeps the trees of a confident parser
+    nlp = spacy.blank("en")
+    nlp.add_pipe("xdomain_parser", config={"model": str(overfit_parser[0]), "device": "cpu", "precision": "bf16"})
+    nlp("The soup was tasty .")
+    assert nlp.get_pipe("xdomain_parser").parser.dtype == torch.bfloat16  # the setting reaches the parser
 
 
 def test_load_names_what_it_cannot_load(tmp_path):

@@ -21,12 +21,34 @@ def test_a_saved_sentiment_model_predicts_what_the_run_scored(food_to_movie):
     tmp_path, _ = food_to_movie
     with np.load(tmp_path / "predictions.npz") as predictions:
         probs = predictions["plain seed0 sentiment:sst2:test"]
-    classifier = xdomain_nlp.load(tmp_path / "plain" / "model", device="cpu")
+    classifier = xdomain_nlp.load(tmp_path / "plain" / "model", device="cpu", precision="fp32")  # as the run scores
     assert isinstance(classifier, xdomain_nlp.SentimentClassifier) and classifier.labels == ["negative", "positive"]
     got = classifier.predict(sst2_sample(), batch_size=10)
     assert np.allclose([[r["probabilities"][k] for k in ("negative", "positive")] for r in got], probs, atol=1e-4)
     assert [r["label"] for r in got] == [["negative", "positive"][k] for k in probs.argmax(1)]
     assert classifier.predict(" ") == {"label": None, "probabilities": {}}  # no words, no opinion
+
+
+def test_the_precision_asked_for_reaches_the_classifier_and_its_parser(food_to_movie):
+    """bf16 where asked (``auto`` picks it on CPUs that run it natively): the classifier and the
+    parser it brings both switch, in `load` and in the spaCy component, and the answers stay close."""
+    import spacy
+    import torch
+
+    import xdomain_nlp
+
+    model = food_to_movie[0] / "relational" / "model"
+    texts = sst2_sample()[:8]
+    fp32 = xdomain_nlp.load(model, device="cpu", precision="fp32")
+    bf16 = xdomain_nlp.load(model, device="cpu", precision="bf16")
+    assert fp32.dtype is None is fp32.parser.dtype and bf16.dtype == bf16.parser.dtype == torch.bfloat16
+    for a, b in zip(fp32.predict(texts), bf16.predict(texts)):
+        assert b["probabilities"] == pytest.approx(a["probabilities"], abs=0.05)
+    nlp = spacy.blank("en")
+    nlp.add_pipe("xdomain_sentiment", config={"model": str(model), "device": "cpu", "precision": "bf16"})
+    nlp(texts[0])
+    classifier = nlp.get_pipe("xdomain_sentiment").classifier
+    assert classifier.dtype == classifier.parser.dtype == torch.bfloat16
 
 
 def test_the_relational_model_in_spacy_carries_its_parser(food_to_movie):

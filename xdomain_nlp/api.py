@@ -14,8 +14,9 @@ from xdomain_nlp.tagging.tagger import Tagger
 def load(path_or_hub_id: str | os.PathLike, **settings: Any) -> Tagger | Parser | SentimentClassifier:
     """A `Tagger`, `Parser` or `SentimentClassifier`, by the task in the model's ``xdomain.json``.
 
-    ``settings`` go to the class's ``load``: ``device`` ("auto", "cpu", "cuda:0"), ``precision``
-    and ``torch_compile`` for a tagger, ``parser`` for a sentiment model whose parser is elsewhere.
+    ``settings`` go to the class's ``load``: ``device`` ("auto", "cpu", "cuda:0") and ``precision``
+    ("auto": bf16 where the device runs it natively; "fp32") for every kind, ``torch_compile`` for a
+    tagger, ``parser`` for a sentiment model whose parser is elsewhere.
 
     Example (``tagger_dir``: a folder the POS recipe saved; a Hub id works the same)::
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from xdomain_nlp.devices import inference_batch_tokens, pick_device
+from xdomain_nlp.devices import autocast, inference_batch_tokens, inference_dtype, pick_device
 from xdomain_nlp.encoders.resolve import looks_like_a_path
 from xdomain_nlp.errors import InputError
 from xdomain_nlp.modeldir import copy_into, local_model_dir, save_model, window_settings
@@ -59,11 +59,14 @@ class SentimentClassifier:
 
     def __init__(
         self, model: GraphSentenceClassifier, tokenizer, meta: dict[str, Any], parser: Parser, *, device: str = "auto",
-        parser_dir: Path | None = None,
+        precision: str = "auto", parser_dir: Path | None = None,
     ) -> None:  # fmt: skip
+        """``precision``: ``auto`` classifies in bf16 where the device runs it natively, ``fp32`` as the
+        recipe scores (the parser has its own setting, `Parser`'s)."""
         self.model, self.tokenizer, self.meta, self.parser = model, tokenizer, meta, parser
         self.parser_dir = parser_dir  # where the parser was loaded from, so that a copy can travel with the model
         self.device = pick_device(device)
+        self.dtype = inference_dtype(self.device, precision)
         self.max_length, self.window_overlap = window_settings(meta)
         self.pieces = WordPieceCache(tokenizer)
         self.model.to(self.device).eval()
@@ -71,13 +74,15 @@ class SentimentClassifier:
     @classmethod
     def load(
         cls, path_or_hub_id: str | os.PathLike, *, parser: str | os.PathLike | None = None, device: str = "auto",
-        meta: dict[str, Any] | None = None,
+        precision: str = "auto", meta: dict[str, Any] | None = None,
     ) -> SentimentClassifier:  # fmt: skip
-        """``meta``: the folder's ``xdomain.json`` when the caller has read it (`xdomain_nlp.load`)."""
+        """``meta``: the folder's ``xdomain.json`` when the caller has read it (`xdomain_nlp.load`);
+        ``device`` and ``precision`` are the parser's too."""
         path = local_model_dir(path_or_hub_id)
         model, tokenizer, meta = load_graph_classifier(path, meta=meta)
         parser_dir = local_model_dir(parser_of(path, meta, parser))
-        return cls(model, tokenizer, meta, Parser.load(parser_dir, device=device), device=device, parser_dir=parser_dir)
+        parser_model = Parser.load(parser_dir, device=device, precision=precision)
+        return cls(model, tokenizer, meta, parser_model, device=device, precision=precision, parser_dir=parser_dir)
 
     @property
     def labels(self) -> list[str]:
@@ -120,4 +125,5 @@ class SentimentClassifier:
         )  # fmt: skip
         items = [(w, g, -100) for w, g in zip(windows, graphs)]
         budget = inference_batch_tokens(self.device, cpu=16384)
-        return predict_proba(self.model, items, pad_id=self.tokenizer.pad_token_id, max_tokens=budget)
+        with autocast(self.device, self.dtype):
+            return predict_proba(self.model, items, pad_id=self.tokenizer.pad_token_id, max_tokens=budget)

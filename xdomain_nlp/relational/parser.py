@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from xdomain_nlp.devices import inference_batch_tokens, pick_device
+from xdomain_nlp.devices import autocast, inference_batch_tokens, inference_dtype, pick_device
 from xdomain_nlp.modeldir import window_settings
 from xdomain_nlp.relational.biaffine import BiaffineParser, load_parser, parse_windows
 from xdomain_nlp.tagging.alignment import WordPieceCache
@@ -31,13 +31,16 @@ class Parser:
     """
 
     def __init__(
-        self, model: BiaffineParser, tokenizer, meta: dict[str, Any], *, device: str = "auto",
+        self, model: BiaffineParser, tokenizer, meta: dict[str, Any], *, device: str = "auto", precision: str = "auto",
         max_length: int | None = None, window_overlap: int | None = None, max_tokens: int | None = None,
     ) -> None:  # fmt: skip
-        """``max_length`` / ``window_overlap`` (default: what the parser was trained with) and
-        ``max_tokens`` (pieces a forward pass, default by device) are the spaCy component's settings."""
+        """``precision``: ``auto`` parses in bf16 where the device runs it natively (as `Tagger` does),
+        ``fp32`` as the parser recipe scores. ``max_length`` / ``window_overlap`` (default: what the
+        parser was trained with) and ``max_tokens`` (pieces a forward pass, default by device) are the
+        spaCy component's settings."""
         self.model, self.tokenizer, self.meta = model, tokenizer, meta
         self.device = pick_device(device)
+        self.dtype = inference_dtype(self.device, precision)
         self.max_length, self.window_overlap = window_settings(meta, max_length, window_overlap)
         self.max_tokens = max_tokens or inference_batch_tokens(self.device, cpu=16384)
         self.pieces = WordPieceCache(tokenizer, limit=1_000_000)  # each distinct word tokenized once, across calls
@@ -82,7 +85,7 @@ class Parser:
                 [sentences[i] for i in chunk], self.tokenizer, max_length=self.max_length,
                 overlap=self.window_overlap, cache=self.pieces,
             )  # fmt: skip
-            with torch.inference_mode():
+            with torch.inference_mode(), autocast(self.device, self.dtype):
                 h, r = parse_windows(
                     self.model, windows, len(chunk), pad_id=self.tokenizer.pad_token_id, max_tokens=self.max_tokens
                 )

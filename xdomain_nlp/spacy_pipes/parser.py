@@ -67,8 +67,8 @@ class XDomainParser(LazyModelComponent):
 
     def load(self, source: str | Path) -> None:
         self.parser = Parser.load(
-            source, device=str(self.device), max_length=self.max_length, window_overlap=self.window_overlap,
-            max_tokens=self.max_tokens,
+            source, device=str(self.device), precision=self.precision, max_length=self.max_length,
+            window_overlap=self.window_overlap, max_tokens=self.max_tokens,
         )  # fmt: skip
         self.model = self.parser.model
 

@@ -134,7 +134,9 @@ class XDomainSentiment(LazyModelComponent):
             parser = self.parser_name or None
             if (path / PARSER_SUBDIR / XDOMAIN_FILE).is_file():
                 parser = None  # the copy saved with the pipeline
-            self.classifier = SentimentClassifier.load(path, parser=parser, device=str(self.device))
+            self.classifier = SentimentClassifier.load(
+                path, parser=parser, device=str(self.device), precision=self.precision
+            )
             self.model, self.tokenizer, self.label_names = self.classifier.model, None, self.classifier.labels
             return
         self.model = AutoModelForSequenceClassification.from_pretrained(path).to(self.device).eval()
