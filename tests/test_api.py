@@ -79,6 +79,8 @@ def test_a_parser_parses_in_the_precision_asked_for_and_so_does_its_spacy_compon
     import spacy
     import torch
 
+    from xdomain_nlp.devices import CPU_PARSE_BATCH_TOKENS
+
     words = [list(w) for w in load_corpus("ud:en_ewt:train").select(range(8))["words"]]
     fp32 = xdomain_nlp.load(overfit_parser[0], device="cpu", precision="fp32")
     bf16 = xdomain_nlp.load(overfit_parser[0], device="cpu", precision="bf16")
@@ -89,7 +91,9 @@ def test_a_parser_parses_in_the_precision_asked_for_and_so_does_its_spacy_compon
     nlp = spacy.blank("en")
     nlp.add_pipe("xdomain_parser", config={"model": str(overfit_parser[0]), "device": "cpu", "precision": "bf16"})
     nlp("The soup was tasty .")
-    assert nlp.get_pipe("xdomain_parser").parser.dtype == torch.bfloat16  # the setting reaches the parser
+    component = nlp.get_pipe("xdomain_parser").parser
+    assert component.dtype == torch.bfloat16  # the setting reaches the parser
+    assert component.max_tokens == fp32.max_tokens == CPU_PARSE_BATCH_TOKENS  # max_tokens 0: by device
 
 
 def test_load_names_what_it_cannot_load(tmp_path):

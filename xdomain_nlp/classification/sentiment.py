@@ -15,7 +15,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from xdomain_nlp.devices import autocast, inference_batch_tokens, inference_dtype, pick_device
+from xdomain_nlp.devices import CPU_PARSE_BATCH_TOKENS, autocast, inference_batch_tokens, inference_dtype, pick_device
 from xdomain_nlp.encoders.resolve import looks_like_a_path
 from xdomain_nlp.errors import InputError
 from xdomain_nlp.modeldir import copy_into, local_model_dir, save_model, window_settings
@@ -124,6 +124,6 @@ class SentimentClassifier:
             source="input",
         )  # fmt: skip
         items = [(w, g, -100) for w, g in zip(windows, graphs)]
-        budget = inference_batch_tokens(self.device, cpu=16384)
+        budget = inference_batch_tokens(self.device, cpu=CPU_PARSE_BATCH_TOKENS)
         with autocast(self.device, self.dtype):
             return predict_proba(self.model, items, pad_id=self.tokenizer.pad_token_id, max_tokens=budget)

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from xdomain_nlp.devices import autocast, inference_batch_tokens, inference_dtype, pick_device
+from xdomain_nlp.devices import CPU_PARSE_BATCH_TOKENS, autocast, inference_batch_tokens, inference_dtype, pick_device
 from xdomain_nlp.modeldir import window_settings
 from xdomain_nlp.relational.biaffine import BiaffineParser, load_parser, parse_windows
 from xdomain_nlp.tagging.alignment import WordPieceCache
@@ -42,7 +42,7 @@ class Parser:
         self.device = pick_device(device)
         self.dtype = inference_dtype(self.device, precision)
         self.max_length, self.window_overlap = window_settings(meta, max_length, window_overlap)
-        self.max_tokens = max_tokens or inference_batch_tokens(self.device, cpu=16384)
+        self.max_tokens = max_tokens or inference_batch_tokens(self.device, cpu=CPU_PARSE_BATCH_TOKENS)
         self.pieces = WordPieceCache(tokenizer, limit=1_000_000)  # each distinct word tokenized once, across calls
         self.model.to(self.device).eval()
 

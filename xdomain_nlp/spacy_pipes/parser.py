@@ -30,7 +30,7 @@ from xdomain_nlp.spacy_pipes.common import LazyModelComponent
     default_config={
         "model": "",
         "batch_size": 256,
-        "max_tokens": 16384,
+        "max_tokens": 0,  # 0 = by device, as `Parser` picks it
         "max_length": 256,
         "window_overlap": 64,
         "device": "auto",
