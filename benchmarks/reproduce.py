@@ -213,6 +213,8 @@ def run_steps(names: list[str], commit: str, runs: Path, extra: list[str]) -> No
             wall = time.perf_counter() - start
             for written in step.writes:
                 shutil.copy2(work / "benchmarks" / "results" / written, RESULTS / written)
+            # The next step must measure the commit, not a tree this step's results made dirty.
+            subprocess.run(["git", "checkout", "-q", sha, "--", "benchmarks/results"], cwd=work, check=True)
             times[name] = {"git_commit": sha, "wall_s": round(wall, 1), "command": command}
             TIMES.write_text(json.dumps(times, indent=2, sort_keys=True) + "\n")
             print(f"reproduce: {name} done in {wall / 60:.1f} min; wrote {', '.join(step.writes) or runs}")
